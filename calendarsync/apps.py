@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CalendarSyncConfig(AppConfig):
+    name = "calendarsync"
+    verbose_name = "Calendar sync"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,15 @@
+from .actions import Action, ActionStatus, ActionType, Availability, Privacy
+from .directory import Company, Contact
+from .users import Profile, User
+
+__all__ = [
+    "Action",
+    "ActionStatus",
+    "ActionType",
+    "Availability",
+    "Company",
+    "Contact",
+    "Privacy",
+    "Profile",
+    "User",
+]

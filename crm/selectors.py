@@ -1,0 +1,114 @@
+"""Reads of the CRM domain: who sees what, and what an agenda window shows."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from crm import recurrence
+from crm.models import Action, ActionType, Company, Contact, User
+from crm.occurrences import Occurrence
+
+
+def actions_visible_to(user: User) -> QuerySet[Action]:
+    """Return the actions a user may see: their own, those they take part in, or all by profile."""
+    actions = Action.objects.all()
+    if user.has_perm("crm.view_all_actions"):
+        return actions
+    taking_part = Action.participants.through.objects.filter(user_id=user.pk).values("action_id")
+    return actions.filter(Q(owner_id=user.pk) | Q(pk__in=taking_part))
+
+
+def actions_editable_by(user: User) -> QuerySet[Action]:
+    """Return the actions a user may change or delete: their own, or all by profile."""
+    if user.has_perm("crm.change_all_actions"):
+        return Action.objects.all()
+    return Action.objects.filter(owner_id=user.pk)
+
+
+def action_can_edit(*, user: User, action: Action) -> bool:
+    return user.has_perm("crm.change_all_actions") or action.owner_id == user.pk
+
+
+def action_types_active() -> QuerySet[ActionType]:
+    return ActionType.objects.filter(is_active=True)
+
+
+def users_active() -> QuerySet[User]:
+    return User.objects.filter(is_active=True)
+
+
+def companies_all() -> QuerySet[Company]:
+    return Company.objects.select_related("account_manager")
+
+
+def contacts_all() -> QuerySet[Contact]:
+    return Contact.objects.select_related("company")
+
+
+def occurrences_between(
+    *, actions: QuerySet[Action], start: datetime, end: datetime, zone
+) -> list[Occurrence]:
+    """Return every occurrence of `actions` that overlaps [start, end), sorted, series expanded.
+
+    `zone` is the viewer's time zone: it decides which dates an instant window covers for
+    all-day actions. Two queries whatever the number of rows: the actions, and the keys of
+    the overrides of the series among them.
+    """
+    rows = list(
+        actions.filter(span_start__lt=end)
+        .filter(Q(span_end__isnull=True) | Q(span_end__gt=start))
+        .select_related("action_type", "owner", "company")
+    )
+    series_ids = [row.pk for row in rows if row.is_series]
+    overridden = set(
+        Action.objects.filter(series_id__in=series_ids).values_list("series_id", "recurrence_id")
+    ) if series_ids else set()
+    first_day, last_day = recurrence.all_day_window(start, end, zone)
+
+    found = []
+    for row in rows:
+        window = (first_day, last_day) if row.all_day else (start, end)
+        if row.is_series:
+            first_start, first_end = row.first_occurrence()
+            for occurrence_start, occurrence_end in recurrence.occurrences_between(
+                rrule=row.rrule, exdates=row.exdates, start=first_start, end=first_end,
+                window_start=window[0], window_end=window[1],
+            ):
+                key = recurrence.occurrence_key(occurrence_start)
+                if (row.pk, key) not in overridden:
+                    found.append(Occurrence(row, occurrence_start, occurrence_end, key))
+        else:
+            row_start, row_end = row.first_occurrence()
+            if _overlaps(row_start, row_end, *window):
+                found.append(Occurrence(row, row_start, row_end, row.recurrence_id))
+    found.sort(key=lambda occurrence: occurrence.sort_key(zone))
+    return found
+
+
+def occurrence_of(*, action: Action, recurrence_id: str = "") -> Occurrence:
+    """Return the occurrence of `action` named by `recurrence_id` (the action itself if empty).
+
+    Raises crm.recurrence.RecurrenceError when the series has no such occurrence.
+    """
+    if not recurrence_id or not action.is_series:
+        start, end = action.first_occurrence()
+        return Occurrence(action, start, end, action.recurrence_id)
+    override = action.overrides.filter(recurrence_id=recurrence_id).select_related("action_type").first()
+    if override is not None:
+        start, end = override.first_occurrence()
+        return Occurrence(override, start, end, recurrence_id)
+    first_start, first_end = action.first_occurrence()
+    if not recurrence.is_occurrence(
+        rrule=action.rrule, exdates=action.exdates, start=first_start, key=recurrence_id
+    ):
+        raise recurrence.RecurrenceError(f"“{recurrence_id}” is not an occurrence of this series.")
+    original = recurrence.parse_occurrence_key(recurrence_id, all_day=action.all_day)
+    if not action.all_day:
+        original = original.astimezone(action.zone)
+    return Occurrence(action, original, original + (first_end - first_start), recurrence_id)
+
+
+def _overlaps(start, end, window_start, window_end):
+    if start == end:  # an instant (or empty) action shows where it starts
+        return window_start <= start < window_end
+    return start < window_end and end > window_start

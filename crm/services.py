@@ -1,0 +1,165 @@
+"""Writes to the CRM domain. Every change to actions goes through here, and announces itself.
+
+Keyword-only functions named <entity>_<verb>. Each validates with the model's own rules
+(`full_clean`), writes in one transaction, and sends crm.signals.action_saved/action_deleted.
+Permission checks belong to the callers (pages, API, admin), which know who is asking.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm import recurrence
+from crm.models import Action
+from crm.signals import ORIGIN_CRM, action_deleted, action_saved
+
+# Fields an override copies from its series when it is first created.
+SERIES_FIELDS = (
+    "action_type_id", "subject", "description", "location", "all_day", "time_zone", "owner_id",
+    "company_id", "status", "color", "availability", "privacy",
+)
+
+
+class OccurrenceError(ValueError):
+    """An occurrence key that the series does not have."""
+
+
+def action_create(*, participants=(), contacts=(), origin=ORIGIN_CRM, **fields) -> Action:
+    """Create an action (single or series) from model field values."""
+    action = Action(**fields)
+    return action_save(action=action, participants=participants, contacts=contacts, origin=origin)
+
+
+def action_update(*, action: Action, participants=None, contacts=None, origin=ORIGIN_CRM, **fields) -> Action:
+    """Change fields of an action; for a series, of the whole series.
+
+    When a series moves in time, its cancelled occurrences and overrides move with it, so each
+    keeps its place in the series.
+    """
+    old_start = action.first_occurrence()[0] if action.is_series else None
+    for name, value in fields.items():
+        setattr(action, name, value)
+    with transaction.atomic():
+        if old_start is not None and action.is_series:
+            _validate(action)
+            _shift_series_keys(action, old_start=old_start)
+        return action_save(action=action, participants=participants, contacts=contacts, origin=origin)
+
+
+def action_save(*, action: Action, participants=None, contacts=None, origin=ORIGIN_CRM) -> Action:
+    """Validate and save an action built or changed by the caller (the admin uses this)."""
+    created = action.pk is None
+    _validate(action)
+    action.compute_span()
+    with transaction.atomic():
+        action.save()
+        if participants is not None:
+            action.participants.set(participants)
+        if contacts is not None:
+            action.contacts.set(contacts)
+        action_saved.send(sender=Action, action=action, created=created, origin=origin)
+    return action
+
+
+def action_delete(*, action: Action, origin=ORIGIN_CRM) -> None:
+    """Delete an action; a series goes with all its overrides."""
+    action_id = action.pk
+    with transaction.atomic():
+        action.delete()
+        action_deleted.send(sender=Action, action=action, action_id=action_id, origin=origin)
+
+
+def occurrence_update(
+    *, series: Action, recurrence_id: str, participants=None, contacts=None, origin=ORIGIN_CRM, **fields
+) -> Action:
+    """Change one occurrence of a series: create its override, or update the existing one."""
+    override = series.overrides.filter(recurrence_id=recurrence_id).first()
+    if override is None:
+        override = _new_override(series, recurrence_id)
+        participants = series.participants.all() if participants is None else participants
+        contacts = series.contacts.all() if contacts is None else contacts
+    for name, value in fields.items():
+        setattr(override, name, value)
+    return action_save(action=override, participants=participants, contacts=contacts, origin=origin)
+
+
+def occurrence_cancel(*, series: Action, recurrence_id: str, origin=ORIGIN_CRM) -> None:
+    """Cancel one occurrence of a series (an EXDATE), dropping its override if it had one."""
+    override = series.overrides.filter(recurrence_id=recurrence_id).first()
+    if override is None:
+        _check_occurrence(series, recurrence_id)
+    with transaction.atomic():
+        if override is not None:
+            action_delete(action=override, origin=origin)
+        series.exdates = sorted({*series.exdates, recurrence_id})
+        action_save(action=series, origin=origin)
+
+
+def action_move(*, action: Action, start, recurrence_id: str = "", origin=ORIGIN_CRM) -> Action:
+    """Move an action, one occurrence of a series, or a whole series, keeping its duration.
+
+    `start` is an aware datetime for timed actions and a date for all-day ones.
+    """
+    if recurrence_id:
+        current = action.overrides.filter(recurrence_id=recurrence_id).first()
+        current = current or _new_override(action, recurrence_id)
+        current_start, current_end = current.first_occurrence()
+        times = _times(current.all_day, start, start + (current_end - current_start))
+        return occurrence_update(series=action, recurrence_id=recurrence_id, origin=origin, **times)
+    first_start, first_end = action.first_occurrence()
+    return action_update(
+        action=action, origin=origin, **_times(action.all_day, start, start + (first_end - first_start))
+    )
+
+
+def _validate(action: Action) -> None:
+    action.full_clean(exclude=["span_start", "span_end"])
+
+
+def _times(all_day, start, end):
+    if all_day:
+        return {"start_date": start, "end_date": end}
+    return {"start": start, "end": end}
+
+
+def _new_override(series: Action, recurrence_id: str) -> Action:
+    _check_occurrence(series, recurrence_id)
+    first_start, first_end = series.first_occurrence()
+    original = recurrence.parse_occurrence_key(recurrence_id, all_day=series.all_day)
+    if not series.all_day:
+        original = original.astimezone(series.zone)
+    override = Action(uid=series.uid, series=series, recurrence_id=recurrence_id)
+    for name in SERIES_FIELDS:
+        setattr(override, name, getattr(series, name))
+    override.__dict__.update(_times(series.all_day, original, original + (first_end - first_start)))
+    return override
+
+
+def _check_occurrence(series: Action, recurrence_id: str) -> None:
+    try:
+        found = series.is_series and recurrence.is_occurrence(
+            rrule=series.rrule, exdates=series.exdates, start=series.first_occurrence()[0], key=recurrence_id,
+        )
+    except recurrence.RecurrenceError as exc:
+        raise OccurrenceError(str(exc)) from exc
+    if not found:
+        raise OccurrenceError(_("“%(key)s” is not an occurrence of this series.") % {"key": recurrence_id})
+
+
+def _shift_series_keys(series: Action, *, old_start) -> None:
+    """Re-key the cancelled occurrences and overrides of a series that moved in time."""
+    new_start = series.first_occurrence()[0]
+    if new_start == old_start and type(new_start) is type(old_start):
+        return
+
+    def shift(key):
+        return recurrence.shift_key(key, old_start=old_start, new_start=new_start)
+
+    series.exdates = sorted(shift(key) for key in series.exdates)
+    # Walk the overrides against the direction of the move, so that no new key ever collides
+    # with one that another override still holds (uid + recurrence_id is unique).
+    overrides = sorted(series.overrides.all(), key=lambda row: row.recurrence_id)
+    if overrides and shift(overrides[0].recurrence_id) > overrides[0].recurrence_id:
+        overrides.reverse()
+    for override in overrides:
+        override.recurrence_id = shift(override.recurrence_id)
+        override.save(update_fields=["recurrence_id", "updated_at"])

@@ -1,0 +1,22 @@
+"""Signals that `crm` sends when actions change, for other apps (calendarsync) to react.
+
+Both are sent inside the transaction that made the change, after the row and its relations are
+written, so a receiver can write its own rows atomically with the change and use
+`transaction.on_commit` for anything that must wait for the commit.
+
+Keyword arguments:
+- action_saved: `action` (the row: a single action, a series, or an occurrence override),
+  `created` (bool), `origin` (who made the change, see below).
+- action_deleted: `action` (the deleted row, its `pk` already None), `action_id`, `origin`.
+  Deleting a series deletes its overrides with it; only the series is announced.
+
+`origin` is "crm" for changes made by people (pages, admin, API, shell) and whatever another app
+passes to the services for its own writes, so that it can ignore the echo of its own changes.
+"""
+
+from django.dispatch import Signal
+
+ORIGIN_CRM = "crm"
+
+action_saved = Signal()
+action_deleted = Signal()

@@ -1,0 +1,79 @@
+"""Fixtures for every test, and the end-of-run report of what was skipped for want of a service.
+
+A test that needs a service calls `require(...)`: on a bare machine it is skipped with the reason,
+and the run ends with a banner listing those reasons; in CI (REQUIRE_ALL_SERVICES=1) it fails.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests import factories
+
+REQUIRE_ALL_SERVICES = os.environ.get("REQUIRE_ALL_SERVICES") == "1"
+_skipped_for_services = set()
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip (or, in CI, fail) the calling test when the service it needs is missing."""
+    if available:
+        return
+    if REQUIRE_ALL_SERVICES:
+        pytest.fail(f"REQUIRE_ALL_SERVICES is set but {reason}", pytrace=False)
+    _skipped_for_services.add(reason)
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter):
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = settings.CELERY_BROKER_URL.split("://")[0] if settings.CELERY_BROKER_URL else "none (in-process)"
+    terminalreporter.write_sep("=", "environment", bold=True)
+    terminalreporter.write_line(f"database: {engine}   celery broker: {broker}")
+    if _skipped_for_services:
+        terminalreporter.write_sep("!", "SKIPPED FOR WANT OF A SERVICE", red=True, bold=True)
+        for reason in sorted(_skipped_for_services):
+            terminalreporter.write_line(f"  - {reason}", red=True)
+        terminalreporter.write_line(
+            "  Run .ci/run (PostgreSQL, Redis, Chromium) to run them all.", red=True
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def appointment_type(db):
+    return factories.action_type(code="appointment")
+
+
+@pytest.fixture
+def call_type(db):
+    return factories.action_type(code="call")
+
+
+@pytest.fixture
+def sales(db):
+    return factories.profile("Sales")
+
+
+@pytest.fixture
+def manager_profile(db):
+    return factories.profile("Manager")
+
+
+@pytest.fixture
+def alice(db, sales):
+    return factories.user("alice", profile=sales, time_zone="Europe/Paris")
+
+
+@pytest.fixture
+def bob(db, sales):
+    return factories.user("bob", profile=sales, time_zone="America/New_York")
+
+
+@pytest.fixture
+def manager(db, manager_profile):
+    return factories.user("maria", profile=manager_profile, time_zone="Europe/London")
