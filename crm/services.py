@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm import recurrence
-from crm.models import Action
+from crm.models import Action, Company, Contact
 from crm.signals import ORIGIN_CRM, action_deleted, action_saved
 
 # Fields an override copies from its series when it is first created.
@@ -21,6 +21,24 @@ SERIES_FIELDS = (
 
 class OccurrenceError(ValueError):
     """An occurrence key that the series does not have."""
+
+
+def company_save(*, company: Company, **fields) -> Company:
+    """Create or change a company."""
+    return _save_record(company, fields)
+
+
+def contact_save(*, contact: Contact, **fields) -> Contact:
+    """Create or change a contact."""
+    return _save_record(contact, fields)
+
+
+def _save_record(record, fields):
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    return record
 
 
 def action_create(*, participants=(), contacts=(), origin=ORIGIN_CRM, **fields) -> Action:
@@ -61,7 +79,14 @@ def action_save(*, action: Action, participants=None, contacts=None, origin=ORIG
 
 
 def action_delete(*, action: Action, origin=ORIGIN_CRM) -> None:
-    """Delete an action; a series goes with all its overrides."""
+    """Delete an action; a series goes with all its overrides, an override cancels its occurrence."""
+    if action.series_id:
+        occurrence_cancel(series=action.series, recurrence_id=action.recurrence_id, origin=origin)
+    else:
+        _delete(action, origin)
+
+
+def _delete(action: Action, origin) -> None:
     action_id = action.pk
     with transaction.atomic():
         action.delete()
@@ -89,7 +114,7 @@ def occurrence_cancel(*, series: Action, recurrence_id: str, origin=ORIGIN_CRM) 
         _check_occurrence(series, recurrence_id)
     with transaction.atomic():
         if override is not None:
-            action_delete(action=override, origin=origin)
+            _delete(override, origin)
         series.exdates = sorted({*series.exdates, recurrence_id})
         action_save(action=series, origin=origin)
 

@@ -201,12 +201,20 @@ class Action(models.Model):
         if self.rrule and _is_time_zone(self.time_zone):
             try:
                 self.rrule = recurrence.normalize_rrule(self.rrule, start=self.first_occurrence()[0])
-                self.exdates = sorted({
-                    recurrence.occurrence_key(recurrence.parse_occurrence_key(key, all_day=self.all_day))
-                    for key in self.exdates or []
-                })
             except recurrence.RecurrenceError as exc:
                 raise ValidationError({"rrule": str(exc)}) from exc
+        self.exdates = self._clean_exdates()
+
+    def _clean_exdates(self):
+        if not isinstance(self.exdates, list) or not all(isinstance(key, str) for key in self.exdates):
+            raise ValidationError({"exdates": _("Give a list of occurrence keys.")})
+        try:
+            return sorted({
+                recurrence.occurrence_key(recurrence.parse_occurrence_key(key, all_day=self.all_day))
+                for key in self.exdates
+            })
+        except recurrence.RecurrenceError as exc:
+            raise ValidationError({"exdates": str(exc)}) from exc
 
     def compute_span(self):
         """Set span_start/span_end, the instants that bound every occurrence of this row."""

@@ -1,0 +1,147 @@
+from datetime import date, datetime
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from crm.models import Action, ActionType, Company, Contact, User
+from crm.occurrences import Occurrence
+
+
+class UserSerializer(serializers.ModelSerializer):
+    profile = serializers.StringRelatedField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "email", "job_title", "phone", "time_zone",
+                  "profile", "permissions"]
+        read_only_fields = ["username", "email", "profile"]
+
+    def get_permissions(self, user) -> list[str]:
+        return sorted(user.get_all_permissions())
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+class ActionTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActionType
+        fields = ["id", "code", "name", "is_appointment", "color", "default_duration"]
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["id", "name", "website", "email", "phone", "address", "postal_code", "city", "country",
+                  "industry", "notes", "account_manager", "created_at", "updated_at"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "first_name", "last_name", "company", "job_title", "email", "phone", "mobile", "notes",
+                  "created_at", "updated_at"]
+
+
+ACTION_FIELDS = [
+    "id", "uid", "action_type", "subject", "description", "location", "all_day", "start", "end",
+    "start_date", "end_date", "time_zone", "owner", "participants", "contacts", "company", "status",
+    "color", "display_color", "availability", "privacy", "rrule", "exdates", "series", "recurrence_id",
+    "created_at", "updated_at",
+]
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    """An action. Timed: `start`/`end` (ISO 8601; without an offset, read in the user's zone).
+    All-day: `all_day=true` with `start_date`/`end_date`, the end date exclusive as in iCalendar."""
+
+    display_color = serializers.CharField(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    action_type = serializers.PrimaryKeyRelatedField(queryset=ActionType.objects.filter(is_active=True))
+    time_zone = serializers.CharField(required=False, help_text="IANA name; default: the user's time zone.")
+    exdates = serializers.ListField(child=serializers.CharField(), required=False,
+                                    help_text="Keys of cancelled occurrences, e.g. 20261123T090000Z.")
+
+    class Meta:
+        model = Action
+        fields = ACTION_FIELDS
+        read_only_fields = ["uid", "series", "recurrence_id", "created_at", "updated_at"]
+        validators = []  # the service validates the whole action (crm.services)
+
+    def validate_time_zone(self, value):
+        Action._meta.get_field("time_zone").run_validators(value)
+        return value
+
+    def validate(self, attrs):
+        if self.instance is None and "time_zone" not in attrs:
+            user = self.context["request"].user
+            attrs["time_zone"] = user.time_zone or settings.TIME_ZONE
+        return attrs
+
+
+class OccurrenceSerializer(serializers.Serializer):
+    """One occurrence in a window: the action's fields, with this occurrence's own times.
+
+    `id` is the row it comes from (the series for a generated occurrence); `recurrence_id`
+    names the occurrence within its series (use it with /actions/{id}/occurrences/{recurrence_id}/).
+    """
+
+    def to_representation(self, occurrence: Occurrence):
+        data = ActionSerializer(occurrence.action, context=self.context).data
+        start, end = occurrence.start, occurrence.end
+        if isinstance(start, datetime):
+            data["start"], data["end"] = _iso(start), _iso(end)
+        else:
+            data["start_date"], data["end_date"] = date.isoformat(start), date.isoformat(end)
+        data["recurrence_id"] = occurrence.recurrence_id
+        data["series"] = occurrence.series_id
+        data["is_generated"] = occurrence.is_generated
+        return data
+
+
+def _iso(moment):
+    return serializers.DateTimeField().to_representation(timezone.localtime(moment))
+
+
+class WindowSerializer(serializers.Serializer):
+    """The ?start=&end= window of an occurrence query."""
+
+    MAX_DAYS = 400
+
+    start = serializers.DateTimeField(help_text="Window start (ISO 8601 date-time or date).")
+    end = serializers.DateTimeField(help_text="Window end, exclusive.")
+
+    def to_internal_value(self, data):
+        data = {key: _date_to_midnight(data.get(key)) for key in ("start", "end") if data.get(key)}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": "The window must end after it starts."})
+        if (attrs["end"] - attrs["start"]).days > self.MAX_DAYS:
+            raise serializers.ValidationError({"end": f"A window spans at most {self.MAX_DAYS} days."})
+        return attrs
+
+
+def _date_to_midnight(value):
+    """Accept a bare date (2026-11-23) as the start of that day in the user's zone."""
+    if isinstance(value, str) and len(value) == 10:
+        return f"{value}T00:00"
+    return value
+
+
+class OccurrenceChangeSerializer(serializers.ModelSerializer):
+    """The fields one occurrence of a series may change."""
+
+    class Meta:
+        model = Action
+        fields = ["subject", "description", "location", "all_day", "start", "end", "start_date", "end_date",
+                  "status", "color", "availability", "privacy", "participants", "contacts", "company"]
+        validators = []

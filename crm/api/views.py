@@ -1,0 +1,189 @@
+"""The REST API for mobile and other clients. Viewsets check permissions and call crm services."""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from crm import selectors, services
+from crm.api import filters, serializers
+from crm.api.permissions import CanEditAction, ProfilePermissions
+from crm.middleware import activate_user_time_zone
+
+
+class UserTimeZoneMixin:
+    """Activate the user's zone once DRF has authenticated them (tokens come after middleware)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        activate_user_time_zone(request.user)
+
+
+WINDOW_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATETIME, description=(
+        "With `end`: return the occurrences overlapping [start, end), recurring series expanded, "
+        "instead of the actions themselves. A bare date means midnight in the user's zone.")),
+    OpenApiParameter("end", OpenApiTypes.DATETIME, description="End of the window (exclusive)."),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=WINDOW_PARAMETERS))
+class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
+    """Actions the user may see; writes need the profile's permission and, for others' actions,
+    `change_all_actions`."""
+
+    serializer_class = serializers.ActionSerializer
+    permission_classes = [permissions.IsAuthenticated, ProfilePermissions, CanEditAction]
+    filterset_class = filters.ActionFilter
+    search_fields = ["subject", "location", "description", "company__name"]
+    ordering_fields = ["span_start", "updated_at", "subject"]
+
+    def get_queryset(self):
+        return (
+            selectors.actions_visible_to(self.request.user)
+            .select_related("action_type", "owner", "company", "series")
+            .prefetch_related("participants", "contacts")
+        )
+
+    def list(self, request, *args, **kwargs):
+        if not {"start", "end"} & request.query_params.keys():
+            return super().list(request, *args, **kwargs)
+        window = serializers.WindowSerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        occurrences = selectors.occurrences_between(
+            actions=self.filter_queryset(self.get_queryset()), zone=timezone.get_current_timezone(),
+            **window.validated_data,
+        )
+        page = self.paginate_queryset(occurrences)
+        data = serializers.OccurrenceSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+    def perform_create(self, serializer):
+        fields = dict(serializer.validated_data)
+        self._check_owner(fields.setdefault("owner", self.request.user))
+        serializer.instance = services.action_create(
+            participants=fields.pop("participants", ()), contacts=fields.pop("contacts", ()), **fields
+        )
+
+    def perform_update(self, serializer):
+        fields = dict(serializer.validated_data)
+        if "owner" in fields:
+            self._check_owner(fields["owner"])
+        serializer.instance = services.action_update(
+            action=serializer.instance, participants=fields.pop("participants", None),
+            contacts=fields.pop("contacts", None), **fields,
+        )
+
+    def perform_destroy(self, instance):
+        services.action_delete(action=instance)
+
+    @extend_schema(request=serializers.OccurrenceChangeSerializer, responses=serializers.OccurrenceSerializer)
+    @action(detail=True, methods=["get", "patch", "delete"], url_path=r"occurrences/(?P<recurrence_id>[0-9TZ]+)")
+    def occurrence(self, request, pk=None, recurrence_id=None):
+        """Read, change (it becomes an override) or cancel one occurrence of a series."""
+        series = self.get_object()
+        if not series.is_series:
+            raise ValidationError({"recurrence_id": ["This action is not a recurring series."]})
+        if request.method == "PATCH":
+            change = serializers.OccurrenceChangeSerializer(data=request.data, partial=True)
+            change.is_valid(raise_exception=True)
+            fields = dict(change.validated_data)
+            services.occurrence_update(
+                series=series, recurrence_id=recurrence_id, participants=fields.pop("participants", None),
+                contacts=fields.pop("contacts", None), **fields,
+            )
+        elif request.method == "DELETE":
+            services.occurrence_cancel(series=series, recurrence_id=recurrence_id)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        occurrence = selectors.occurrence_of(action=series, recurrence_id=recurrence_id)
+        return Response(serializers.OccurrenceSerializer(occurrence, context=self.get_serializer_context()).data)
+
+    def _check_owner(self, owner):
+        if owner != self.request.user and not self.request.user.has_perm("crm.change_all_actions"):
+            raise PermissionDenied("Your profile does not allow creating or moving actions for someone else.")
+
+
+class ActionTypeViewSet(UserTimeZoneMixin, viewsets.ReadOnlyModelViewSet):
+    """The active action types; `is_appointment` ones are what external calendars sync."""
+
+    serializer_class = serializers.ActionTypeSerializer
+    queryset = selectors.action_types_active()
+    pagination_class = None
+
+
+class CompanyViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
+    serializer_class = serializers.CompanySerializer
+    permission_classes = [permissions.IsAuthenticated, ProfilePermissions]
+    filterset_class = filters.CompanyFilter
+    search_fields = ["name", "city", "email"]
+    ordering_fields = ["name", "city", "updated_at"]
+
+    def get_queryset(self):
+        return selectors.companies_all()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.company_save(company=serializer.Meta.model(), **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.company_save(company=serializer.instance, **serializer.validated_data)
+
+
+class ContactViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
+    serializer_class = serializers.ContactSerializer
+    permission_classes = [permissions.IsAuthenticated, ProfilePermissions]
+    filterset_class = filters.ContactFilter
+    search_fields = ["first_name", "last_name", "email", "company__name"]
+    ordering_fields = ["last_name", "updated_at"]
+
+    def get_queryset(self):
+        return selectors.contacts_all()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.contact_save(contact=serializer.Meta.model(), **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.contact_save(contact=serializer.instance, **serializer.validated_data)
+
+
+class UserViewSet(UserTimeZoneMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Active users, to pick participants."""
+
+    serializer_class = serializers.UserSummarySerializer
+    search_fields = ["username", "first_name", "last_name"]
+
+    def get_queryset(self):
+        return selectors.users_active()
+
+
+class MeView(UserTimeZoneMixin, generics.RetrieveUpdateAPIView):
+    """The signed-in user: profile, permissions and preferences (time zone)."""
+
+    serializer_class = serializers.UserSerializer
+
+    def get_object(self):
+        return self.request.user
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (POST), or revoke yours (DELETE)."""
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_authenticators(self):
+        if self.request is not None and self.request.method == "POST":
+            return []  # a client that sends stale credentials can still get a new token
+        return super().get_authenticators()
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
