@@ -124,7 +124,7 @@ def _appointments(people, companies, types, today):
     day = first_day
     while day < last_day:
         if day.weekday() < 5:
-            for owner in (alice, dana, tom):
+            for owner in (marc, alice, dana, tom):
                 _one_off(rng, owner, day, companies, types, today)
         day += timedelta(days=1)
 
@@ -133,7 +133,8 @@ def _one_off(rng, owner, day, companies, types, today):
     if rng.random() < 0.35:
         return
     technician = owner.username == "tom"
-    company = rng.choice([c for c in companies if (c.country == "United States") == (owner.username == "dana")])
+    american = owner.username == "dana"
+    company = rng.choice([c for c in companies if (c.country == "United States") == american])
     contact = rng.choice(list(company.contacts.all()))
     kind = "intervention" if technician and rng.random() < 0.6 else rng.choice(
         ["appointment", "appointment", "call", "task"])

@@ -179,3 +179,43 @@ def _wall_clock(value: date | datetime, like: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(like.tzinfo).replace(tzinfo=None)
     return datetime.combine(value, time.min)
+
+
+_DAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
+              "SA": "Saturday", "SU": "Sunday"}
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
+_UNITS = {"HOURLY": "hour", "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+
+
+def describe(rrule: str) -> str:
+    """Return an English sentence for a rule: "Every 2 weeks on Monday and Friday, 10 times"."""
+    rule = vRecur.from_ical(rrule)
+    unit = _UNITS.get(rule["FREQ"][0], rule["FREQ"][0].lower())
+    interval = int((rule.get("INTERVAL") or [1])[0])
+    text = f"Every {unit}" if interval == 1 else f"Every {interval} {unit}s"
+    weekdays = sorted(str(day) for day in rule.get("BYDAY", []))
+    if unit in ("day", "week") and interval == 1 and weekdays == ["FR", "MO", "TH", "TU", "WE"]:
+        text = "Every weekday"
+    elif rule.get("BYDAY"):
+        text += " on " + _join([_describe_day(str(day)) for day in rule["BYDAY"]])
+    if rule.get("BYMONTHDAY"):
+        text += " on day " + _join([str(day) for day in rule["BYMONTHDAY"]])
+    if "COUNT" in rule:
+        text += f", {rule['COUNT'][0]} times"
+    elif "UNTIL" in rule:
+        until = rule["UNTIL"][0]
+        text += f", until {until:%d %b %Y}"
+    return text
+
+
+def _describe_day(value):
+    weekday = value[-2:]
+    position = value[:-2]
+    name = _DAY_NAMES.get(weekday, weekday)
+    if position and position.lstrip("+-").isdigit():
+        return f"the {_ORDINALS.get(int(position), position)} {name}"
+    return name
+
+
+def _join(parts):
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

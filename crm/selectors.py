@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce
 
 from crm import recurrence
 from crm.models import Action, ActionType, Company, Contact, User
@@ -11,11 +12,15 @@ from crm.occurrences import Occurrence
 
 def actions_visible_to(user: User) -> QuerySet[Action]:
     """Return the actions a user may see: their own, those they take part in, or all by profile."""
-    actions = Action.objects.all()
     if user.has_perm("crm.view_all_actions"):
-        return actions
+        return Action.objects.all()
+    return actions_involving(user)
+
+
+def actions_involving(user: User) -> QuerySet[Action]:
+    """Return the actions a user owns or takes part in: their own agenda."""
     taking_part = Action.participants.through.objects.filter(user_id=user.pk).values("action_id")
-    return actions.filter(Q(owner_id=user.pk) | Q(pk__in=taking_part))
+    return Action.objects.filter(Q(owner_id=user.pk) | Q(pk__in=taking_part))
 
 
 def actions_editable_by(user: User) -> QuerySet[Action]:
@@ -27,6 +32,11 @@ def actions_editable_by(user: User) -> QuerySet[Action]:
 
 def action_can_edit(*, user: User, action: Action) -> bool:
     return user.has_perm("crm.change_all_actions") or action.owner_id == user.pk
+
+
+def chronological(actions: QuerySet[Action]) -> QuerySet[Action]:
+    """Order actions by their first start, all-day dates at the start of their day (UTC)."""
+    return actions.order_by(Coalesce("start", Cast("start_date", DateTimeField())), "pk")
 
 
 def action_types_active() -> QuerySet[ActionType]:

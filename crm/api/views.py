@@ -45,7 +45,7 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            selectors.actions_visible_to(self.request.user)
+            selectors.chronological(selectors.actions_visible_to(self.request.user))
             .select_related("action_type", "owner", "company", "series")
             .prefetch_related("participants", "contacts")
         )

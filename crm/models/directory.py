@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +31,9 @@ class Company(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("crm:company-detail", args=[self.pk])
+
 
 class Contact(models.Model):
     first_name = models.CharField(_("first name"), max_length=120, blank=True)
@@ -54,3 +58,6 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}".strip()
+
+    def get_absolute_url(self):
+        return reverse("crm:contact-detail", args=[self.pk])

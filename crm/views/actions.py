@@ -1,0 +1,233 @@
+from datetime import date, datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView, ListView
+
+from crm import recurrence, selectors, services
+from crm.forms import ActionForm, default_times
+from crm.models import ActionStatus, ActionType
+
+
+def resolve(request, pk):
+    """Return (row, occurrence) for /actions/<pk>/?occurrence=<key>, or 404.
+
+    An override row is itself one occurrence of its series; a series without a key is its
+    first occurrence.
+    """
+    action = get_object_or_404(
+        selectors.actions_visible_to(request.user).select_related("action_type", "owner", "company", "series"),
+        pk=pk,
+    )
+    key = request.GET.get("occurrence", "")
+    if action.series_id:
+        action, key = action.series, action.recurrence_id
+    try:
+        return action, selectors.occurrence_of(action=action, recurrence_id=key if action.is_series else "")
+    except recurrence.RecurrenceError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _require_edit(request, action, permission):
+    if not request.user.has_perm(permission) or not selectors.action_can_edit(user=request.user, action=action):
+        raise PermissionDenied(_("Your profile does not allow changing this action."))
+
+
+def _agenda_at(occurrence_start, zone):
+    day = occurrence_start if isinstance(occurrence_start, date) and not isinstance(
+        occurrence_start, datetime) else occurrence_start.astimezone(zone).date()
+    return f"{reverse('crm:agenda')}?date={day:%Y-%m-%d}"
+
+
+@login_required
+def action_detail(request, pk):
+    action, occurrence = resolve(request, pk)
+    row = occurrence.action
+    return render(request, "crm/action_detail.html", {
+        "action": action, "row": row, "occurrence": occurrence,
+        "can_edit": selectors.action_can_edit(user=request.user, action=action),
+        "rule": recurrence.describe(action.rrule) if action.is_series else "",
+        "participants": row.participants.all(), "contacts": row.contacts.select_related("company"),
+        "in_own_zone": row.time_zone != str(timezone.get_current_timezone()),
+    })
+
+
+class ActionFormView(LoginRequiredMixin, FormView):
+    """Create an action, or edit one, a whole series, or one occurrence of a series."""
+
+    template_name = "crm/action_form.html"
+    form_class = ActionForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.action, self.occurrence = (None, None)
+        if "pk" in kwargs and request.user.is_authenticated:
+            self.action, self.occurrence = resolve(request, kwargs["pk"])
+            _require_edit(request, self.action, "crm.change_action")
+        elif request.user.is_authenticated and not request.user.has_perm("crm.add_action"):
+            raise PermissionDenied(_("Your profile does not allow creating actions."))
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def one_occurrence(self):
+        return self.action is not None and self.action.is_series and bool(self.request.GET.get("occurrence"))
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"with_recurrence": not self.one_occurrence}
+
+    def get_initial(self):
+        if self.action is None:
+            return self._initial_for_new()
+        if self.one_occurrence:
+            return ActionForm.initial_for(self.occurrence.action, self.occurrence.start, self.occurrence.end)
+        return ActionForm.initial_for(self.action, *self.action.first_occurrence())
+
+    def form_valid(self, form):
+        fields = dict(form.action_fields)
+        people = {"participants": form.cleaned_data["participants"], "contacts": form.cleaned_data["contacts"]}
+        try:
+            if self.action is None:
+                saved = services.action_create(owner=self.request.user, **people, **fields)
+            elif self.one_occurrence:
+                saved = services.occurrence_update(
+                    series=self.action, recurrence_id=self.occurrence.recurrence_id, **people, **fields)
+            else:
+                saved = services.action_update(action=self.action, **people, **fields)
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("“%(subject)s” saved.") % {"subject": saved.subject})
+        return redirect(_agenda_at(saved.first_occurrence()[0], timezone.get_current_timezone()))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {
+            "action": self.action, "occurrence": self.occurrence, "one_occurrence": self.one_occurrence,
+            "appointment_type_ids": list(ActionType.objects.filter(is_appointment=True).values_list("pk", flat=True)),
+        }
+
+    def _initial_for_new(self):
+        zone = timezone.get_current_timezone()
+        action_type = (ActionType.objects.filter(code=self.request.GET.get("type"), is_active=True).first()
+                       or selectors.action_types_active().filter(is_appointment=True).first()
+                       or selectors.action_types_active().first())
+        start, end = default_times(_parse_moment(self.request.GET.get("start"), zone),
+                                   action_type.default_duration if action_type else 60, zone)
+        initial = {"action_type": action_type, "time_zone": str(zone), "status": ActionStatus.PLANNED,
+                   "all_day": not isinstance(start, datetime), "repeat": ""}
+        if isinstance(start, datetime):
+            initial.update(start_date=start.date(), start_time=start.time(), end_date=end.date(), end_time=end.time())
+        else:
+            initial.update(start_date=start, end_date=start)
+        for name, model in (("company", "company"), ("contacts", "contact")):
+            if self.request.GET.get(model, "").isdigit():
+                chosen = int(self.request.GET[model])
+                initial[name] = [chosen] if name == "contacts" else chosen
+        return initial
+
+
+@login_required
+def action_delete(request, pk):
+    action, occurrence = resolve(request, pk)
+    _require_edit(request, action, "crm.delete_action")
+    one_occurrence = action.is_series and bool(request.GET.get("occurrence"))
+    if request.method == "POST":
+        if one_occurrence:
+            services.occurrence_cancel(series=action, recurrence_id=occurrence.recurrence_id)
+            messages.success(request, _("This occurrence of “%(subject)s” was cancelled.") % {
+                "subject": action.subject})
+        else:
+            services.action_delete(action=action)
+            messages.success(request, _("“%(subject)s” was deleted.") % {"subject": action.subject})
+        return redirect(_agenda_at(occurrence.start, timezone.get_current_timezone()))
+    return render(request, "crm/action_confirm_delete.html", {
+        "action": action, "occurrence": occurrence, "one_occurrence": one_occurrence})
+
+
+@login_required
+@require_POST
+def action_move(request, pk):
+    """Move an action or one occurrence (drag and drop in the agenda); answer in JSON."""
+    action, occurrence = resolve(request, pk)
+    if not request.user.has_perm("crm.change_action") or not selectors.action_can_edit(
+            user=request.user, action=action):
+        return JsonResponse({"error": _("Your profile does not allow changing this action.")}, status=403)
+    start = _new_start(request.POST, occurrence, timezone.get_current_timezone())
+    if start is None:
+        return JsonResponse({"error": _("Give the new start as start=YYYY-MM-DDTHH:MM or date=YYYY-MM-DD.")},
+                            status=400)
+    try:
+        services.action_move(action=action, start=start, recurrence_id=occurrence.recurrence_id
+                             if action.is_series else "")
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    return JsonResponse({"ok": True})
+
+
+def _new_start(data, occurrence, zone):
+    """Read the drop target: a new start, or a new date that keeps the time of day."""
+    moment = _parse_moment(data.get("start") or data.get("date"), zone)
+    if moment is None:
+        return None
+    if occurrence.all_day:
+        return moment.date() if isinstance(moment, datetime) else moment
+    if isinstance(moment, datetime):
+        return moment
+    kept = occurrence.start.astimezone(zone)
+    return datetime.combine(moment, kept.time(), zone)
+
+
+def _parse_moment(text, zone):
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+class ActionListView(LoginRequiredMixin, ListView):
+    template_name = "crm/action_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        params = self.request.GET
+        actions = selectors.actions_visible_to(self.request.user).filter(series__isnull=True).select_related(
+            "action_type", "owner", "company")
+        if params.get("q"):
+            query = params["q"]
+            actions = actions.filter(Q(subject__icontains=query) | Q(location__icontains=query)
+                                     | Q(company__name__icontains=query))
+        if params.get("type"):
+            actions = actions.filter(action_type__code=params["type"])
+        if params.get("status") in ActionStatus.values:
+            actions = actions.filter(status=params["status"])
+        if params.get("owner", "").isdigit():
+            actions = actions.filter(owner_id=params["owner"])
+        now = timezone.now()
+        period = params.get("period", "upcoming")
+        if period == "upcoming":
+            return selectors.chronological(
+                actions.filter(Q(span_end__isnull=True) | Q(span_end__gte=now - timedelta(hours=1))))
+        if period == "past":
+            return selectors.chronological(actions.filter(span_end__lt=now)).reverse()
+        return selectors.chronological(actions)
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        return super().get_context_data(**kwargs) | {
+            "types": selectors.action_types_active(), "statuses": ActionStatus.choices,
+            "owners": selectors.users_active() if self.request.user.has_perm("crm.view_all_actions") else [],
+            "period": self.request.GET.get("period", "upcoming"), "filters": params.urlencode(),
+        }
