@@ -8,6 +8,7 @@ from crm.models import ActionType, Company, Contact, User
 
 
 def action_type(*, code="appointment"):
+    defaults.action_types_install()  # a transactional test flushed the migration's rows
     return ActionType.objects.get(code=code)
 
 
@@ -39,7 +40,7 @@ def local(text, zone="Europe/Paris"):
 def appointment(owner, start, end=None, *, subject="Meeting", zone=None, **fields):
     """Create a timed appointment; `start`/`end` are local '2026-11-23 10:00' strings."""
     zone = zone or owner.time_zone
-    fields.setdefault("action_type", ActionType.objects.get(code="appointment"))
+    fields.setdefault("action_type", action_type())
     begin = local(start, zone)
     finish = local(end, zone) if end else begin.replace(hour=begin.hour + 1)
     return services.action_create(

@@ -1,0 +1,62 @@
+"""A real headless Chromium (Debian's, driven by Playwright) against the live test server."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from tests.conftest import require
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(os.access(CHROMIUM, os.X_OK), "Chromium is missing (apt-get install chromium): browser tests skipped")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # alongside it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900},
+                                  timezone_id="Europe/Paris", locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_in(page, live_server):
+    """Sign a user in by giving the browser a session cookie made by the test client."""
+    def sign_in(user):
+        client = Client()
+        client.force_login(user)
+        name = django_settings.SESSION_COOKIE_NAME
+        page.context.add_cookies([{"name": name, "value": client.cookies[name].value, "url": live_server.url}])
+        return page
+    return sign_in
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a screenshot of the page under test-artifacts/ and return its path."""
+    def take(name):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000
+        return path
+    return take
