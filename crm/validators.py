@@ -1,6 +1,7 @@
 """Field validators shared by models, forms and the API."""
 
 import zoneinfo
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -17,6 +18,19 @@ def validate_time_zone(value):
             _("“%(value)s” is not a known IANA time zone (e.g. Europe/Paris)."),
             code="invalid_time_zone", params={"value": value},
         ) from exc
+
+
+# Far enough for any agenda, near enough that time-zone and recurrence arithmetic never overflows.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
+def validate_agenda_year(value: date | datetime):
+    """Keep dates within the years an agenda can mean."""
+    if value and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Choose a date between the years %(first)s and %(last)s."), code="out_of_range",
+            params={"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+        )
 
 
 def validate_hex_color(value):

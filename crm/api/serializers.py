@@ -1,11 +1,23 @@
 from datetime import date, datetime
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
 from crm.models import Action, ActionType, Company, Contact, User
 from crm.occurrences import Occurrence
+from crm.validators import validate_agenda_year
+
+
+class DateTimeField(serializers.DateTimeField):
+    """A date-time that is a 400, not a 500, when it cannot be placed in a time zone (year 1)."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss][+HH:MM|-HH:MM|Z]")
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -62,6 +74,9 @@ class ActionSerializer(serializers.ModelSerializer):
     """An action. Timed: `start`/`end` (ISO 8601; without an offset, read in the user's zone).
     All-day: `all_day=true` with `start_date`/`end_date`, the end date exclusive as in iCalendar."""
 
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.DateTimeField: DateTimeField}
+
     display_color = serializers.CharField(read_only=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     action_type = serializers.PrimaryKeyRelatedField(queryset=ActionType.objects.filter(is_active=True))
@@ -115,8 +130,9 @@ class WindowSerializer(serializers.Serializer):
 
     MAX_DAYS = 400
 
-    start = serializers.DateTimeField(help_text="Window start (ISO 8601 date-time or date).")
-    end = serializers.DateTimeField(help_text="Window end, exclusive.")
+    start = DateTimeField(help_text="Window start (ISO 8601 date-time or date).",
+                          validators=[validate_agenda_year])
+    end = DateTimeField(help_text="Window end, exclusive.", validators=[validate_agenda_year])
 
     def to_internal_value(self, data):
         data = {key: _date_to_midnight(data.get(key)) for key in ("start", "end") if data.get(key)}
@@ -139,6 +155,8 @@ def _date_to_midnight(value):
 
 class OccurrenceChangeSerializer(serializers.ModelSerializer):
     """The fields one occurrence of a series may change."""
+
+    serializer_field_mapping = ActionSerializer.serializer_field_mapping
 
     class Meta:
         model = Action

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm import recurrence
-from crm.validators import validate_hex_color, validate_time_zone
+from crm.validators import validate_agenda_year, validate_hex_color, validate_time_zone
 
 from .directory import Company, Contact
 
@@ -80,10 +80,10 @@ class Action(models.Model):
     location = models.CharField(_("location"), max_length=255, blank=True)
 
     all_day = models.BooleanField(_("all day"), default=False)
-    start = models.DateTimeField(_("start"), null=True, blank=True)
-    end = models.DateTimeField(_("end"), null=True, blank=True)
-    start_date = models.DateField(_("start date"), null=True, blank=True)
-    end_date = models.DateField(_("end date (exclusive)"), null=True, blank=True)
+    start = models.DateTimeField(_("start"), null=True, blank=True, validators=[validate_agenda_year])
+    end = models.DateTimeField(_("end"), null=True, blank=True, validators=[validate_agenda_year])
+    start_date = models.DateField(_("start date"), null=True, blank=True, validators=[validate_agenda_year])
+    end_date = models.DateField(_("end date (exclusive)"), null=True, blank=True, validators=[validate_agenda_year])
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
 
     owner = models.ForeignKey(
@@ -198,7 +198,7 @@ class Action(models.Model):
             errors["rrule"] = _("An occurrence of a series cannot itself recur.")
         if errors:
             raise ValidationError(errors)
-        if self.rrule and _is_time_zone(self.time_zone):
+        if self.rrule and _is_time_zone(self.time_zone) and _in_range(*self.first_occurrence()):
             try:
                 self.rrule = recurrence.normalize_rrule(self.rrule, start=self.first_occurrence()[0])
             except recurrence.RecurrenceError as exc:
@@ -225,6 +225,15 @@ class Action(models.Model):
             last_start = recurrence.last_start(rrule=self.rrule, exdates=self.exdates, start=first_start)
         self.span_start = _instant(first_start, -ALL_DAY_SLACK)
         self.span_end = None if last_start is None else _instant(last_start + duration, ALL_DAY_SLACK)
+
+
+def _in_range(*values):
+    try:
+        for value in values:
+            validate_agenda_year(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _is_time_zone(name):

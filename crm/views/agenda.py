@@ -1,10 +1,12 @@
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from crm import selectors
+from crm.validators import validate_agenda_year
 from crm.views import agenda_layout
 
 VIEWS = ("day", "week", "month")
@@ -54,9 +56,11 @@ class AgendaView(LoginRequiredMixin, TemplateView):
 
 def _parse_date(text):
     try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
+        day = date.fromisoformat(text) if text else None
+        validate_agenda_year(day)
+    except (ValueError, ValidationError):
         return None
+    return day
 
 
 def _window(view, anchor):

@@ -67,7 +67,8 @@ def test_window_query_returns_expanded_occurrences(api, alice, appointment_type)
 
 @pytest.mark.parametrize("query", [
     {"start": "2026-11-05", "end": "2026-11-03"}, {"start": "2026-11-05"}, {"start": "soon", "end": "later"},
-    {"start": "2026-01-01", "end": "2028-01-01"},
+    {"start": "2026-01-01", "end": "2028-01-01"}, {"start": "9999-12-01", "end": "9999-12-31"},
+    {"start": "0001-01-01", "end": "0001-01-02"},
 ])
 def test_bad_windows_are_400s(api, query):
     response = api.get("/api/v1/actions/", query)

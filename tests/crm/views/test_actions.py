@@ -138,3 +138,12 @@ def test_action_list_filters(logged_in, alice, appointment_type, call_type):
 def test_a_profile_without_rights_cannot_create(client, db, appointment_type):
     client.force_login(factories.user("guest"))
     assert client.get("/actions/new/").status_code == 403
+
+
+@pytest.mark.parametrize("year", ["0001", "9999"])
+def test_dates_far_outside_an_agenda_are_form_errors(logged_in, appointment_type, year):
+    response = logged_in.post("/actions/new/", form_data(
+        appointment_type, start_date=f"{year}-01-01", end_date=f"{year}-01-01", repeat="DAILY", ends="never"))
+    assert response.status_code == 200
+    assert "between the years" in str(response.context["form"].errors)
+    assert not Action.objects.exists()

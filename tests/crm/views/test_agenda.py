@@ -70,6 +70,8 @@ def test_bad_parameters_fall_back_to_defaults(client, alice):
     response = client.get("/agenda/", {"view": "year", "date": "someday", "who": "x"})
     assert response.status_code == 200
     assert response.context["view"] == "week"
+    for far in ("9999-12-31", "0001-01-01"):
+        assert client.get("/agenda/", {"view": "month", "date": far}).status_code == 200
 
 
 def test_agenda_needs_a_login(client, db):
