@@ -116,7 +116,17 @@ class ActionTypeViewSet(UserTimeZoneMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class CompanyViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
+class SavedByServiceMixin:
+    """Save through the entity's service instead of serializer.save()."""
+
+    def perform_create(self, serializer):
+        serializer.instance = self.save_record(serializer.Meta.model(), serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self.save_record(serializer.instance, serializer.validated_data)
+
+
+class CompanyViewSet(UserTimeZoneMixin, SavedByServiceMixin, viewsets.ModelViewSet):
     serializer_class = serializers.CompanySerializer
     permission_classes = [permissions.IsAuthenticated, ProfilePermissions]
     filterset_class = filters.CompanyFilter
@@ -126,14 +136,11 @@ class CompanyViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.companies_all()
 
-    def perform_create(self, serializer):
-        serializer.instance = services.company_save(company=serializer.Meta.model(), **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.company_save(company=serializer.instance, **serializer.validated_data)
+    def save_record(self, company, fields):
+        return services.company_save(company=company, **fields)
 
 
-class ContactViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
+class ContactViewSet(UserTimeZoneMixin, SavedByServiceMixin, viewsets.ModelViewSet):
     serializer_class = serializers.ContactSerializer
     permission_classes = [permissions.IsAuthenticated, ProfilePermissions]
     filterset_class = filters.ContactFilter
@@ -143,11 +150,8 @@ class ContactViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.contacts_all()
 
-    def perform_create(self, serializer):
-        serializer.instance = services.contact_save(contact=serializer.Meta.model(), **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.contact_save(contact=serializer.instance, **serializer.validated_data)
+    def save_record(self, contact, fields):
+        return services.contact_save(contact=contact, **fields)
 
 
 class UserViewSet(UserTimeZoneMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -2,7 +2,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.generic import CreateView, DetailView, ListView, UpdateView
+from django.views.generic import DetailView, ListView, UpdateView
 
 from crm import selectors, services
 from crm.forms import CompanyForm, ContactForm
@@ -73,50 +73,45 @@ class ContactDetailView(LoginRequiredMixin, PermissionRequiredMixin, RelatedActi
         return selectors.contacts_all()
 
 
-class SavedThroughServiceMixin:
-    """Save the form's record with the service instead of ModelForm.save()."""
+class RecordFormView(LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+    """Create (no pk) or edit a company or contact; the service saves it."""
 
-    service = None
-    record_argument = ""
+    template_name = "crm/record_form.html"
+
+    @property
+    def model_name(self):
+        return self.form_class._meta.model._meta.model_name
+
+    def get_object(self, queryset=None):
+        return super().get_object(queryset) if "pk" in self.kwargs else None
+
+    def get_permission_required(self):
+        return [f"crm.{'change' if 'pk' in self.kwargs else 'add'}_{self.model_name}"]
 
     def form_valid(self, form):
-        self.object = self.service(**{self.record_argument: form.instance})
-        return redirect(self.object_url())
+        self.object = self.save_record(form.instance)
+        return redirect(self.object)
 
 
-class CompanyCreateView(LoginRequiredMixin, PermissionRequiredMixin, SavedThroughServiceMixin, CreateView):
-    template_name = "crm/record_form.html"
+class CompanyFormView(RecordFormView):
     form_class = CompanyForm
-    permission_required = "crm.add_company"
-    service, record_argument = staticmethod(services.company_save), "company"
-
-    def object_url(self):
-        return self.object.get_absolute_url()
-
-
-class CompanyUpdateView(CompanyCreateView, UpdateView):
-    permission_required = "crm.change_company"
 
     def get_queryset(self):
         return selectors.companies_all()
 
+    def save_record(self, company):
+        return services.company_save(company=company)
 
-class ContactCreateView(LoginRequiredMixin, PermissionRequiredMixin, SavedThroughServiceMixin, CreateView):
-    template_name = "crm/record_form.html"
+
+class ContactFormView(RecordFormView):
     form_class = ContactForm
-    permission_required = "crm.add_contact"
-    service, record_argument = staticmethod(services.contact_save), "contact"
+
+    def get_queryset(self):
+        return selectors.contacts_all()
 
     def get_initial(self):
         company = self.request.GET.get("company", "")
         return {"company": int(company)} if company.isdigit() else {}
 
-    def object_url(self):
-        return self.object.get_absolute_url()
-
-
-class ContactUpdateView(ContactCreateView, UpdateView):
-    permission_required = "crm.change_contact"
-
-    def get_queryset(self):
-        return selectors.contacts_all()
+    def save_record(self, contact):
+        return services.contact_save(contact=contact)
