@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -185,5 +185,9 @@ class ActionAdmin(admin.ModelAdmin):
         services.action_delete(action=obj)
 
     def delete_queryset(self, request, queryset):
-        for action in queryset:
-            services.action_delete(action=action)
+        # Overrides first (each cancels its occurrence), then the rest; deleting a series takes
+        # its overrides along, so every row is fetched afresh and skipped once gone.
+        for pk in queryset.order_by(F("series").asc(nulls_last=True)).values_list("pk", flat=True):
+            action = Action.objects.select_related("series").filter(pk=pk).first()
+            if action is not None:
+                services.action_delete(action=action)

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from icalendar.prop import vRecur
 
-from crm import selectors
+from crm import recurrence, selectors
 from crm.models import Action, ActionStatus, Availability, Company, Contact, Privacy
+from crm.validators import validate_agenda_year
 
 # Google Calendar's event palette, so that colors survive a round trip through it.
 PALETTE = [
@@ -48,9 +49,9 @@ class ActionForm(forms.Form):
                                          empty_label=None)
     subject = forms.CharField(label=_("Subject"), max_length=255)
     all_day = forms.BooleanField(label=_("All day"), required=False)
-    start_date = forms.DateField(label=_("Starts"), widget=DateInput)
+    start_date = forms.DateField(label=_("Starts"), widget=DateInput, validators=[validate_agenda_year])
     start_time = forms.TimeField(label=_("at"), required=False, widget=TimeInput)
-    end_date = forms.DateField(label=_("Ends"), widget=DateInput)
+    end_date = forms.DateField(label=_("Ends"), widget=DateInput, validators=[validate_agenda_year])
     end_time = forms.TimeField(label=_("at"), required=False, widget=TimeInput)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(name, name) for name in TIME_ZONES])
 
@@ -60,7 +61,7 @@ class ActionForm(forms.Form):
                                          widget=forms.CheckboxSelectMultiple)
     ends = forms.ChoiceField(label=_("Ends"), choices=ENDS_CHOICES, initial="never", required=False,
                              widget=forms.RadioSelect)
-    until = forms.DateField(label=_("on"), required=False, widget=DateInput)
+    until = forms.DateField(label=_("on"), required=False, widget=DateInput, validators=[validate_agenda_year])
     count = forms.IntegerField(label=_("after"), min_value=1, max_value=9999, required=False)
     rrule = forms.CharField(label=_("Rule"), required=False, max_length=500,
                             help_text=_("An RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=-1FR"))
@@ -102,7 +103,7 @@ class ActionForm(forms.Form):
         else:
             initial.update(start_date=start, end_date=end - timedelta(days=1),
                            start_time=time(9), end_time=time(10))
-        initial.update(_recurrence_initial(action.rrule))
+        initial.update(_recurrence_initial(action.rrule, action.zone))
         return initial
 
     def clean(self):
@@ -161,7 +162,7 @@ class ActionForm(forms.Form):
         return ";".join(parts)
 
 
-def _recurrence_initial(rrule: str) -> dict:
+def _recurrence_initial(rrule: str, zone) -> dict:
     """Show a rule in the simple controls when they can express it, as raw text otherwise."""
     if not rrule:
         return {"repeat": ""}
@@ -177,8 +178,7 @@ def _recurrence_initial(rrule: str) -> dict:
     if "COUNT" in rule:
         initial.update(ends="count", count=rule["COUNT"][0])
     elif "UNTIL" in rule:
-        until = rule["UNTIL"][0]
-        initial.update(ends="until", until=until.date() if isinstance(until, datetime) else until)
+        initial.update(ends="until", until=recurrence.until_date(rrule, zone))
     return initial
 
 

@@ -6,7 +6,11 @@ occurrences listed in `exdates`. Timed series are expanded in their own time zon
 10:00 meeting stays at 10:00 across daylight-saving changes; all-day series are expanded on dates.
 
 Occurrences are named by their *key*: the iCalendar RECURRENCE-ID of their original start, in UTC
-for timed series ("20261121T090000Z") and as a date for all-day series ("20261121").
+for timed series ("20261121T090000Z") and as a date for all-day series ("20261121"). Occurrences
+are compared by key, never by wall-clock time, so that a time skipped by a DST change still works.
+
+Rules are limited to what calendar apps (Google, Outlook, CalDAV clients) let people express, so
+that a series means the same everywhere and expanding one stays cheap.
 """
 
 from collections.abc import Iterator
@@ -15,8 +19,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from dateutil.rrule import rruleset, rrulestr
 from icalendar.prop import vRecur
 
-# The rules a CRM user can mean; faster ones would make one series expand into millions of rows.
-SUPPORTED_FREQUENCIES = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+# Dates an agenda can mean; zone and recurrence arithmetic cannot overflow inside them.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
+MAX_INTERVAL = 1000
+MAX_COUNT = 10_000
+_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 class RecurrenceError(ValueError):
@@ -36,20 +46,125 @@ def parse_occurrence_key(key: str, *, all_day: bool) -> date | datetime:
     """Return the original start named by an occurrence key."""
     try:
         if all_day:
-            return datetime.strptime(key, "%Y%m%d").date()  # noqa: DTZ007 - a date, no zone
-        return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            value = datetime.strptime(key, "%Y%m%d").date()  # noqa: DTZ007 - a date, no zone
+        else:
+            value = datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except (TypeError, ValueError) as exc:
         expected = "YYYYMMDD" if all_day else "YYYYMMDDTHHMMSSZ"
         raise RecurrenceError(f"“{key}” is not an occurrence key ({expected}).") from exc
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise RecurrenceError(f"“{key}” is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}.")
+    return value
 
 
-def normalize_rrule(text: str, *, start: date | datetime) -> str:
+def normalize_rrule(text: str, *, start: date | datetime, zone) -> str:
     """Return `text` as a canonical RRULE value for a series starting at `start`, or raise.
 
     Accepts an optional "RRULE:" prefix. UNTIL is rewritten the way RFC 5545 wants it: in UTC
-    for timed series (a bare date means the end of that day in the series' zone) and as a date
-    for all-day series. A rule that yields no occurrence at all is refused.
+    for timed series (a bare date means the end of that day in the series' `zone`) and as a date
+    in that zone for all-day series. A rule that can never produce an occurrence is refused.
     """
+    rule = _parse(text)
+    if "UNTIL" in rule:
+        rule["UNTIL"] = [_normalize_until(rule["UNTIL"][0], start, zone)]
+    _check_possible(rule, start)
+    canonical = rule.to_ical().decode()
+    if next(iter(_rule_set(canonical, start, ())), None) is None:
+        raise RecurrenceError("The rule produces no occurrence (does it end before it starts?).")
+    return canonical
+
+
+def occurrences_between(
+    *, rrule: str, exdates: list[str], start: date | datetime, end: date | datetime,
+    window_start: date | datetime, window_end: date | datetime,
+) -> Iterator[tuple[date | datetime, date | datetime]]:
+    """Yield (start, end) of each occurrence that overlaps [window_start, window_end).
+
+    `start`/`end` are the first occurrence: aware datetimes in the series' own zone, or dates.
+    The window is aware datetimes for timed series and dates for all-day series. An occurrence
+    of no length shows where it starts.
+    """
+    duration = end - start
+    earliest = window_start - duration
+    rules = _rule_set(rrule, _rebased(rrule, start, earliest), exdates)
+    for occurrence in rules.between(_as_rule_time(earliest), _as_rule_time(window_end), inc=True):
+        occurrence_start = _from_rule_time(occurrence, start)
+        occurrence_end = occurrence_start + duration
+        if occurrence_start < window_end and (occurrence_end > window_start or (
+                duration == timedelta() and occurrence_start >= window_start)):
+            yield occurrence_start, occurrence_end
+
+
+def last_start_bound(*, rrule: str, start: date | datetime) -> date | datetime | None:
+    """Return a bound no earlier than the last occurrence's start; None when the series never ends."""
+    rule = vRecur.from_ical(rrule)
+    if "UNTIL" in rule:
+        until = rule["UNTIL"][0]
+        if isinstance(start, datetime):
+            return until.astimezone(start.tzinfo)
+        return until
+    if "COUNT" not in rule:
+        return None
+    last = None
+    for last in _rule_set(rrule, start, ()):  # noqa: B007 - at most MAX_COUNT steps
+        pass
+    return start if last is None else _from_rule_time(last, start)
+
+
+def is_occurrence(*, rrule: str, exdates: list[str], start: date | datetime, key: str) -> bool:
+    """Tell whether `key` names an occurrence the series really has (and has not cancelled)."""
+    all_day = not isinstance(start, datetime)
+    original = parse_occurrence_key(key, all_day=all_day)
+    if not all_day:
+        original = original.astimezone(start.tzinfo)
+    day = timedelta(days=1)
+    nearby = occurrences_between(rrule=rrule, exdates=exdates, start=start, end=start,
+                                 window_start=original - day, window_end=original + day)
+    return any(occurrence_key(found) == key for found, _ in nearby)
+
+
+def shift_key(key: str, *, old_start: date | datetime, new_start: date | datetime) -> str:
+    """Return the key an occurrence gets when its series moves from `old_start` to `new_start`.
+
+    The shift is taken on wall-clock time in each start's own zone, so every occurrence keeps its
+    place in the series: moving a 10:00 series to 11:00 moves each occurrence to 11:00 local on
+    either side of DST, and moving a series to another zone keeps each on its day.
+    """
+    original = parse_occurrence_key(key, all_day=not isinstance(old_start, datetime))
+    delta = _wall_clock(new_start, new_start) - _wall_clock(old_start, old_start)
+    shifted = _wall_clock(original, old_start) + delta
+    if isinstance(new_start, datetime):
+        return occurrence_key(shifted.replace(tzinfo=new_start.tzinfo))
+    return occurrence_key(shifted.date())
+
+
+def same_start(first: date | datetime, second: date | datetime) -> bool:
+    """Tell whether two series starts are the same wall-clock moment in the same zone."""
+    if type(first) is not type(second):
+        return False
+    if isinstance(first, datetime):
+        return first.replace(tzinfo=None) == second.replace(tzinfo=None) and str(first.tzinfo) == str(
+            second.tzinfo)
+    return first == second
+
+
+def all_day_window(window_start: datetime, window_end: datetime, zone) -> tuple[date, date]:
+    """Return the dates [first, last) that an instant window covers for a viewer in `zone`."""
+    first = window_start.astimezone(zone).date()
+    local_end = window_end.astimezone(zone)
+    last = local_end.date() + (timedelta(days=1) if local_end.time() != time.min else timedelta())
+    return first, last
+
+
+def until_date(rrule: str, zone) -> date | None:
+    """Return the last day of a rule's UNTIL, as the series' zone sees it."""
+    until = (vRecur.from_ical(rrule).get("UNTIL") or [None])[0]
+    if isinstance(until, datetime):
+        return until.astimezone(zone).date() if until.tzinfo else until.date()
+    return until
+
+
+def _parse(text: str) -> vRecur:
     value = text.strip()
     if value.upper().startswith("RRULE:"):
         value = value[len("RRULE:"):]
@@ -64,45 +179,41 @@ def normalize_rrule(text: str, *, start: date | datetime) -> str:
     frequency = (rule.get("FREQ") or [""])[0]
     if not frequency:
         raise RecurrenceError(f"“{value}” has no FREQ; write for example FREQ=WEEKLY;BYDAY=MO.")
-    if frequency not in SUPPORTED_FREQUENCIES:
-        raise RecurrenceError(f"FREQ must be one of {', '.join(SUPPORTED_FREQUENCIES)}, not {frequency}.")
+    if frequency not in FREQUENCIES:
+        raise RecurrenceError(f"FREQ must be one of {', '.join(FREQUENCIES)}, not {frequency}.")
+    unknown = sorted(set(rule) - set(PARTS))
+    if unknown:
+        raise RecurrenceError(f"{', '.join(unknown)} cannot be used; a rule takes {', '.join(PARTS)}.")
     if "UNTIL" in rule and "COUNT" in rule:
         raise RecurrenceError("A rule may end with UNTIL or COUNT, not both.")
-    if "UNTIL" in rule:
-        rule["UNTIL"] = [_normalize_until(rule["UNTIL"][0], start)]
-    canonical = rule.to_ical().decode()
-    if next(iter(_rule_set(canonical, start, ())), None) is None:
-        raise RecurrenceError("The rule produces no occurrence (does it end before it starts?).")
-    return canonical
+    _check_number(rule, "INTERVAL", 1, MAX_INTERVAL)
+    _check_number(rule, "COUNT", 1, MAX_COUNT)
+    _check_number(rule, "BYMONTH", 1, 12)
+    _check_number(rule, "BYMONTHDAY", 1, 31, signed=True)
+    _check_number(rule, "BYSETPOS", 1, 366, signed=True)
+    return rule
 
 
-def occurrences_between(
-    *, rrule: str, exdates: list[str], start: date | datetime, end: date | datetime,
-    window_start: date | datetime, window_end: date | datetime,
-) -> Iterator[tuple[date | datetime, date | datetime]]:
-    """Yield (start, end) of each occurrence that overlaps [window_start, window_end).
-
-    `start`/`end` are the first occurrence: aware datetimes in the series' own zone, or dates.
-    The window is aware datetimes for timed series and dates for all-day series.
-    """
-    duration = end - start
-    rules = _rule_set(rrule, start, exdates)
-    lower, upper = _as_rule_time(window_start - duration), _as_rule_time(window_end)
-    for occurrence in rules.between(lower, upper, inc=False):
-        occurrence_start = _from_rule_time(occurrence, start)
-        yield occurrence_start, occurrence_start + duration
+def _check_number(rule, part, lowest, highest, signed=False):
+    for value in rule.get(part, []):
+        size = abs(value) if signed and isinstance(value, int) else value
+        if not isinstance(value, int) or not lowest <= size <= highest:
+            span = f"±{lowest} to ±{highest}" if signed else f"{lowest} to {highest}"
+            raise RecurrenceError(f"{part} must be a whole number from {span}.")
 
 
-def last_start(*, rrule: str, exdates: list[str], start: date | datetime) -> date | datetime | None:
-    """Return the start of the last occurrence, or None when the series never ends."""
-    rules = _rule_set(rrule, start, exdates)
-    parsed = vRecur.from_ical(rrule)
-    if "COUNT" not in parsed and "UNTIL" not in parsed:
-        return None
-    last = None
-    for last in rules:  # noqa: B007 - a finite rule: walk it to its end
-        pass
-    return None if last is None else _from_rule_time(last, start)
+def _check_possible(rule, start):
+    """Refuse the combinations that never occur, before dateutil searches until the year 9999."""
+    months = [int(month) for month in rule.get("BYMONTH", [])] or list(_MONTH_DAYS)
+    days = [int(day) for day in rule.get("BYMONTHDAY", [])]
+    if days and not any(abs(day) <= _MONTH_DAYS.get(month, 0) for day in days for month in months):
+        raise RecurrenceError("No chosen month has that day: the rule never occurs.")
+    interval = int((rule.get("INTERVAL") or [1])[0])
+    weekdays = {str(day)[-2:] for day in rule.get("BYDAY", [])}
+    if rule["FREQ"][0] == "DAILY" and interval % 7 == 0 and weekdays:
+        start_day = _WEEKDAYS[start.weekday()]
+        if start_day not in weekdays:
+            raise RecurrenceError(f"Every {interval} days from a {start_day} never falls on {', '.join(weekdays)}.")
 
 
 def _rule_set(rrule: str, start: date | datetime, exdates) -> rruleset:
@@ -117,12 +228,30 @@ def _rule_set(rrule: str, start: date | datetime, exdates) -> rruleset:
     return rules
 
 
-def _normalize_until(until: date | datetime, start: date | datetime) -> date | datetime:
-    if not isinstance(start, datetime):  # all-day series end on a date
+def _rebased(rrule: str, start: date | datetime, earliest: date | datetime) -> date | datetime:
+    """Move the start of an endless daily or weekly rule forward by whole periods, next to `earliest`.
+
+    Expanding a window then costs the same however long ago the series began. Whole periods keep
+    every occurrence where it was; COUNT counts from the real start, so those rules stay as they are.
+    """
+    rule = vRecur.from_ical(rrule)
+    if "COUNT" in rule or rule["FREQ"][0] not in ("DAILY", "WEEKLY"):
+        return start
+    period = int((rule.get("INTERVAL") or [1])[0]) * (7 if rule["FREQ"][0] == "WEEKLY" else 1)
+    first = _wall_clock(start, start)
+    target = _wall_clock(earliest, start) - timedelta(days=period)
+    periods = (target - first).days // period
+    if periods <= 0:
+        return start
+    moved = first + timedelta(days=periods * period)
+    return moved.replace(tzinfo=start.tzinfo) if isinstance(start, datetime) else moved.date()
+
+
+def _normalize_until(until: date | datetime, start: date | datetime, zone) -> date | datetime:
+    if not isinstance(start, datetime):  # all-day series end on a date, as the series' zone sees it
         if isinstance(until, datetime):
-            return until.astimezone(UTC).date() if until.tzinfo else until.date()
+            return until.astimezone(zone).date() if until.tzinfo else until.date()
         return until
-    zone = start.tzinfo
     if not isinstance(until, datetime):
         until = datetime.combine(until, time(23, 59, 59), zone)
     elif until.tzinfo is None:
@@ -143,51 +272,20 @@ def _from_rule_time(value: datetime, like: date | datetime) -> date | datetime:
     return value.date()
 
 
-def all_day_window(window_start: datetime, window_end: datetime, zone) -> tuple[date, date]:
-    """Return the dates [first, last) that an instant window covers for a viewer in `zone`."""
-    first = window_start.astimezone(zone).date()
-    local_end = window_end.astimezone(zone)
-    last = local_end.date() + (timedelta(days=1) if local_end.time() != time.min else timedelta())
-    return first, last
-
-
-def is_occurrence(*, rrule: str, exdates: list[str], start: date | datetime, key: str) -> bool:
-    """Tell whether `key` names an occurrence the series really has (and has not cancelled)."""
-    original = parse_occurrence_key(key, all_day=not isinstance(start, datetime))
-    if isinstance(start, datetime):
-        original = original.astimezone(start.tzinfo)
-    rules = _rule_set(rrule, start, exdates)
-    moment = _as_rule_time(original)
-    return moment in rules.between(moment, moment, inc=True)
-
-
-def shift_key(key: str, *, old_start: date | datetime, new_start: date | datetime) -> str:
-    """Return the key an occurrence gets when its series moves from `old_start` to `new_start`.
-
-    The shift is taken on wall-clock time, so every occurrence keeps its place in the series:
-    moving a 10:00 series to 11:00 moves each occurrence to 11:00 local, either side of DST.
-    """
-    original = parse_occurrence_key(key, all_day=not isinstance(old_start, datetime))
-    delta = _wall_clock(new_start, new_start) - _wall_clock(old_start, old_start)
-    shifted = _wall_clock(original, old_start) + delta
-    if isinstance(new_start, datetime):
-        return occurrence_key(shifted.replace(tzinfo=new_start.tzinfo))
-    return occurrence_key(shifted.date())
-
-
 def _wall_clock(value: date | datetime, like: date | datetime) -> datetime:
     if isinstance(value, datetime):
-        return value.astimezone(like.tzinfo).replace(tzinfo=None)
+        return value.astimezone(like.tzinfo).replace(tzinfo=None) if isinstance(like, datetime) else (
+            value.replace(tzinfo=None))
     return datetime.combine(value, time.min)
 
 
-_DAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
-              "SA": "Saturday", "SU": "Sunday"}
+_DAY_NAMES = dict(zip(_WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+                      strict=True))
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
-_UNITS = {"HOURLY": "hour", "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+_UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
 
 
-def describe(rrule: str) -> str:
+def describe(rrule: str, zone=UTC) -> str:
     """Return an English sentence for a rule: "Every 2 weeks on Monday and Friday, 10 times"."""
     rule = vRecur.from_ical(rrule)
     unit = _UNITS.get(rule["FREQ"][0], rule["FREQ"][0].lower())
@@ -203,14 +301,12 @@ def describe(rrule: str) -> str:
     if "COUNT" in rule:
         text += f", {rule['COUNT'][0]} times"
     elif "UNTIL" in rule:
-        until = rule["UNTIL"][0]
-        text += f", until {until:%d %b %Y}"
+        text += f", until {until_date(rrule, zone):%d %b %Y}"
     return text
 
 
 def _describe_day(value):
-    weekday = value[-2:]
-    position = value[:-2]
+    weekday, position = value[-2:], value[:-2]
     name = _DAY_NAMES.get(weekday, weekday)
     if position and position.lstrip("+-").isdigit():
         return f"the {_ORDINALS.get(int(position), position)} {name}"

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db.models import DateTimeField, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from crm import recurrence
 from crm.models import Action, ActionType, Company, Contact, User
@@ -18,20 +19,31 @@ def actions_visible_to(user: User) -> QuerySet[Action]:
 
 
 def actions_involving(user: User) -> QuerySet[Action]:
-    """Return the actions a user owns or takes part in: their own agenda."""
+    """Return the actions a user owns or takes part in: their own agenda.
+
+    An occurrence override is seen exactly when its series is, whoever its own participants are.
+    """
     taking_part = Action.participants.through.objects.filter(user_id=user.pk).values("action_id")
-    return Action.objects.filter(Q(owner_id=user.pk) | Q(pk__in=taking_part))
-
-
-def actions_editable_by(user: User) -> QuerySet[Action]:
-    """Return the actions a user may change or delete: their own, or all by profile."""
-    if user.has_perm("crm.change_all_actions"):
-        return Action.objects.all()
-    return Action.objects.filter(owner_id=user.pk)
+    return Action.objects.filter(
+        Q(series__isnull=True, owner_id=user.pk) | Q(series__isnull=True, pk__in=taking_part)
+        | Q(series__owner_id=user.pk) | Q(series_id__in=taking_part)
+    )
 
 
 def action_can_edit(*, user: User, action: Action) -> bool:
-    return user.has_perm("crm.change_all_actions") or action.owner_id == user.pk
+    """Tell whether a user may change or delete an action (for an override: its series)."""
+    owner_id = action.series.owner_id if action.series_id else action.owner_id
+    return user.has_perm("crm.change_all_actions") or owner_id == user.pk
+
+
+def actions_in_period(actions: QuerySet[Action], period: str) -> QuerySet[Action]:
+    """Return the actions not yet over ("upcoming", soonest first), over ("past", latest first), or all."""
+    now = timezone.now()
+    if period == "upcoming":
+        return chronological(actions.filter(Q(span_end__isnull=True) | Q(span_end__gte=now)))
+    if period == "past":
+        return chronological(actions.filter(span_end__lt=now)).reverse()
+    return chronological(actions)
 
 
 def chronological(actions: QuerySet[Action]) -> QuerySet[Action]:
@@ -66,7 +78,7 @@ def occurrences_between(
     """
     rows = list(
         actions.filter(span_start__lt=end)
-        .filter(Q(span_end__isnull=True) | Q(span_end__gt=start))
+        .filter(Q(span_end__isnull=True) | Q(span_end__gte=start))
         .select_related("action_type", "owner", "company")
     )
     series_ids = [row.pk for row in rows if row.is_series]
@@ -119,6 +131,6 @@ def occurrence_of(*, action: Action, recurrence_id: str = "") -> Occurrence:
 
 
 def _overlaps(start, end, window_start, window_end):
-    if start == end:  # an instant (or empty) action shows where it starts
+    if start == end:  # an action of no length shows where it starts
         return window_start <= start < window_end
     return start < window_end and end > window_start

@@ -6,6 +6,7 @@ Permission checks belong to the callers (pages, API, admin), which know who is a
 """
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import recurrence
@@ -48,28 +49,30 @@ def action_create(*, participants=(), contacts=(), origin=ORIGIN_CRM, **fields) 
 
 
 def action_update(*, action: Action, participants=None, contacts=None, origin=ORIGIN_CRM, **fields) -> Action:
-    """Change fields of an action; for a series, of the whole series.
-
-    When a series moves in time, its cancelled occurrences and overrides move with it, so each
-    keeps its place in the series.
-    """
-    old_start = action.first_occurrence()[0] if action.is_series else None
+    """Change fields of an action; for a series, of the whole series (see action_save)."""
     for name, value in fields.items():
         setattr(action, name, value)
-    with transaction.atomic():
-        if old_start is not None and action.is_series:
-            _validate(action)
-            _shift_series_keys(action, old_start=old_start)
-        return action_save(action=action, participants=participants, contacts=contacts, origin=origin)
+    return action_save(action=action, participants=participants, contacts=contacts, origin=origin)
 
 
 def action_save(*, action: Action, participants=None, contacts=None, origin=ORIGIN_CRM) -> Action:
-    """Validate and save an action built or changed by the caller (the admin uses this)."""
+    """Validate and save an action built or changed by the caller (the admin uses this too).
+
+    When a series moves in time, changes zone or switches between all-day and timed, its
+    cancelled occurrences and overrides move with it, each keeping its place in the series.
+    When its rule changes, the overrides of occurrences that no longer exist are deleted, as in
+    calendar apps; removing the rule makes it a single action.
+    """
     created = action.pk is None
-    _validate(action)
-    action.compute_span()
+    before = None if created else Action.objects.filter(pk=action.pk, rrule__gt="").first()
     with transaction.atomic():
+        if before is not None:
+            _move_exdates(action, before)
+        _validate(action)
+        action.compute_span()
         action.save()
+        if before is not None:
+            _follow_series(action, before, origin)
         if participants is not None:
             action.participants.set(participants)
         if contacts is not None:
@@ -86,13 +89,6 @@ def action_delete(*, action: Action, origin=ORIGIN_CRM) -> None:
         _delete(action, origin)
 
 
-def _delete(action: Action, origin) -> None:
-    action_id = action.pk
-    with transaction.atomic():
-        action.delete()
-        action_deleted.send(sender=Action, action=action, action_id=action_id, origin=origin)
-
-
 def occurrence_update(
     *, series: Action, recurrence_id: str, participants=None, contacts=None, origin=ORIGIN_CRM, **fields
 ) -> Action:
@@ -102,6 +98,7 @@ def occurrence_update(
         override = _new_override(series, recurrence_id)
         participants = series.participants.all() if participants is None else participants
         contacts = series.contacts.all() if contacts is None else contacts
+    fields.pop("owner", None)  # an occurrence belongs to its series' owner
     for name, value in fields.items():
         setattr(override, name, value)
     return action_save(action=override, participants=participants, contacts=contacts, origin=origin)
@@ -140,10 +137,17 @@ def _validate(action: Action) -> None:
     action.full_clean(exclude=["span_start", "span_end"])
 
 
+def _delete(action: Action, origin) -> None:
+    action_id = action.pk
+    with transaction.atomic():
+        action.delete()
+        action_deleted.send(sender=Action, action=action, action_id=action_id, origin=origin)
+
+
 def _times(all_day, start, end):
     if all_day:
-        return {"start_date": start, "end_date": end}
-    return {"start": start, "end": end}
+        return {"start_date": start, "end_date": end, "start": None, "end": None}
+    return {"start": start, "end": end, "start_date": None, "end_date": None}
 
 
 def _new_override(series: Action, recurrence_id: str) -> Action:
@@ -155,7 +159,8 @@ def _new_override(series: Action, recurrence_id: str) -> Action:
     override = Action(uid=series.uid, series=series, recurrence_id=recurrence_id)
     for name in SERIES_FIELDS:
         setattr(override, name, getattr(series, name))
-    override.__dict__.update(_times(series.all_day, original, original + (first_end - first_start)))
+    for name, value in _times(series.all_day, original, original + (first_end - first_start)).items():
+        setattr(override, name, value)
     return override
 
 
@@ -170,21 +175,43 @@ def _check_occurrence(series: Action, recurrence_id: str) -> None:
         raise OccurrenceError(_("“%(key)s” is not an occurrence of this series.") % {"key": recurrence_id})
 
 
-def _shift_series_keys(series: Action, *, old_start) -> None:
-    """Re-key the cancelled occurrences and overrides of a series that moved in time."""
-    new_start = series.first_occurrence()[0]
-    if new_start == old_start and type(new_start) is type(old_start):
+def _moved(action: Action, before: Action) -> bool:
+    return action.is_series and not recurrence.same_start(action.first_occurrence()[0], before.first_occurrence()[0])
+
+
+def _move_exdates(action: Action, before: Action) -> None:
+    """Re-key the cancelled occurrences of a series that moved, before the model checks them."""
+    keys, action.exdates = action.exdates, []
+    try:
+        _validate(action)  # the new times must be sound before anything is computed from them
+    finally:
+        action.exdates = keys
+    if _moved(action, before):
+        old_start, new_start = before.first_occurrence()[0], action.first_occurrence()[0]
+        action.exdates = [recurrence.shift_key(key, old_start=old_start, new_start=new_start) for key in keys]
+
+
+def _follow_series(series: Action, before: Action, origin) -> None:
+    """Bring the overrides of a changed series along: new keys, new owner, gone when orphaned."""
+    overrides = sorted(Action.objects.filter(series=series), key=lambda row: row.recurrence_id)
+    if not overrides:
         return
+    if _moved(series, before):
+        old_start, new_start = before.first_occurrence()[0], series.first_occurrence()[0]
 
-    def shift(key):
-        return recurrence.shift_key(key, old_start=old_start, new_start=new_start)
+        def shift(key):
+            return recurrence.shift_key(key, old_start=old_start, new_start=new_start)
 
-    series.exdates = sorted(shift(key) for key in series.exdates)
-    # Walk the overrides against the direction of the move, so that no new key ever collides
-    # with one that another override still holds (uid + recurrence_id is unique).
-    overrides = sorted(series.overrides.all(), key=lambda row: row.recurrence_id)
-    if overrides and shift(overrides[0].recurrence_id) > overrides[0].recurrence_id:
-        overrides.reverse()
+        # Walk against the direction of the move, so that no new key collides with one that
+        # another override still holds (uid + recurrence_id is unique).
+        if shift(overrides[0].recurrence_id) > overrides[0].recurrence_id:
+            overrides.reverse()
+        for override in overrides:
+            override.recurrence_id = shift(override.recurrence_id)
+            override.save(update_fields=["recurrence_id", "updated_at"])
+    first_start = series.first_occurrence()[0] if series.is_series else None
     for override in overrides:
-        override.recurrence_id = shift(override.recurrence_id)
-        override.save(update_fields=["recurrence_id", "updated_at"])
+        if first_start is None or not recurrence.is_occurrence(
+                rrule=series.rrule, exdates=[], start=first_start, key=override.recurrence_id):
+            _delete(override, origin)
+    series.overrides.exclude(owner_id=series.owner_id).update(owner_id=series.owner_id, updated_at=timezone.now())

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from crm.recurrence import EARLIEST_YEAR, LATEST_YEAR
+
 
 def validate_time_zone(value):
     """Reject anything that is not an IANA time zone name known to this system."""
@@ -20,8 +22,6 @@ def validate_time_zone(value):
         ) from exc
 
 
-# Far enough for any agenda, near enough that time-zone and recurrence arithmetic never overflows.
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 
 def validate_agenda_year(value: date | datetime):

@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from crm import selectors, services
-from crm.api import filters, serializers
+from crm import filters, selectors, services
+from crm.api import serializers
 from crm.api.permissions import CanEditAction, ProfilePermissions
 from crm.middleware import activate_user_time_zone
 

@@ -200,10 +200,11 @@ class Action(models.Model):
             raise ValidationError(errors)
         if self.rrule and _is_time_zone(self.time_zone) and _in_range(*self.first_occurrence()):
             try:
-                self.rrule = recurrence.normalize_rrule(self.rrule, start=self.first_occurrence()[0])
+                self.rrule = recurrence.normalize_rrule(self.rrule, start=self.first_occurrence()[0], zone=self.zone)
             except recurrence.RecurrenceError as exc:
                 raise ValidationError({"rrule": str(exc)}) from exc
-        self.exdates = self._clean_exdates()
+        exdates = self._clean_exdates()
+        self.exdates = exdates if self.rrule else []  # only a series has occurrences to cancel
 
     def _clean_exdates(self):
         if not isinstance(self.exdates, list) or not all(isinstance(key, str) for key in self.exdates):
@@ -222,7 +223,7 @@ class Action(models.Model):
         duration = first_end - first_start
         last_start = first_start
         if self.rrule:
-            last_start = recurrence.last_start(rrule=self.rrule, exdates=self.exdates, start=first_start)
+            last_start = recurrence.last_start_bound(rrule=self.rrule, start=first_start)
         self.span_start = _instant(first_start, -ALL_DAY_SLACK)
         self.span_end = None if last_start is None else _instant(last_start + duration, ALL_DAY_SLACK)
 

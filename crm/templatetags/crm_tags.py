@@ -43,7 +43,7 @@ def schedule(action):
         return when(action)
     start, end = action.first_occurrence()
     times = "all day" if action.all_day else f"{timezone.localtime(start):%H:%M} – {timezone.localtime(end):%H:%M}"
-    return f"{recurrence.describe(action.rrule)} · {times}"
+    return f"{recurrence.describe(action.rrule, action.zone)} · {times}"
 
 
 @register.filter

@@ -1,10 +1,9 @@
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,15 +13,18 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, ListView
 
 from crm import recurrence, selectors, services
+from crm.filters import ActionPageFilter
 from crm.forms import ActionForm, default_times
 from crm.models import ActionStatus, ActionType
+from crm.views.params import id_param, parse_moment
 
 
 def resolve(request, pk):
-    """Return (row, occurrence) for /actions/<pk>/?occurrence=<key>, or 404.
+    """Return (action, occurrence) for /actions/<pk>/?occurrence=<key>, or 404.
 
-    An override row is itself one occurrence of its series; a series without a key is its
-    first occurrence.
+    `action` is a single action or a series. An override row is one occurrence of its series; a
+    series without a key stands for the whole series (shown at its first occurrence), and then
+    the occurrence has no `recurrence_id`.
     """
     action = get_object_or_404(
         selectors.actions_visible_to(request.user).select_related("action_type", "owner", "company", "series"),
@@ -35,6 +37,10 @@ def resolve(request, pk):
         return action, selectors.occurrence_of(action=action, recurrence_id=key if action.is_series else "")
     except recurrence.RecurrenceError as exc:
         raise Http404(str(exc)) from exc
+
+
+def _one_occurrence(action, occurrence):
+    return action.is_series and bool(occurrence.recurrence_id)
 
 
 def _require_edit(request, action, permission):
@@ -55,7 +61,7 @@ def action_detail(request, pk):
     return render(request, "crm/action_detail.html", {
         "action": action, "row": row, "occurrence": occurrence,
         "can_edit": selectors.action_can_edit(user=request.user, action=action),
-        "rule": recurrence.describe(action.rrule) if action.is_series else "",
+        "rule": recurrence.describe(action.rrule, action.zone) if action.is_series else "",
         "participants": row.participants.all(), "contacts": row.contacts.select_related("company"),
         "in_own_zone": row.time_zone != str(timezone.get_current_timezone()),
     })
@@ -78,7 +84,7 @@ class ActionFormView(LoginRequiredMixin, FormView):
 
     @property
     def one_occurrence(self):
-        return self.action is not None and self.action.is_series and bool(self.request.GET.get("occurrence"))
+        return self.action is not None and _one_occurrence(self.action, self.occurrence)
 
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {"with_recurrence": not self.one_occurrence}
@@ -118,7 +124,7 @@ class ActionFormView(LoginRequiredMixin, FormView):
         action_type = (ActionType.objects.filter(code=self.request.GET.get("type"), is_active=True).first()
                        or selectors.action_types_active().filter(is_appointment=True).first()
                        or selectors.action_types_active().first())
-        start, end = default_times(_parse_moment(self.request.GET.get("start"), zone),
+        start, end = default_times(parse_moment(self.request.GET.get("start"), zone),
                                    action_type.default_duration if action_type else 60, zone)
         initial = {"action_type": action_type, "time_zone": str(zone), "status": ActionStatus.PLANNED,
                    "all_day": not isinstance(start, datetime), "repeat": ""}
@@ -126,10 +132,11 @@ class ActionFormView(LoginRequiredMixin, FormView):
             initial.update(start_date=start.date(), start_time=start.time(), end_date=end.date(), end_time=end.time())
         else:
             initial.update(start_date=start, end_date=start)
-        for name, model in (("company", "company"), ("contacts", "contact")):
-            if self.request.GET.get(model, "").isdigit():
-                chosen = int(self.request.GET[model])
-                initial[name] = [chosen] if name == "contacts" else chosen
+        company, contact = id_param(self.request.GET, "company"), id_param(self.request.GET, "contact")
+        if company:
+            initial["company"] = company
+        if contact:
+            initial["contacts"] = [contact]
         return initial
 
 
@@ -137,7 +144,7 @@ class ActionFormView(LoginRequiredMixin, FormView):
 def action_delete(request, pk):
     action, occurrence = resolve(request, pk)
     _require_edit(request, action, "crm.delete_action")
-    one_occurrence = action.is_series and bool(request.GET.get("occurrence"))
+    one_occurrence = _one_occurrence(action, occurrence)
     if request.method == "POST":
         if one_occurrence:
             services.occurrence_cancel(series=action, recurrence_id=occurrence.recurrence_id)
@@ -173,7 +180,7 @@ def action_move(request, pk):
 
 def _new_start(data, occurrence, zone):
     """Read the drop target: a new start, or a new date that keeps the time of day."""
-    moment = _parse_moment(data.get("start") or data.get("date"), zone)
+    moment = parse_moment(data.get("start") or data.get("date"), zone)
     if moment is None:
         return None
     if occurrence.all_day:
@@ -184,44 +191,17 @@ def _new_start(data, occurrence, zone):
     return datetime.combine(moment, kept.time(), zone)
 
 
-def _parse_moment(text, zone):
-    if not text:
-        return None
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-
 class ActionListView(LoginRequiredMixin, ListView):
     template_name = "crm/action_list.html"
     paginate_by = 25
 
     def get_queryset(self):
-        params = self.request.GET
         actions = selectors.actions_visible_to(self.request.user).filter(series__isnull=True).select_related(
             "action_type", "owner", "company")
-        if params.get("q"):
-            query = params["q"]
-            actions = actions.filter(Q(subject__icontains=query) | Q(location__icontains=query)
-                                     | Q(company__name__icontains=query))
-        if params.get("type"):
-            actions = actions.filter(action_type__code=params["type"])
-        if params.get("status") in ActionStatus.values:
-            actions = actions.filter(status=params["status"])
-        if params.get("owner", "").isdigit():
-            actions = actions.filter(owner_id=params["owner"])
-        now = timezone.now()
-        period = params.get("period", "upcoming")
-        if period == "upcoming":
-            return selectors.chronological(
-                actions.filter(Q(span_end__isnull=True) | Q(span_end__gte=now - timedelta(hours=1))))
-        if period == "past":
-            return selectors.chronological(actions.filter(span_end__lt=now)).reverse()
-        return selectors.chronological(actions)
+        params = self.request.GET.copy()
+        params.setdefault("period", "upcoming")
+        self.filterset = ActionPageFilter(params, queryset=actions)
+        return self.filterset.qs
 
     def get_context_data(self, **kwargs):
         params = self.request.GET.copy()
@@ -229,5 +209,5 @@ class ActionListView(LoginRequiredMixin, ListView):
         return super().get_context_data(**kwargs) | {
             "types": selectors.action_types_active(), "statuses": ActionStatus.choices,
             "owners": selectors.users_active() if self.request.user.has_perm("crm.view_all_actions") else [],
-            "period": self.request.GET.get("period", "upcoming"), "filters": params.urlencode(),
+            "period": self.filterset.form.data["period"], "filters": params.urlencode(),
         }

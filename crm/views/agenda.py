@@ -1,13 +1,12 @@
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from crm import selectors
-from crm.validators import validate_agenda_year
 from crm.views import agenda_layout
+from crm.views.params import parse_moment
 
 VIEWS = ("day", "week", "month")
 
@@ -55,12 +54,8 @@ class AgendaView(LoginRequiredMixin, TemplateView):
 
 
 def _parse_date(text):
-    try:
-        day = date.fromisoformat(text) if text else None
-        validate_agenda_year(day)
-    except (ValueError, ValidationError):
-        return None
-    return day
+    day = parse_moment(text or "", timezone.get_current_timezone())
+    return day if isinstance(day, date) and not isinstance(day, datetime) else None
 
 
 def _window(view, anchor):

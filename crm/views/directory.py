@@ -1,11 +1,11 @@
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.db.models import Count, Q
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.generic import DetailView, ListView, UpdateView
 
 from crm import selectors, services
 from crm.forms import CompanyForm, ContactForm
+from crm.views.params import id_param
 
 
 class SearchListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
@@ -49,10 +49,10 @@ class RelatedActionsMixin:
     def get_context_data(self, **kwargs):
         actions = selectors.actions_visible_to(self.request.user).filter(
             **{self.related_filter: self.object}, series__isnull=True).select_related("action_type", "owner")
-        now = timezone.now()
-        upcoming = selectors.chronological(actions.filter(Q(span_end__isnull=True) | Q(span_end__gte=now)))[:10]
-        past = selectors.chronological(actions.filter(span_end__lt=now)).reverse()[:10]
-        return super().get_context_data(**kwargs) | {"upcoming": upcoming, "past": past}
+        return super().get_context_data(**kwargs) | {
+            "upcoming": selectors.actions_in_period(actions, "upcoming")[:10],
+            "past": selectors.actions_in_period(actions, "past")[:10],
+        }
 
 
 class CompanyDetailView(LoginRequiredMixin, PermissionRequiredMixin, RelatedActionsMixin, DetailView):
@@ -110,8 +110,8 @@ class ContactFormView(RecordFormView):
         return selectors.contacts_all()
 
     def get_initial(self):
-        company = self.request.GET.get("company", "")
-        return {"company": int(company)} if company.isdigit() else {}
+        company = id_param(self.request.GET, "company")
+        return {"company": company} if company else {}
 
     def save_record(self, contact):
         return services.contact_save(contact=contact)

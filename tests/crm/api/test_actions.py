@@ -1,5 +1,6 @@
 import pytest
 
+from crm import services
 from crm.models import Action
 from tests import factories
 from tests.factories import local
@@ -144,7 +145,9 @@ def test_list_query_count_does_not_grow_with_rows(api, alice, bob, appointment_t
             action = factories.appointment(alice, f"2026-11-{day:02d} {9 + index % 8:02d}:00", company=company)
             action.participants.set([bob])
             action.contacts.set([contact])
-        factories.appointment(alice, f"2026-11-{day:02d} 08:00", rrule="FREQ=DAILY;COUNT=3")
+        series = factories.appointment(alice, f"2026-11-{day:02d} 08:00", rrule="FREQ=DAILY;COUNT=3",
+                                       participants=[bob])
+        services.occurrence_update(series=series, recurrence_id=f"2026110{day + 1}T070000Z", location="Moved")
 
     november = {"start": "2026-11-01", "end": "2026-12-01"}
     add(2, 2)

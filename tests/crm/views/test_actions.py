@@ -147,3 +147,10 @@ def test_dates_far_outside_an_agenda_are_form_errors(logged_in, appointment_type
     assert response.status_code == 200
     assert "between the years" in str(response.context["form"].errors)
     assert not Action.objects.exists()
+
+
+def test_the_form_shows_until_on_the_series_own_day(logged_in, alice, appointment_type):
+    series = factories.appointment(alice, "2026-11-02 10:00", zone="America/Los_Angeles",
+                                   rrule="FREQ=DAILY;UNTIL=20261105")
+    form = logged_in.get(f"/actions/{series.pk}/edit/").context["form"]
+    assert str(form.initial["until"]) == "2026-11-05"
