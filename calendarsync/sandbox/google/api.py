@@ -1,0 +1,312 @@
+"""The Google sandbox service: OAuth token endpoint and Calendar API v3, over GoogleStore."""
+
+import copy
+
+from ..http import Request, Response, Service
+from . import batch, control
+from .events import INSTANCE_ID, EventError, apply_patch, check_id, new_id, parse_moment, public, replace_body, validate
+from .listing import SyncTokenExpired, list_events
+from .recurring import is_instance, original_start_of
+from .store import CALENDAR_COLORS, EVENT_COLORS, GoogleStore, now_rfc3339
+
+API = "/calendar/v3"
+CAL = r"(?P<cal>[^/]+)"
+EVENT = r"(?P<event>[^/]+)"
+WRITERS = ("owner", "writer")
+
+
+class GoogleSandbox(Service):
+    """A stand-in for accounts.google.com's token endpoint and the Calendar API v3."""
+
+    def __init__(self, store: GoogleStore | None = None):
+        super().__init__()
+        self.store = store or GoogleStore()
+        add = self.router.add
+        add("POST", "/token", self.token)
+        add("GET", f"{API}/users/me/calendarList", self.calendar_list)
+        add("GET", f"{API}/users/me/calendarList/{CAL}", self.calendar_list_entry)
+        add("GET", f"{API}/colors", self.colors)
+        add("GET", f"{API}/calendars/{CAL}/events", self.events_list)
+        add("POST", f"{API}/calendars/{CAL}/events", self.events_insert)
+        add("POST", f"{API}/calendars/{CAL}/events/import", self.events_import)
+        add("GET", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_get)
+        add("PATCH", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_patch)
+        add("PUT", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_update)
+        add("DELETE", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_delete)
+        add("POST", "/batch/calendar/v3", lambda request: batch.handle(self, request), "batch")
+        control.install(self)
+
+    # Errors in Google's envelope -----------------------------------------------------------
+
+    def error(self, status, message, reason="", location=None, domain="global"):
+        detail = {"domain": domain, "reason": reason or "backendError", "message": message}
+        if location:
+            detail.update(locationType="parameter" if location not in ("If-Match", "Authorization") else "header",
+                          location=location)
+        return Response.json({"error": {"errors": [detail], "code": status, "message": message}}, status)
+
+    def fault_response(self, fault):
+        if fault.body is None and fault.status in (403, 429):
+            reason = (fault.body or {}).get("reason") or "rateLimitExceeded"
+            response = self.error(fault.status, "Rate Limit Exceeded", reason, domain="usageLimits")
+            if fault.retry_after is not None:
+                response.headers["Retry-After"] = str(fault.retry_after)
+            return response
+        if fault.body is None and fault.status >= 500:
+            response = self.error(fault.status, "Backend Error", "backendError")
+            if fault.retry_after is not None:
+                response.headers["Retry-After"] = str(fault.retry_after)
+            return response
+        return super().fault_response(fault)
+
+    def _event_error(self, exc: EventError):
+        return self.error(exc.status, exc.message, exc.reason, exc.location,
+                          domain="calendar" if exc.reason == "timeRangeEmpty" else "global")
+
+    # OAuth ---------------------------------------------------------------------------------
+
+    def token(self, request: Request) -> Response:
+        form = request.form()
+        grant_type = form.get("grant_type")
+        if grant_type == "refresh_token":
+            grant = self.store.grants.get(form.get("refresh_token", ""))
+            if grant is None or grant.revoked:
+                return Response.json(
+                    {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400)
+            if form.get("client_id") and form["client_id"] != grant.client_id:
+                return Response.json({"error": "unauthorized_client", "error_description": "Unauthorized"}, 401)
+            return Response.json(self.store.issue_tokens(grant.email, grant.client_id, grant.scope, refresh=False))
+        return Response.json({"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}, 400)
+
+    def _user(self, request):
+        authorization = request.header("Authorization") or request.header("authorization") or ""
+        scheme, _, token = authorization.partition(" ")
+        email = self.store.user_for_access_token(token) if scheme.lower() == "bearer" else None
+        return email
+
+    def _unauthorized(self):
+        response = self.error(401, "Invalid Credentials", "authError", "Authorization")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'
+        return response
+
+    def _calendar(self, request, *, write=False):
+        """Return (email, calendar) for the request, or an error Response."""
+        email = self._user(request)
+        if email is None:
+            return None, self._unauthorized()
+        entry = self.store.entry(email, request.params["cal"])
+        if entry is None:
+            return None, self.error(404, "Not Found", "notFound")
+        if write and entry.access_role not in WRITERS:
+            return None, self.error(403, "You need to have writer access to this calendar.", "requiredAccessLevel")
+        return email, self.store.calendars[entry.calendar_id]
+
+    # Calendar list -------------------------------------------------------------------------
+
+    def calendar_list(self, request):
+        email = self._user(request)
+        if email is None:
+            return self._unauthorized()
+        items = [self._entry_json(entry) for entry in self.store.users[email].calendars if not entry.deleted]
+        return Response.json({"kind": "calendar#calendarList", "etag": self.store.next_etag(),
+                              "nextSyncToken": "calendarList", "items": items})
+
+    def calendar_list_entry(self, request):
+        email = self._user(request)
+        if email is None:
+            return self._unauthorized()
+        entry = self.store.entry(email, request.params["cal"])
+        if entry is None:
+            return self.error(404, "Not Found", "notFound")
+        return Response.json(self._entry_json(entry))
+
+    def _entry_json(self, entry):
+        calendar = self.store.calendars[entry.calendar_id]
+        answer = {"kind": "calendar#calendarListEntry", "etag": f'"{calendar.epoch}{calendar.change_seq}"',
+                  "id": calendar.id, "summary": calendar.summary, "description": calendar.description,
+                  "timeZone": calendar.time_zone, "colorId": entry.color_id,
+                  "backgroundColor": CALENDAR_COLORS.get(entry.color_id, "#9fe1e7"), "foregroundColor": "#000000",
+                  "selected": entry.selected, "accessRole": entry.access_role,
+                  "defaultReminders": [{"method": "popup", "minutes": 10}] if entry.access_role in WRITERS else []}
+        if entry.primary:
+            answer["primary"] = True
+        if entry.hidden:
+            answer["hidden"] = True
+        return answer
+
+    def colors(self, request):
+        if self._user(request) is None:
+            return self._unauthorized()
+        def palette(colors):
+            return {key: {"background": value, "foreground": "#1d1d1d"} for key, value in colors.items()}
+
+        return Response.json({"kind": "calendar#colors", "updated": "2012-02-14T00:00:00.000Z",
+                              "calendar": palette(CALENDAR_COLORS), "event": palette(EVENT_COLORS)})
+
+    # Events --------------------------------------------------------------------------------
+
+    def events_list(self, request):
+        _, calendar = self._calendar(request)
+        if not hasattr(calendar, "events"):
+            return calendar
+        with self.store.lock:
+            try:
+                return Response.json(list_events(calendar, request.query))
+            except SyncTokenExpired:
+                return self.error(410, "Sync token is no longer valid, a full sync is required.",
+                                  "fullSyncRequired", "syncToken", domain="calendar")
+            except EventError as exc:
+                return self._event_error(exc)
+
+    def events_get(self, request):
+        _, calendar = self._calendar(request)
+        if not hasattr(calendar, "events"):
+            return calendar
+        with self.store.lock:
+            event = self._find(calendar, request.params["event"])
+            if event is None:
+                return self.error(404, "Not Found", "notFound")
+            if request.header("If-None-Match") == event["etag"]:
+                return Response(304, b"", {"ETag": event["etag"]})
+            return self._event_response(event)
+
+    def events_insert(self, request, *, importing=False):
+        email, calendar = self._calendar(request, write=True)
+        if not hasattr(calendar, "events"):
+            return calendar
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        with self.store.lock:
+            try:
+                if importing:
+                    if not body.get("iCalUID"):
+                        raise EventError(400, "required", "Missing iCalUID.")
+                    existing = next((event for event in calendar.events.values()
+                                     if event.get("iCalUID") == body["iCalUID"] and not event.get("recurringEventId")),
+                                    None)
+                    if existing is not None:
+                        return self._write(request, calendar, existing, body, replace=True, method="import")
+                event_id = body.get("id") or new_id()
+                check_id(event_id)
+                if event_id in calendar.events:
+                    return self.error(409, "The requested identifier already exists.", "duplicate")
+                validate(body)
+            except EventError as exc:
+                return self._event_error(exc)
+            now = now_rfc3339(self.store.clock())
+            event = {"kind": "calendar#event", "id": event_id, "status": "confirmed", "created": now,
+                     "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
+                     "creator": {"email": email, "self": True}, "organizer": {"email": calendar.id, "self": True},
+                     "iCalUID": body.get("iCalUID") or f"{event_id}@google.com", "sequence": 0,
+                     "eventType": "default", "reminders": {"useDefault": True}}
+            apply_patch(event, body)
+            self.store.touch(calendar, event)
+            calendar.events[event_id] = event
+            self.store.log_write("import" if importing else "insert", calendar.id, event_id,
+                                 request.arg("sendUpdates"))
+            return self._event_response(event)
+
+    def events_import(self, request):
+        return self.events_insert(request, importing=True)
+
+    def events_patch(self, request):
+        return self._change(request, replace=False, method="patch")
+
+    def events_update(self, request):
+        return self._change(request, replace=True, method="update")
+
+    def events_delete(self, request):
+        _, calendar = self._calendar(request, write=True)
+        if not hasattr(calendar, "events"):
+            return calendar
+        with self.store.lock:
+            event = self._find(calendar, request.params["event"])
+            if event is None:
+                return self.error(404, "Not Found", "notFound")
+            if event.get("status") == "cancelled" and event["id"] in calendar.events:
+                return self.error(410, "Resource has been deleted", "deleted")
+            precondition = self._precondition(request, event)
+            if precondition is not None:
+                return precondition
+            event["status"] = "cancelled"
+            self.store.touch(calendar, event)
+            calendar.events[event["id"]] = event
+            self.store.log_write("delete", calendar.id, event["id"], request.arg("sendUpdates"))
+            return Response(204, b"", {})
+
+    def _change(self, request, *, replace, method):
+        _, calendar = self._calendar(request, write=True)
+        if not hasattr(calendar, "events"):
+            return calendar
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        with self.store.lock:
+            event = self._find(calendar, request.params["event"])
+            if event is None:
+                return self.error(404, "Not Found", "notFound")
+            precondition = self._precondition(request, event)
+            if precondition is not None:
+                return precondition
+            return self._write(request, calendar, event, body, replace=replace, method=method)
+
+    def _write(self, request, calendar, event, body, *, replace, method):
+        changed = copy.deepcopy(event)
+        (replace_body if replace else apply_patch)(changed, body)
+        if replace and event.get("status") == "cancelled" and "status" not in body:
+            changed["status"] = "confirmed"
+        try:
+            validate(changed)
+        except EventError as exc:
+            return self._event_error(exc)
+        only_reminders = set(body) <= {"reminders"}
+        self.store.touch(calendar, changed, bump_updated=not only_reminders)
+        calendar.events[changed["id"]] = changed
+        self.store.log_write(method, calendar.id, changed["id"], request.arg("sendUpdates"))
+        return self._event_response(changed)
+
+    def _find(self, calendar, event_id):
+        """Return the stored event, or, for an instance id of a recurring event, a new exception
+        (stored only once a write changes it)."""
+        if event_id in calendar.events:
+            return calendar.events[event_id]
+        found = INSTANCE_ID.match(event_id)
+        master = calendar.events.get(found.group("master")) if found else None
+        if master is None or not master.get("recurrence") or not is_instance(master, found.group("stamp")):
+            return None
+        instance = {name: copy.deepcopy(value) for name, value in master.items() if name not in ("recurrence", "_seq")}
+        original = original_start_of(found.group("stamp"), master)
+        start, end = _shifted_times(master, original)
+        instance.update(id=event_id, recurringEventId=master["id"], originalStartTime=original, start=start, end=end)
+        return instance
+
+    def _precondition(self, request, event):
+        expected = request.header("If-Match")
+        if expected and expected != "*" and expected != event.get("etag"):
+            return self.error(412, "Precondition Failed", "conditionNotMet", "If-Match")
+        return None
+
+    def _body(self, request):
+        try:
+            body = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return self.error(400, "Parse Error", "parseError")
+        if not isinstance(body, dict):
+            return self.error(400, "Bad Request", "badRequest")
+        return body
+
+    def _event_response(self, event):
+        return Response.json(public(event), ETag=event["etag"])
+
+
+def _shifted_times(master, original):
+    """An instance's start is its original start; its end keeps the master's duration."""
+    start, end = parse_moment(master["start"], "start"), parse_moment(master["end"], "end")
+    begin = parse_moment(original, "start")
+    zone = master["start"].get("timeZone")
+    finish = begin + (end - start)
+    if "date" in original:
+        return original, {"date": finish.isoformat()}
+    return original, {"dateTime": finish.isoformat(), "timeZone": zone}
+

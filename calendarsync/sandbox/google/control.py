@@ -1,0 +1,132 @@
+"""The Google sandbox's control API, for tests and the demo: /__sandbox__/..., JSON, no auth.
+
+It sets up people and calendars, acts as another person editing events, expires tokens,
+injects faults and reports what was asked of the sandbox.
+"""
+
+import copy
+
+from ..http import Fault, Response
+from .events import EventError, apply_patch, new_id, public, validate
+from .store import GoogleStore, now_rfc3339
+
+PREFIX = "/__sandbox__"
+
+
+def install(service):
+    add = service.router.add
+    store = lambda: service.store  # noqa: E731 - reset swaps the store
+
+    def reset(request):
+        service.store = GoogleStore(clock=service.store.clock)
+        service.faults.clear()
+        service.counters.clear()
+        return Response.json({"ok": True})
+
+    def add_user(request):
+        data = request.json()
+        user = store().add_user(data["email"], data.get("name", ""), data.get("time_zone", "Europe/Paris"))
+        return Response.json({"email": user.email, "calendar": user.email})
+
+    def add_calendar(request):
+        data = request.json()
+        calendar = store().add_calendar(data["id"], data.get("summary", data["id"]),
+                                        data.get("time_zone", "Europe/Paris"), owner=data["owner"],
+                                        color_id=str(data.get("color_id", "9")))
+        for share in data.get("share", []):
+            store().share(calendar.id, share["email"], share.get("role", "reader"), str(share.get("color_id", "7")))
+        return Response.json({"id": calendar.id})
+
+    def grant(request):
+        data = request.json()
+        return Response.json(store().issue_tokens(data["email"], data.get("client_id", "sandbox-client"),
+                                                  data.get("scope", "https://www.googleapis.com/auth/calendar")))
+
+    def remote_insert(request):
+        """Create an event as the calendar's owner would in Google Calendar."""
+        calendar = store().calendars.get(request.params["cal"])
+        if calendar is None:
+            return service.error(404, "Not Found", "notFound")
+        events = request.json()
+        events = events if isinstance(events, list) else [events]
+        created = []
+        with store().lock:
+            for body in events:
+                try:
+                    validate(body)
+                except EventError as exc:
+                    return service.error(exc.status, exc.message, exc.reason)
+                event_id = body.get("id") or new_id()
+                now = now_rfc3339(store().clock())
+                event = {"kind": "calendar#event", "id": event_id, "status": "confirmed", "created": now,
+                         "creator": {"email": calendar.owner}, "organizer": {"email": calendar.id, "self": True},
+                         "iCalUID": body.get("iCalUID") or f"{event_id}@google.com", "sequence": 0,
+                         "eventType": "default", "reminders": {"useDefault": True}}
+                apply_patch(event, body)
+                store().touch(calendar, event)
+                calendar.events[event_id] = event
+                created.append(public(event))
+        return Response.json(created if len(created) != 1 else created[0])
+
+    def remote_change(request):
+        """Change or delete an event as another person would (its etag and sequence move)."""
+        calendar = store().calendars.get(request.params["cal"])
+        event = calendar.events.get(request.params["event"]) if calendar else None
+        if event is None:
+            return service.error(404, "Not Found", "notFound")
+        with store().lock:
+            changed = copy.deepcopy(event)
+            if request.method == "DELETE":
+                changed["status"] = "cancelled"
+            else:
+                apply_patch(changed, request.json() or {})
+            store().touch(calendar, changed)
+            calendar.events[changed["id"]] = changed
+        return Response.json(public(changed))
+
+    def expire_sync_tokens(request):
+        data = request.json() or {}
+        for calendar in store().calendars.values():
+            if not data.get("calendar") or calendar.id == data["calendar"]:
+                calendar.epoch += 1
+        return Response.json({"ok": True})
+
+    def expire_access_tokens(request):
+        store().expire_access_tokens((request.json() or {}).get("email"))
+        return Response.json({"ok": True})
+
+    def revoke(request):
+        data = request.json() or {}
+        store().revoke(email=data.get("email"), refresh_token=data.get("refresh_token"))
+        return Response.json({"ok": True})
+
+    def faults(request):
+        if request.method == "DELETE":
+            service.faults.clear()
+            return Response.json({"ok": True})
+        data = request.json()
+        service.faults.add(Fault(**{key: data[key] for key in (
+            "status", "body", "retry_after", "drop", "latency", "times", "method", "path") if key in data}))
+        return Response.json({"ok": True})
+
+    def counters(request):
+        if request.method == "DELETE":
+            service.counters.clear()
+            store().writes.clear()
+            return Response.json({"ok": True})
+        return Response.json({"requests": service.counters.snapshot(), "writes": store().writes})
+
+    add("POST", f"{PREFIX}/reset", reset)
+    add("POST", f"{PREFIX}/users", add_user)
+    add("POST", f"{PREFIX}/calendars", add_calendar)
+    add("POST", f"{PREFIX}/grants", grant)
+    add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events", remote_insert)
+    add("PATCH", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)
+    add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)
+    add("POST", f"{PREFIX}/expire-sync-tokens", expire_sync_tokens)
+    add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
+    add("POST", f"{PREFIX}/revoke", revoke)
+    add("POST", f"{PREFIX}/faults", faults)
+    add("DELETE", f"{PREFIX}/faults", faults)
+    add("GET", f"{PREFIX}/counters", counters)
+    add("DELETE", f"{PREFIX}/counters", counters)
