@@ -69,8 +69,14 @@ def normalize_rrule(text: str, *, start: date | datetime, zone) -> str:
         rule["UNTIL"] = [_normalize_until(rule["UNTIL"][0], start, zone)]
     _check_possible(rule, start)
     canonical = rule.to_ical().decode()
-    if next(iter(_rule_set(canonical, start, ())), None) is None:
-        raise RecurrenceError("The rule produces no occurrence (does it end before it starts?).")
+    try:
+        if next(iter(_rule_set(canonical, start, ())), None) is None:
+            raise RecurrenceError("The rule produces no occurrence (does it end before it starts?).")
+        last = last_start_bound(rrule=canonical, start=start)
+    except (IndexError, OverflowError) as exc:
+        raise RecurrenceError(f"“{canonical}” cannot be expanded.") from exc
+    if last is not None and last.year > LATEST_YEAR:
+        raise RecurrenceError(f"The series would run past the year {LATEST_YEAR}; end it sooner.")
     return canonical
 
 
@@ -113,29 +119,61 @@ def last_start_bound(*, rrule: str, start: date | datetime) -> date | datetime |
 
 def is_occurrence(*, rrule: str, exdates: list[str], start: date | datetime, key: str) -> bool:
     """Tell whether `key` names an occurrence the series really has (and has not cancelled)."""
-    all_day = not isinstance(start, datetime)
-    original = parse_occurrence_key(key, all_day=all_day)
-    if not all_day:
-        original = original.astimezone(start.tzinfo)
-    day = timedelta(days=1)
-    nearby = occurrences_between(rrule=rrule, exdates=exdates, start=start, end=start,
-                                 window_start=original - day, window_end=original + day)
-    return any(occurrence_key(found) == key for found, _ in nearby)
+    parse_occurrence_key(key, all_day=not isinstance(start, datetime))  # a malformed key is an error
+    return key in keys_among([key], rrule=rrule, exdates=exdates, start=start)
 
 
-def shift_key(key: str, *, old_start: date | datetime, new_start: date | datetime) -> str:
+def shift_key(key: str, *, old_start: date | datetime, new_start: date | datetime, keep_date=False) -> str:
     """Return the key an occurrence gets when its series moves from `old_start` to `new_start`.
 
-    The shift is taken on wall-clock time in each start's own zone, so every occurrence keeps its
-    place in the series: moving a 10:00 series to 11:00 moves each occurrence to 11:00 local on
-    either side of DST, and moving a series to another zone keeps each on its day.
+    The shift is taken on the occurrence's wall-clock time in each start's own zone, so moving a
+    10:00 series to 11:00 moves each occurrence to 11:00 local on either side of DST, and moving
+    it to another zone keeps each on its day. With `keep_date`, only the time of day changes: the
+    right mapping when the rule, not the start, decides the days (BYDAY, BYMONTHDAY).
     """
-    original = parse_occurrence_key(key, all_day=not isinstance(old_start, datetime))
-    delta = _wall_clock(new_start, new_start) - _wall_clock(old_start, old_start)
-    shifted = _wall_clock(original, old_start) + delta
+    nominal = _nominal_wall_clock(key, old_start)
+    if keep_date:
+        shifted = datetime.combine(nominal.date(), _wall_clock(new_start, new_start).time())
+    else:
+        shifted = nominal + (_wall_clock(new_start, new_start) - _wall_clock(old_start, old_start))
     if isinstance(new_start, datetime):
         return occurrence_key(shifted.replace(tzinfo=new_start.tzinfo))
     return occurrence_key(shifted.date())
+
+
+def keys_among(keys, *, rrule: str, exdates: list[str], start: date | datetime) -> set[str]:
+    """Return those of `keys` that name occurrences of the series (one expansion for them all)."""
+    all_day = not isinstance(start, datetime)
+    moments = [parse_occurrence_key(key, all_day=all_day) for key in keys
+               if _is_key_of(key, all_day)]
+    if not moments:
+        return set()
+    if not all_day:
+        moments = [moment.astimezone(start.tzinfo) for moment in moments]
+    day = timedelta(days=1)
+    found = occurrences_between(rrule=rrule, exdates=exdates, start=start, end=start,
+                                window_start=min(moments) - day, window_end=max(moments) + day)
+    return {occurrence_key(moment) for moment, _ in found} & set(keys)
+
+
+def _is_key_of(key, all_day):
+    try:
+        parse_occurrence_key(key, all_day=all_day)
+    except RecurrenceError:
+        return False
+    return True
+
+
+def _nominal_wall_clock(key: str, start: date | datetime) -> datetime:
+    """The wall-clock time the rule gave an occurrence: its day, at the series' time of day.
+
+    Not the key's instant read back in the zone, which differs for an occurrence in a DST gap
+    (02:30 on a spring-forward day happens at 03:30).
+    """
+    original = parse_occurrence_key(key, all_day=not isinstance(start, datetime))
+    if not isinstance(start, datetime):
+        return datetime.combine(original, time.min)
+    return datetime.combine(original.astimezone(start.tzinfo).date(), _wall_clock(start, start).time())
 
 
 def same_start(first: date | datetime, second: date | datetime) -> bool:
@@ -190,7 +228,20 @@ def _parse(text: str) -> vRecur:
     _check_number(rule, "COUNT", 1, MAX_COUNT)
     _check_number(rule, "BYMONTH", 1, 12)
     _check_number(rule, "BYMONTHDAY", 1, 31, signed=True)
-    _check_number(rule, "BYSETPOS", 1, 366, signed=True)
+    frequency = rule["FREQ"][0]
+    # BYSETPOS picks within one period's candidates: beyond their number it never matches.
+    candidates = {"DAILY": 1, "WEEKLY": max(1, len(rule.get("BYDAY", []))), "MONTHLY": 31, "YEARLY": 366}
+    _check_number(rule, "BYSETPOS", 1, candidates[frequency], signed=True)
+    for day in rule.get("BYDAY", []):
+        position = str(day)[:-2].lstrip("+")
+        if position and frequency in ("DAILY", "WEEKLY"):
+            raise RecurrenceError(f"BYDAY={day}: a position before the day fits monthly and yearly rules only.")
+        limit = 5 if frequency == "MONTHLY" else 53
+        if position and not (position.lstrip("-").isdigit() and 1 <= abs(int(position)) <= limit):
+            raise RecurrenceError(f"BYDAY={day}: the position must be from ±1 to ±{limit}.")
+    until = (rule.get("UNTIL") or [None])[0]
+    if until is not None and not EARLIEST_YEAR <= until.year <= LATEST_YEAR:
+        raise RecurrenceError(f"UNTIL must fall within the years {EARLIEST_YEAR}–{LATEST_YEAR}.")
     return rule
 
 
@@ -220,7 +271,7 @@ def _rule_set(rrule: str, start: date | datetime, exdates) -> rruleset:
     dtstart = _as_rule_time(start)
     try:
         rules = rrulestr(rrule, dtstart=dtstart, forceset=True)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
         raise RecurrenceError(f"“{rrule}” is not a valid RRULE: {exc}.") from exc
     all_day = not isinstance(start, datetime)
     for key in exdates:
@@ -298,6 +349,11 @@ def describe(rrule: str, zone=UTC) -> str:
         text += " on " + _join([_describe_day(str(day)) for day in rule["BYDAY"]])
     if rule.get("BYMONTHDAY"):
         text += " on day " + _join([str(day) for day in rule["BYMONTHDAY"]])
+    if rule.get("BYSETPOS"):
+        positions = [_ORDINALS.get(int(position), f"#{position}") for position in rule["BYSETPOS"]]
+        text += f" ({_join(positions)} of them)"
+    if rule.get("BYMONTH"):
+        text += " in " + _join([date(2000, int(month), 1).strftime("%B") for month in rule["BYMONTH"]])
     if "COUNT" in rule:
         text += f", {rule['COUNT'][0]} times"
     elif "UNTIL" in rule:

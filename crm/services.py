@@ -58,21 +58,26 @@ def action_update(*, action: Action, participants=None, contacts=None, origin=OR
 def action_save(*, action: Action, participants=None, contacts=None, origin=ORIGIN_CRM) -> Action:
     """Validate and save an action built or changed by the caller (the admin uses this too).
 
-    When a series moves in time, changes zone or switches between all-day and timed, its
-    cancelled occurrences and overrides move with it, each keeping its place in the series.
-    When its rule changes, the overrides of occurrences that no longer exist are deleted, as in
-    calendar apps; removing the rule makes it a single action.
+    A changed series stays whole. When its start, zone, kind (all-day or timed) or rule changes,
+    each cancelled occurrence and override follows its occurrence (see _series_rekeying); those
+    the series no longer has are dropped, overrides with an announcement, as calendar apps do.
+    Removing the rule makes it a single action. Overrides always belong to their series' owner.
     """
     created = action.pk is None
+    if action.series_id:
+        action.owner_id = action.series.owner_id
     before = None if created else Action.objects.filter(pk=action.pk, rrule__gt="").first()
     with transaction.atomic():
+        rekey = None
         if before is not None:
-            _move_exdates(action, before)
+            rekey = _series_rekeying(action, before)
+            if rekey is not None and action.exdates == before.exdates:  # not when the caller set them
+                action.exdates = sorted(key for key in map(rekey, action.exdates) if key)
         _validate(action)
         action.compute_span()
         action.save()
         if before is not None:
-            _follow_series(action, before, origin)
+            _follow_series(action, rekey, origin)
         if participants is not None:
             action.participants.set(participants)
         if contacts is not None:
@@ -98,7 +103,6 @@ def occurrence_update(
         override = _new_override(series, recurrence_id)
         participants = series.participants.all() if participants is None else participants
         contacts = series.contacts.all() if contacts is None else contacts
-    fields.pop("owner", None)  # an occurrence belongs to its series' owner
     for name, value in fields.items():
         setattr(override, name, value)
     return action_save(action=override, participants=participants, contacts=contacts, origin=origin)
@@ -175,43 +179,63 @@ def _check_occurrence(series: Action, recurrence_id: str) -> None:
         raise OccurrenceError(_("“%(key)s” is not an occurrence of this series.") % {"key": recurrence_id})
 
 
-def _moved(action: Action, before: Action) -> bool:
-    return action.is_series and not recurrence.same_start(action.first_occurrence()[0], before.first_occurrence()[0])
+def _series_rekeying(series: Action, before: Action):
+    """Return key -> new key (None: gone) for a series whose timing or rule changed, else None.
 
-
-def _move_exdates(action: Action, before: Action) -> None:
-    """Re-key the cancelled occurrences of a series that moved, before the model checks them."""
-    keys, action.exdates = action.exdates, []
+    An exception keeps its occurrence: moved with the whole series when the series still has
+    that occurrence (a daily series moved by a day), otherwise on its own day at the new time
+    of day (a series on fixed weekdays whose first date moved). One expansion answers for all.
+    """
+    keys, series.exdates = series.exdates, []
     try:
-        _validate(action)  # the new times must be sound before anything is computed from them
+        _validate(series)  # the new times and rule must be sound before anything is computed from them
     finally:
-        action.exdates = keys
-    if _moved(action, before):
-        old_start, new_start = before.first_occurrence()[0], action.first_occurrence()[0]
-        action.exdates = [recurrence.shift_key(key, old_start=old_start, new_start=new_start) for key in keys]
+        series.exdates = keys
+    old_start = before.first_occurrence()[0]
+    new_start = series.first_occurrence()[0] if series.is_series else None
+    if new_start is not None and recurrence.same_start(old_start, new_start) and series.rrule == before.rrule:
+        return None
+    if new_start is None:
+        return lambda key: None
+    known = set(before.exdates) | set(Action.objects.filter(series_id=series.pk).values_list("recurrence_id",
+                                                                                               flat=True))
+    choices = {key: [recurrence.shift_key(key, old_start=old_start, new_start=new_start),
+                     recurrence.shift_key(key, old_start=old_start, new_start=new_start, keep_date=True)]
+               for key in known}
+    existing = recurrence.keys_among([choice for pair in choices.values() for choice in pair],
+                                     rrule=series.rrule, exdates=[], start=new_start)
+    mapping = {key: next((choice for choice in pair if choice in existing), None) for key, pair in choices.items()}
+    return mapping.get
 
 
-def _follow_series(series: Action, before: Action, origin) -> None:
-    """Bring the overrides of a changed series along: new keys, new owner, gone when orphaned."""
-    overrides = sorted(Action.objects.filter(series=series), key=lambda row: row.recurrence_id)
-    if not overrides:
-        return
-    if _moved(series, before):
-        old_start, new_start = before.first_occurrence()[0], series.first_occurrence()[0]
-
-        def shift(key):
-            return recurrence.shift_key(key, old_start=old_start, new_start=new_start)
-
-        # Walk against the direction of the move, so that no new key collides with one that
-        # another override still holds (uid + recurrence_id is unique).
-        if shift(overrides[0].recurrence_id) > overrides[0].recurrence_id:
-            overrides.reverse()
+def _follow_series(series: Action, rekey, origin) -> None:
+    """Bring a saved series' overrides along: new keys, gone when orphaned, the series' owner."""
+    overrides = list(Action.objects.filter(series=series))
+    changed = {}
+    if rekey is not None:
+        staying = []
         for override in overrides:
-            override.recurrence_id = shift(override.recurrence_id)
-            override.save(update_fields=["recurrence_id", "updated_at"])
-    first_start = series.first_occurrence()[0] if series.is_series else None
-    for override in overrides:
-        if first_start is None or not recurrence.is_occurrence(
-                rrule=series.rrule, exdates=[], start=first_start, key=override.recurrence_id):
-            _delete(override, origin)
-    series.overrides.exclude(owner_id=series.owner_id).update(owner_id=series.owner_id, updated_at=timezone.now())
+            if rekey(override.recurrence_id) is None:
+                _delete(override, origin)
+            else:
+                staying.append(override)
+        overrides = staying
+        moving = [override for override in overrides if rekey(override.recurrence_id) != override.recurrence_id]
+        if moving:
+            # Two passes, so that no new key ever collides with one another override still holds.
+            final = {override.pk: rekey(override.recurrence_id) for override in moving}
+            now = timezone.now()
+            for override in moving:
+                override.recurrence_id, override.updated_at = f"~{override.pk}", now
+            Action.objects.bulk_update(moving, ["recurrence_id"])
+            for override in moving:
+                override.recurrence_id = final[override.pk]
+            Action.objects.bulk_update(moving, ["recurrence_id", "updated_at"])
+            changed.update((override.pk, override) for override in moving)
+    stale = [override for override in overrides if override.owner_id != series.owner_id]
+    for override in stale:
+        override.owner_id, override.updated_at = series.owner_id, timezone.now()
+    Action.objects.bulk_update(stale, ["owner", "updated_at"])
+    changed.update((override.pk, override) for override in stale)
+    for override in changed.values():
+        action_saved.send(sender=Action, action=override, created=False, origin=origin)

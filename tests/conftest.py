@@ -77,3 +77,15 @@ def bob(db, sales):
 @pytest.fixture
 def manager(db, manager_profile):
     return factories.user("maria", profile=manager_profile, time_zone="Europe/London")
+
+
+@pytest.fixture
+def api_as():
+    """Return an API client authenticated as a given user."""
+    from rest_framework.test import APIClient
+
+    def login(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+    return login

@@ -99,3 +99,22 @@ def test_an_all_day_form_ending_in_the_year_9999_is_an_error(pages, appointment_
         "privacy": "normal", "ends": "never"})
     assert response.status_code == 200
     assert "end_date" in response.context["form"].errors
+
+
+@pytest.mark.parametrize(("rule", "extra"), [
+    ("FREQ=YEARLY;BYDAY=60MO", {}), ("FREQ=DAILY;UNTIL=99991231", {}),
+    ("FREQ=DAILY;UNTIL=99991231T235959Z", {"time_zone": "Europe/Paris"}),
+    ("FREQ=DAILY;UNTIL=99991231", {"all_day": True, "start": None, "end": None, "start_date": "2026-11-02",
+                                   "end_date": "2026-11-04"}),
+    ("FREQ=DAILY;INTERVAL=1000;COUNT=10000", {"end": "2029-11-02T11:00:00+01:00"}),
+    ("FREQ=DAILY;BYSETPOS=2", {}), ("FREQ=WEEKLY;BYDAY=MO;BYSETPOS=-2", {}), ("FREQ=WEEKLY;BYDAY=2MO", {}),
+])
+def test_rules_that_cannot_work_are_400s_and_quick(api, appointment_type, rule, extra):
+    import time
+
+    began = time.monotonic()
+    response = api.post("/api/v1/actions/", {
+        "action_type": appointment_type.pk, "subject": "S", "start": "2026-11-02T10:00:00+01:00",
+        "end": "2026-11-02T11:00:00+01:00", "time_zone": "America/New_York", "rrule": rule, **extra}, format="json")
+    assert response.status_code == 400, response.content
+    assert time.monotonic() - began < 2  # generous; without the checks dateutil spins for seconds

@@ -150,3 +150,71 @@ def announced_deletions():
     action_deleted.connect(receiver)
     yield subjects
     action_deleted.disconnect(receiver)
+
+
+def test_moving_a_series_on_fixed_weekdays_keeps_its_exceptions_on_their_days(alice, appointment_type):
+    series = factories.appointment(alice, "2026-11-02 10:00", rrule="FREQ=WEEKLY;BYDAY=MO,WE;COUNT=8")
+    services.occurrence_update(series=series, recurrence_id="20261104T090000Z", subject="Edited")
+    services.occurrence_cancel(series=series, recurrence_id="20261111T090000Z")
+    series.refresh_from_db()
+    services.action_update(action=series, start=local("2026-11-03 10:30"), end=local("2026-11-03 11:30"))
+    days = {o.start.date().isoformat(): o.action.subject for o in occurrences(
+        Action.objects.all(), "2026-11-01 00:00", "2026-12-31 00:00")}
+    assert days["2026-11-04"] == "Edited"
+    assert "2026-11-11" not in days
+    series.refresh_from_db()
+    assert series.exdates == ["20261111T093000Z"]
+
+
+def test_moving_a_series_keeps_the_override_of_its_dst_gap_occurrence(alice, appointment_type):
+    series = factories.appointment(alice, "2026-03-27 02:30", "2026-03-27 03:00", rrule="FREQ=DAILY;COUNT=5")
+    services.occurrence_update(series=series, recurrence_id="20260329T013000Z", subject="Edited in the gap")
+    services.action_update(action=series, start=local("2026-03-27 10:00"), end=local("2026-03-27 10:30"))
+    assert series.overrides.get().recurrence_id == "20260329T080000Z"
+
+
+def test_exdates_given_with_a_move_are_taken_as_given(alice, appointment_type, api_as):
+    series = factories.appointment(alice, "2026-11-02 10:00", rrule="FREQ=DAILY;COUNT=5")
+    response = api_as(alice).patch(f"/api/v1/actions/{series.pk}/", {
+        "start": "2026-11-02T12:00:00+01:00", "end": "2026-11-02T13:00:00+01:00",
+        "exdates": ["20261103T110000Z"]}, format="json")
+    assert response.status_code == 200
+    series.refresh_from_db()
+    assert series.exdates == ["20261103T110000Z"]
+
+
+def test_overrides_changed_with_their_series_are_announced(daily, bob):
+    from crm.signals import action_saved
+
+    override = services.occurrence_update(series=daily, recurrence_id="20261104T090000Z", subject="Edited")
+    seen = []
+
+    def receiver(sender, action, **kwargs):
+        seen.append((action.pk, action.recurrence_id, action.owner_id))
+
+    action_saved.connect(receiver)
+    try:
+        services.action_update(action=daily, start=local("2026-11-02 12:00"), end=local("2026-11-02 13:00"),
+                               owner=bob)
+    finally:
+        action_saved.disconnect(receiver)
+    assert (override.pk, "20261104T110000Z", bob.pk) in seen
+
+
+def test_an_override_keeps_its_series_owner(daily, bob, manager, api_as):
+    override = services.occurrence_update(series=daily, recurrence_id="20261104T090000Z", subject="Edited")
+    api_as(manager).patch(f"/api/v1/actions/{override.pk}/", {"owner": bob.pk}, format="json")
+    override.refresh_from_db()
+    assert override.owner_id == daily.owner_id
+
+
+def test_saving_a_long_series_with_many_overrides_costs_one_expansion(alice, appointment_type,
+                                                                       django_assert_max_num_queries):
+    series = factories.appointment(alice, "2026-01-05 10:00", rrule="FREQ=DAILY;COUNT=300")
+    for day in range(40):
+        services.occurrence_update(series=series, recurrence_id=f"2026{2 + day // 28:02d}{1 + day % 28:02d}T090000Z",
+                                   location="Elsewhere")
+    with django_assert_max_num_queries(30):
+        services.action_update(action=series, start=local("2026-01-05 11:00"), end=local("2026-01-05 12:00"))
+    assert series.overrides.count() == 40
+    assert series.overrides.filter(recurrence_id__endswith="T100000Z").count() == 40

@@ -5,8 +5,8 @@ import copy
 from ..http import Request, Response, Service
 from . import batch, control
 from .events import INSTANCE_ID, EventError, apply_patch, check_id, new_id, parse_moment, public, replace_body, validate
-from .listing import SyncTokenExpired, list_events
-from .recurring import is_instance, original_start_of
+from .listing import SyncTokenExpired, list_events, parse_time
+from .recurring import instances, is_instance, original_start_of
 from .store import CALENDAR_COLORS, EVENT_COLORS, GoogleStore, now_rfc3339
 
 API = "/calendar/v3"
@@ -29,6 +29,7 @@ class GoogleSandbox(Service):
         add("GET", f"{API}/calendars/{CAL}/events", self.events_list)
         add("POST", f"{API}/calendars/{CAL}/events", self.events_insert)
         add("POST", f"{API}/calendars/{CAL}/events/import", self.events_import)
+        add("GET", f"{API}/calendars/{CAL}/events/{EVENT}/instances", self.events_instances)
         add("GET", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_get)
         add("PATCH", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_patch)
         add("PUT", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_update)
@@ -169,6 +170,31 @@ class GoogleSandbox(Service):
             if request.header("If-None-Match") == event["etag"]:
                 return Response(304, b"", {"ETag": event["etag"]})
             return self._event_response(event)
+
+    def events_instances(self, request):
+        _, calendar = self._calendar(request)
+        if not hasattr(calendar, "events"):
+            return calendar
+        with self.store.lock:
+            master = calendar.events.get(request.params["event"])
+            if master is None:
+                return self.error(404, "Not Found", "notFound")
+            try:
+                time_min, time_max = parse_time(request.query, "timeMin"), parse_time(request.query, "timeMax")
+            except EventError as exc:
+                return self._event_error(exc)
+            show_deleted = request.arg("showDeleted") == "true"
+            items = []
+            for stamp, _, _ in instances(master, time_min, time_max) if master.get("recurrence") else []:
+                instance_id = f"{master['id']}_{stamp}"
+                stored = calendar.events.get(instance_id)
+                if stored is not None:
+                    if stored.get("status") != "cancelled" or show_deleted:
+                        items.append(public(stored))
+                    continue
+                items.append(public(self._find(calendar, instance_id)))
+            return Response.json({"kind": "calendar#events", "summary": calendar.summary,
+                                  "timeZone": calendar.time_zone, "items": items})
 
     def events_insert(self, request, *, importing=False):
         email, calendar = self._calendar(request, write=True)

@@ -14,15 +14,6 @@ def api(alice):
 
 
 @pytest.fixture
-def api_as():
-    def login(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-    return login
-
-
-@pytest.fixture
 def query_count():
     """Return the number of queries one successful GET takes."""
     def count(client, url, params=None):
