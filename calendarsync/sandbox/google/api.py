@@ -1,12 +1,13 @@
 """The Google sandbox service: OAuth token endpoint and Calendar API v3, over GoogleStore."""
 
 import copy
+from datetime import UTC
 
 from ..http import Request, Response, Service
-from . import batch, control
+from . import batch, control, oauth, push
 from .events import INSTANCE_ID, EventError, apply_patch, check_id, new_id, parse_moment, public, replace_body, validate
 from .listing import SyncTokenExpired, list_events, parse_time
-from .recurring import instances, is_instance, original_start_of
+from .recurring import instances, instant, is_instance, original_start_of
 from .store import CALENDAR_COLORS, EVENT_COLORS, GoogleStore, now_rfc3339
 
 API = "/calendar/v3"
@@ -20,7 +21,7 @@ class GoogleSandbox(Service):
 
     def __init__(self, store: GoogleStore | None = None):
         super().__init__()
-        self.store = store or GoogleStore()
+        self.use_store(store or GoogleStore())
         add = self.router.add
         add("POST", "/token", self.token)
         add("GET", f"{API}/users/me/calendarList", self.calendar_list)
@@ -34,8 +35,17 @@ class GoogleSandbox(Service):
         add("PATCH", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_patch)
         add("PUT", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_update)
         add("DELETE", f"{API}/calendars/{CAL}/events/{EVENT}", self.events_delete)
+        add("POST", f"{API}/freeBusy", self.freebusy)
+        add("POST", f"{API}/calendars/{CAL}/events/watch", lambda request: push.watch(self, request), "watch")
+        add("POST", f"{API}/channels/stop", lambda request: push.stop(self, request), "channels_stop")
         add("POST", "/batch/calendar/v3", lambda request: batch.handle(self, request), "batch")
+        oauth.install(self)
         control.install(self)
+
+    def use_store(self, store: GoogleStore):
+        """Serve from `store`, and tell its watchers about its changes."""
+        self.store = store
+        store.on_change = lambda calendar_id: push.changed(store, calendar_id)
 
     # Errors in Google's envelope -----------------------------------------------------------
 
@@ -77,6 +87,8 @@ class GoogleSandbox(Service):
             if form.get("client_id") and form["client_id"] != grant.client_id:
                 return Response.json({"error": "unauthorized_client", "error_description": "Unauthorized"}, 401)
             return Response.json(self.store.issue_tokens(grant.email, grant.client_id, grant.scope, refresh=False))
+        if grant_type == "authorization_code":
+            return oauth.exchange_code(self, form)
         return Response.json({"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}, 400)
 
     def _user(self, request):
@@ -143,6 +155,36 @@ class GoogleSandbox(Service):
 
         return Response.json({"kind": "calendar#colors", "updated": "2012-02-14T00:00:00.000Z",
                               "calendar": palette(CALENDAR_COLORS), "event": palette(EVENT_COLORS)})
+
+    def freebusy(self, request):
+        """Busy periods of opaque, live events (series expanded), clipped to the range and merged."""
+        email = self._user(request)
+        if email is None:
+            return self._unauthorized()
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            time_min, time_max = parse_time({"t": [body.get("timeMin", "")]}, "t"), parse_time(
+                {"t": [body.get("timeMax", "")]}, "t")
+        except EventError as exc:
+            return self._event_error(exc)
+        if time_min is None or time_max is None or time_max <= time_min:
+            return self.error(400, "The specified time range is empty.", "timeRangeEmpty", "timeMax", "calendar")
+        items = body.get("items") or []
+        if len(items) > 50:
+            return self.error(400, "Too many calendars requested.", "tooManyCalendarsRequested")
+        answer = {}
+        with self.store.lock:
+            for item in items:
+                entry = self.store.entry(email, item.get("id", ""))
+                if entry is None:
+                    answer[item.get("id", "")] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+                    continue
+                calendar = self.store.calendars[entry.calendar_id]
+                answer[item["id"]] = {"busy": busy_periods(calendar, time_min, time_max)}
+        return Response.json({"kind": "calendar#freeBusy", "timeMin": body["timeMin"], "timeMax": body["timeMax"],
+                              "calendars": answer})
 
     # Events --------------------------------------------------------------------------------
 
@@ -324,6 +366,31 @@ class GoogleSandbox(Service):
 
     def _event_response(self, event):
         return Response.json(public(event), ETag=event["etag"])
+
+
+def busy_periods(calendar, time_min, time_max):
+    periods = []
+    query = {"singleEvents": ["true"], "timeMin": [time_min.isoformat()], "timeMax": [time_max.isoformat()],
+             "maxResults": ["2500"]}
+    while True:
+        page = list_events(calendar, query)
+        for event in page["items"]:
+            if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
+                continue
+            start, end = instant(parse_moment(event["start"], "start")), instant(parse_moment(event["end"], "end"))
+            periods.append((max(start, time_min), min(end, time_max)))
+        if "nextPageToken" not in page:
+            break
+        query["pageToken"] = [page["nextPageToken"]]
+    merged = []
+    for start, end in sorted(periods):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return [{"start": start.astimezone(UTC).strftime(stamp), "end": end.astimezone(UTC).strftime(stamp)}
+            for start, end in merged]
 
 
 def _shifted_times(master, original):

@@ -18,7 +18,7 @@ def install(service):
     store = lambda: service.store  # noqa: E731 - reset swaps the store
 
     def reset(request):
-        service.store = GoogleStore(clock=service.store.clock)
+        service.use_store(GoogleStore(clock=service.store.clock))
         service.faults.clear()
         service.counters.clear()
         return Response.json({"ok": True})
@@ -109,6 +109,11 @@ def install(service):
             "status", "body", "retry_after", "drop", "latency", "times", "method", "path") if key in data}))
         return Response.json({"ok": True})
 
+    def channels(request):
+        return Response.json({
+            channel_id: {"deliveries": channel["deliveries"], "stopped": channel.get("stopped", False)}
+            for channel_id, channel in store().channels.items()})
+
     def counters(request):
         if request.method == "DELETE":
             service.counters.clear()
@@ -129,4 +134,5 @@ def install(service):
     add("POST", f"{PREFIX}/faults", faults)
     add("DELETE", f"{PREFIX}/faults", faults)
     add("GET", f"{PREFIX}/counters", counters)
+    add("GET", f"{PREFIX}/channels", channels)
     add("DELETE", f"{PREFIX}/counters", counters)

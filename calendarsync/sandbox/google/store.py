@@ -86,6 +86,7 @@ class GoogleStore:
         self.codes: dict[str, dict] = {}  # authorization code -> request it answers
         self.channels: dict[str, dict] = {}  # channel id -> watch
         self.writes: list[dict] = []  # every write with its sendUpdates, for tests to read
+        self.on_change = lambda calendar_id: None  # push notifications hook in here
         self._etag = int(time.time() * 1_000_000)
 
     # People and calendars -------------------------------------------------------------------
@@ -131,6 +132,7 @@ class GoogleStore:
         event["etag"] = self.next_etag()
         if bump_updated:
             event["updated"] = now_rfc3339(self.clock())
+        self.on_change(calendar.id)
 
     def log_write(self, method, calendar_id, event_id, send_updates):
         self.writes.append({"method": method, "calendar": calendar_id, "event": event_id,
