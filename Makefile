@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SANDBOX_PORT ?= 8001
+SANDBOX := http://127.0.0.1:$(SANDBOX_PORT)
 
 .PHONY: run test setup lint lock clean
 
@@ -21,7 +23,12 @@ $(STAMP): requirements.lock
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py run_sandboxes --demo --google-port $(SANDBOX_PORT) & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	DEBUG=true CALENDARSYNC_GOOGLE_API_URL=$(SANDBOX) CALENDARSYNC_GOOGLE_TOKEN_URL=$(SANDBOX)/token \
+	CALENDARSYNC_GOOGLE_AUTHORIZE_URL=$(SANDBOX)/o/oauth2/v2/auth \
+	CALENDARSYNC_GOOGLE_USERINFO_URL=$(SANDBOX)/oauth2/v2/userinfo \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0

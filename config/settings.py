@@ -159,6 +159,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Where the calendar providers live: the real services unless set (see calendarsync/app_settings.py).
+for _name in ("GOOGLE_API_URL", "GOOGLE_AUTHORIZE_URL", "GOOGLE_TOKEN_URL", "GOOGLE_USERINFO_URL"):
+    if f"CALENDARSYNC_{_name}" in env:
+        globals()[f"CALENDARSYNC_{_name}"] = env.str(f"CALENDARSYNC_{_name}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

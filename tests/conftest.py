@@ -89,3 +89,13 @@ def api_as():
         client.force_authenticate(user)
         return client
     return login
+
+
+@pytest.fixture
+def unused_port():
+    """A loopback TCP port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -9,6 +9,7 @@ import json
 import re
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,15 +131,20 @@ class Faults:
 
 
 class Counters:
-    """Requests served, by route name, for tests and benchmarks to read."""
+    """Requests served and seconds spent, by route name, for tests and benchmarks to read."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self.values: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
 
     def add(self, name, amount=1):
         with self._lock:
             self.values[name] = self.values.get(name, 0) + amount
+
+    def spent(self, name, seconds):
+        with self._lock:
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
     def snapshot(self):
         with self._lock:
@@ -147,6 +153,7 @@ class Counters:
     def clear(self):
         with self._lock:
             self.values.clear()
+            self.seconds.clear()
 
 
 class Service:
@@ -189,7 +196,12 @@ class Service:
         if handler is None:
             return self.error(405 if name == "method_not_allowed" else 404, "Not Found", "notFound")
         request.params = params
-        return handler(request)
+        began = time.perf_counter()
+        try:
+            return handler(request)
+        finally:
+            if not controlling:
+                self.counters.spent(name, time.perf_counter() - began)
 
 
 class _Handler(BaseHTTPRequestHandler):

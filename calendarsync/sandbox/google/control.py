@@ -7,6 +7,7 @@ injects faults and reports what was asked of the sandbox.
 import copy
 
 from ..http import Fault, Response
+from . import seed
 from .events import EventError, apply_patch, new_id, public, validate
 from .store import GoogleStore, now_rfc3339
 
@@ -68,6 +69,19 @@ def install(service):
                 created.append(public(event))
         return Response.json(created if len(created) != 1 else created[0])
 
+    def seed_events(request):
+        """Fill a calendar with a realistic mix of events: POST {"calendar", "count", "seed"}."""
+        data = request.json()
+        calendar = store().calendars.get(data.get("calendar", ""))
+        if calendar is None:
+            return service.error(404, "Not Found", "notFound")
+        with store().lock:
+            for body in seed.events(int(data.get("count", 100)), seed=int(data.get("seed", 0))):
+                event = seed.stored(body, calendar.owner, store().clock)
+                store().touch(calendar, event)
+                calendar.events[event["id"]] = event
+        return Response.json({"events": len(calendar.events)})
+
     def remote_change(request):
         """Change or delete an event as another person would (its etag and sequence move)."""
         calendar = store().calendars.get(request.params["cal"])
@@ -119,12 +133,14 @@ def install(service):
             service.counters.clear()
             store().writes.clear()
             return Response.json({"ok": True})
-        return Response.json({"requests": service.counters.snapshot(), "writes": store().writes})
+        return Response.json({"requests": service.counters.snapshot(), "seconds": service.counters.seconds,
+                              "writes": store().writes})
 
     add("POST", f"{PREFIX}/reset", reset)
     add("POST", f"{PREFIX}/users", add_user)
     add("POST", f"{PREFIX}/calendars", add_calendar)
     add("POST", f"{PREFIX}/grants", grant)
+    add("POST", f"{PREFIX}/seed", seed_events)
     add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events", remote_insert)
     add("PATCH", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)
     add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)

@@ -117,4 +117,6 @@ def minimal_tombstone(event: dict) -> dict:
 
 def public(event: dict) -> dict:
     """The event as the API returns it (without the sandbox's bookkeeping)."""
-    return {name: value for name, value in event.items() if not name.startswith("_")}
+    answer = dict(event)
+    answer.pop("_seq", None)
+    return answer

@@ -149,3 +149,23 @@ def test_paging_through_10000_events_in_pages_of_2500(client, google):
         request = client.events().list_next(request, page)
     assert (pages, len(seen)) == (4, 10_000)  # maxResults is capped at 2500
     assert "nextSyncToken" in page
+
+
+def test_a_seeded_calendar_has_series_exceptions_all_day_and_dst_edges(client, google):
+    google.control("POST", "seed", {"calendar": "ada@example.com", "count": 600, "seed": 3})
+    items, request = [], client.events().list(calendarId="primary", maxResults=2500)
+    while request is not None:
+        page = request.execute()
+        items += page["items"]
+        request = client.events().list_next(request, page)
+    assert len(items) == 600
+    masters = [item for item in items if item.get("recurrence")]
+    exceptions = [item for item in items if item.get("recurringEventId")]
+    assert masters
+    assert exceptions
+    assert all(any(line.startswith("EXDATE") for line in master["recurrence"]) for master in masters)
+    assert {exception["recurringEventId"] for exception in exceptions} <= {master["id"] for master in masters}
+    assert any("date" in item["start"] for item in items)
+    assert len({item["start"].get("timeZone") for item in items} - {None}) >= 4
+    singles = client.events().list(calendarId="primary", singleEvents=True, maxResults=2500).execute()["items"]
+    assert len(singles) > len(items)

@@ -1,0 +1,44 @@
+"""Start the sandboxes on loopback ports, empty or with the demo's people and calendars."""
+
+from .google.api import GoogleSandbox
+from .google.seed import events as seeded_events
+from .google.seed import stored
+from .http import SandboxServer
+
+# The CRM demo's people (crm/demo.py), each with a Google account of the same name.
+DEMO_PEOPLE = [("marc@demo.example", "Marc Dubois", "Europe/Paris"),
+               ("alice@demo.example", "Alice Martin", "Europe/Paris"),
+               ("dana@demo.example", "Dana Smith", "America/New_York"),
+               ("tom@demo.example", "Tom Becker", "Europe/Berlin")]
+
+
+def start_google(host="127.0.0.1", port=0, *, demo=False) -> SandboxServer:
+    server = SandboxServer(GoogleSandbox(), host, port)
+    if demo:
+        load_demo(server.service.store)
+    server.start()
+    return server
+
+
+def load_demo(store):
+    """People with a primary calendar of believable events, a shared team calendar and holidays."""
+    for email, name, zone in DEMO_PEOPLE:
+        store.add_user(email, name, zone)
+    store.add_calendar("team@group.demo.example", "Sales team", "Europe/Paris", owner="marc@demo.example",
+                       color_id="16")
+    store.add_calendar("holidays@group.demo.example", "Public holidays", "Europe/Paris", owner="marc@demo.example",
+                       color_id="9")
+    for email, _, _ in DEMO_PEOPLE[1:]:
+        store.share("team@group.demo.example", email, "writer", color_id="16")
+        store.share("holidays@group.demo.example", email, "reader", color_id="9")
+    for index, (email, _, _) in enumerate(DEMO_PEOPLE):
+        _fill(store, email, 150, seed=index)
+    _fill(store, "team@group.demo.example", 60, seed=10)
+
+
+def _fill(store, calendar_id, count, *, seed):
+    calendar = store.calendars[calendar_id]
+    for body in seeded_events(count, seed=seed):
+        event = stored(body, calendar.owner, store.clock)
+        store.touch(calendar, event)
+        calendar.events[event["id"]] = event
