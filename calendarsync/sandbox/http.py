@@ -166,6 +166,9 @@ class Service:
         self.faults = Faults()
         self.counters = Counters()
 
+    def forget_history(self):
+        """Forget what was recorded of past requests (counters are cleared by the caller)."""
+
     def error(self, status, message, reason=""):
         """Answer with the error shape of the service being imitated."""
         return Response.json({"error": {"code": status, "message": message, "reason": reason}}, status)

@@ -42,6 +42,9 @@ class GoogleSandbox(Service):
         oauth.install(self)
         control.install(self)
 
+    def forget_history(self):
+        self.store.writes.clear()
+
     def use_store(self, store: GoogleStore):
         """Serve from `store`, and tell its watchers about its changes."""
         self.store = store

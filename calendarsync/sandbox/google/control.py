@@ -6,12 +6,11 @@ injects faults and reports what was asked of the sandbox.
 
 import copy
 
-from ..http import Fault, Response
+from ..control import PREFIX, install_common
+from ..http import Response
 from . import seed
 from .events import EventError, apply_patch, new_id, public, validate
 from .store import GoogleStore, now_rfc3339
-
-PREFIX = "/__sandbox__"
 
 
 def install(service):
@@ -114,27 +113,10 @@ def install(service):
         store().revoke(email=data.get("email"), refresh_token=data.get("refresh_token"))
         return Response.json({"ok": True})
 
-    def faults(request):
-        if request.method == "DELETE":
-            service.faults.clear()
-            return Response.json({"ok": True})
-        data = request.json()
-        service.faults.add(Fault(**{key: data[key] for key in (
-            "status", "body", "retry_after", "drop", "latency", "times", "method", "path") if key in data}))
-        return Response.json({"ok": True})
-
     def channels(request):
         return Response.json({
             channel_id: {"deliveries": channel["deliveries"], "stopped": channel.get("stopped", False)}
             for channel_id, channel in store().channels.items()})
-
-    def counters(request):
-        if request.method == "DELETE":
-            service.counters.clear()
-            store().writes.clear()
-            return Response.json({"ok": True})
-        return Response.json({"requests": service.counters.snapshot(), "seconds": service.counters.seconds,
-                              "writes": store().writes})
 
     add("POST", f"{PREFIX}/reset", reset)
     add("POST", f"{PREFIX}/users", add_user)
@@ -147,8 +129,5 @@ def install(service):
     add("POST", f"{PREFIX}/expire-sync-tokens", expire_sync_tokens)
     add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
     add("POST", f"{PREFIX}/revoke", revoke)
-    add("POST", f"{PREFIX}/faults", faults)
-    add("DELETE", f"{PREFIX}/faults", faults)
-    add("GET", f"{PREFIX}/counters", counters)
     add("GET", f"{PREFIX}/channels", channels)
-    add("DELETE", f"{PREFIX}/counters", counters)
+    install_common(service, report=lambda: {"writes": store().writes})

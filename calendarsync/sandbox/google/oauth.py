@@ -6,12 +6,12 @@ then Allow or Deny. Authorization codes honour PKCE (S256 and plain) and the red
 
 import base64
 import hashlib
-import html
 import json
 import secrets
 import time
 from urllib.parse import urlencode
 
+from .. import consent
 from ..http import Request, Response
 
 ISSUER = "https://accounts.google.com"
@@ -34,27 +34,8 @@ def authorize_page(service, request: Request) -> Response:
     if not params["client_id"] or not params["redirect_uri"] or params["response_type"] != "code":
         return Response.html("<h1>400. That’s an error.</h1><p>Error 400: invalid_request</p>", 400)
     users = sorted(service.store.users.values(), key=lambda user: user.email)
-    hidden = "".join(f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
-                     for name, value in params.items())
-    accounts = "".join(
-        f'<label class="account"><input type="radio" name="email" value="{html.escape(user.email)}"'
-        f'{" checked" if index == 0 or user.email == params["login_hint"] else ""}> '
-        f'<strong>{html.escape(user.name)}</strong> <span>{html.escape(user.email)}</span></label>'
-        for index, user in enumerate(users))
-    scopes = "".join(f"<li>{html.escape(scope)}</li>" for scope in params["scope"].split())
-    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Sign in - Google Accounts (sandbox)</title>
-<style>body{{font-family:sans-serif;background:#f1f3f4;display:grid;place-items:center;min-height:100vh;margin:0}}
-main{{background:#fff;border-radius:8px;padding:32px 40px;max-width:440px;box-shadow:0 1px 3px #0003}}
-.badge{{background:#fde68a;padding:2px 8px;border-radius:4px;font-size:12px}}.account{{display:block;padding:8px 0}}
-.account span{{color:#5f6368}}button{{padding:8px 20px;border-radius:4px;border:1px solid #dadce0;font-size:14px}}
-button.allow{{background:#1a73e8;color:#fff;border-color:#1a73e8}}ul{{color:#3c4043}}</style></head>
-<body><main><p class="badge">Sandbox — not the real Google</p><h1>Choose an account</h1>
-<p>to continue to <strong>{html.escape(params["client_id"])}</strong></p>
-<form method="post">{hidden}{accounts}<h2>This app wants to</h2><ul>{scopes}</ul>
-<p><button class="deny" name="decision" value="deny">Cancel</button>
-<button class="allow" name="decision" value="allow">Allow</button></p></form></main></body></html>"""
-    return Response.html(page)
+    return consent.page(provider="Google", client_id=params["client_id"], accounts=[(u.email, u.name) for u in users],
+                        scopes=params["scope"].split(), hidden=params, login_hint=params["login_hint"])
 
 
 def authorize_answer(service, request: Request) -> Response:

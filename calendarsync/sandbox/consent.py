@@ -1,0 +1,30 @@
+"""The consent page both sandboxes show: choose an account, see the scopes, Allow or Cancel."""
+
+import html
+
+from .http import Response
+
+STYLE = """body{font-family:sans-serif;background:#f1f3f4;display:grid;place-items:center;min-height:100vh;margin:0}
+main{background:#fff;border-radius:8px;padding:32px 40px;max-width:460px;box-shadow:0 1px 3px #0003}
+.badge{background:#fde68a;padding:2px 8px;border-radius:4px;font-size:12px}.account{display:block;padding:8px 0}
+.account span{color:#5f6368}button{padding:8px 20px;border-radius:4px;border:1px solid #dadce0;font-size:14px}
+button.allow{background:#1a73e8;color:#fff;border-color:#1a73e8}ul{color:#3c4043}"""
+
+
+def page(*, provider: str, client_id: str, accounts, scopes: list[str], hidden: dict, login_hint="") -> Response:
+    """Render the consent form; `accounts` are (email, name) pairs, `hidden` the request to carry on."""
+    fields = "".join(f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
+                     for name, value in hidden.items())
+    choices = "".join(
+        f'<label class="account"><input type="radio" name="email" value="{html.escape(email)}"'
+        f'{" checked" if index == 0 or email == login_hint else ""}> '
+        f'<strong>{html.escape(name)}</strong> <span>{html.escape(email)}</span></label>'
+        for index, (email, name) in enumerate(accounts))
+    wanted = "".join(f"<li>{html.escape(scope)}</li>" for scope in scopes)
+    return Response.html(f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Sign in - {html.escape(provider)} (sandbox)</title><style>{STYLE}</style></head>
+<body><main><p class="badge">Sandbox — not the real {html.escape(provider)}</p><h1>Choose an account</h1>
+<p>to continue to <strong>{html.escape(client_id)}</strong></p>
+<form method="post">{fields}{choices}<h2>This app wants to</h2><ul>{wanted}</ul>
+<p><button class="deny" name="decision" value="deny">Cancel</button>
+<button class="allow" name="decision" value="allow">Allow</button></p></form></main></body></html>""")

@@ -1,0 +1,31 @@
+"""Control endpoints every sandbox has: injected faults and counters (/__sandbox__/...)."""
+
+from .http import Fault, Response
+
+PREFIX = "/__sandbox__"
+FAULT_FIELDS = ("status", "body", "retry_after", "drop", "latency", "times", "method", "path")
+
+
+def install_common(service, report=dict):
+    """Add POST/DELETE faults and GET/DELETE counters; `report` adds the sandbox's own figures."""
+
+    def faults(request):
+        if request.method == "DELETE":
+            service.faults.clear()
+        else:
+            data = request.json()
+            service.faults.add(Fault(**{key: data[key] for key in FAULT_FIELDS if key in data}))
+        return Response.json({"ok": True})
+
+    def counters(request):
+        if request.method == "DELETE":
+            service.counters.clear()
+            service.forget_history()
+            return Response.json({"ok": True})
+        return Response.json({"requests": service.counters.snapshot(), "seconds": service.counters.seconds,
+                              **report()})
+
+    for method in ("POST", "DELETE"):
+        service.router.add(method, f"{PREFIX}/faults", faults)
+    for method in ("GET", "DELETE"):
+        service.router.add(method, f"{PREFIX}/counters", counters)

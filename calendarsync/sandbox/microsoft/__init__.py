@@ -1,0 +1,1 @@
+"""The Microsoft sandbox: identity platform (for MSAL and allauth) and Graph v1.0's calendar API."""

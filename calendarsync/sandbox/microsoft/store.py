@@ -1,0 +1,141 @@
+"""The Microsoft sandbox's state: one tenant's users, calendars, events and OAuth grants, in memory.
+
+Events are kept in Graph's JSON shape. Every change takes the next number of the tenant's change
+sequence, the base of delta tokens.
+"""
+
+import base64
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+ACCESS_TOKEN_SECONDS = 3599
+
+
+def graph_id(prefix="AAMkAD") -> str:
+    """An opaque id shaped like Outlook's (base64 of random bytes)."""
+    return prefix + base64.urlsafe_b64encode(secrets.token_bytes(33)).decode().rstrip("=")
+
+
+def now_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
+
+
+@dataclass
+class Calendar:
+    id: str
+    name: str
+    owner: str  # the owner's e-mail address
+    color: str = "auto"
+    hex_color: str = ""
+    events: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class CalendarAccess:
+    calendar_id: str
+    can_edit: bool
+    is_default: bool = False
+
+
+@dataclass
+class User:
+    email: str
+    name: str
+    oid: str
+    calendars: list[CalendarAccess] = field(default_factory=list)
+
+
+@dataclass
+class Grant:
+    oid: str
+    client_id: str
+    scope: str
+    revoked: bool = False
+
+
+class MicrosoftStore:
+    def __init__(self, clock=None):
+        self.lock = threading.RLock()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.users: dict[str, User] = {}  # by e-mail
+        self.calendars: dict[str, Calendar] = {}
+        self.access_tokens: dict[str, tuple[str, float]] = {}  # token -> (e-mail, expires at)
+        self.grants: dict[str, Grant] = {}
+        self.codes: dict[str, dict] = {}
+        self.transactions: dict[tuple[str, str], str] = {}  # (owner, transactionId) -> event id
+        self.change_seq = 0
+        self.removed: dict[str, int] = {}  # deleted event id -> change number, for delta
+        self.writes: list[dict] = []
+
+    def add_user(self, email, name="") -> User:
+        with self.lock:
+            user = User(email=email, name=name or email.split("@")[0].title(), oid=str(uuid.uuid4()))
+            self.users[email] = user
+            self.add_calendar(email, "Calendar", default=True)
+            return user
+
+    def add_calendar(self, owner, name, *, default=False, color="auto", hex_color="") -> Calendar:
+        with self.lock:
+            calendar = Calendar(id=graph_id("AAMkAGI"), name=name, owner=owner, color=color, hex_color=hex_color)
+            self.calendars[calendar.id] = calendar
+            self.users[owner].calendars.append(CalendarAccess(calendar.id, can_edit=True, is_default=default))
+            return calendar
+
+    def share(self, calendar_id, email, *, can_edit=False):
+        with self.lock:
+            self.users[email].calendars.append(CalendarAccess(calendar_id, can_edit=can_edit))
+
+    def access(self, email, calendar_id=None) -> CalendarAccess | None:
+        user = self.users.get(email)
+        if user is None:
+            return None
+        if calendar_id is None:
+            return next((entry for entry in user.calendars if entry.is_default), None)
+        return next((entry for entry in user.calendars if entry.calendar_id == calendar_id), None)
+
+    def find_event(self, email, event_id):
+        """Return (calendar, event, access) for an event the user can see, or (None, None, None)."""
+        user = self.users.get(email)
+        for entry in user.calendars if user else []:
+            calendar = self.calendars[entry.calendar_id]
+            if event_id in calendar.events:
+                return calendar, calendar.events[event_id], entry
+        return None, None, None
+
+    def touch(self, event: dict):
+        self.change_seq += 1
+        change_key = base64.b64encode(secrets.token_bytes(12)).decode()
+        event.update({"_seq": self.change_seq, "changeKey": change_key, "@odata.etag": f'W/"{change_key}"',
+                      "lastModifiedDateTime": now_iso(self.clock())})
+
+    # OAuth -----------------------------------------------------------------------------------
+
+    def issue_tokens(self, email, client_id, scope) -> dict:
+        with self.lock:
+            access = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
+            self.access_tokens[access] = (email, time.time() + ACCESS_TOKEN_SECONDS)
+            refresh = "0.A" + secrets.token_urlsafe(48)
+            self.grants[refresh] = Grant(self.users[email].oid, client_id, scope)
+            return {"access": access, "refresh": refresh}
+
+    def user_for_access_token(self, token) -> str | None:
+        with self.lock:
+            found = self.access_tokens.get(token)
+            return None if found is None or found[1] < time.time() else found[0]
+
+    def email_for_oid(self, oid) -> str | None:
+        return next((user.email for user in self.users.values() if user.oid == oid), None)
+
+    def revoke(self, email=None):
+        with self.lock:
+            for grant in self.grants.values():
+                if email is None or self.email_for_oid(grant.oid) == email:
+                    grant.revoked = True
+            for token, (owner, _) in list(self.access_tokens.items()):
+                if email is None or owner == email:
+                    self.access_tokens[token] = (owner, 0)
