@@ -4,7 +4,7 @@ import uuid
 
 from ..control import PREFIX, install_common
 from ..http import Request, Response, Service
-from . import graph, identity
+from . import graph, identity, views
 from .store import MicrosoftStore
 
 GRAPH_JSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
@@ -18,6 +18,7 @@ class MicrosoftSandbox(Service):
         self.store = store or MicrosoftStore()
         identity.install(self)
         graph.install(self)
+        views.install(self)
         self._install_control()
 
     def handle(self, request: Request) -> Response:
@@ -94,6 +95,10 @@ class MicrosoftSandbox(Service):
                                              data.get("scope", "https://graph.microsoft.com/Calendars.ReadWrite"))
             return Response.json({"access_token": issued["access"], "refresh_token": issued["refresh"]})
 
+        def expire_delta_tokens(request):
+            self.store.delta_epoch += 1
+            return Response.json({"ok": True})
+
         def revoke(request):
             self.store.revoke((request.json() or {}).get("email"))
             return Response.json({"ok": True})
@@ -103,4 +108,5 @@ class MicrosoftSandbox(Service):
         add("POST", f"{PREFIX}/calendars", add_calendar)
         add("POST", f"{PREFIX}/grants", grant)
         add("POST", f"{PREFIX}/revoke", revoke)
+        add("POST", f"{PREFIX}/expire-delta-tokens", expire_delta_tokens)
         install_common(self, report=lambda: {"writes": self.store.writes})

@@ -160,7 +160,7 @@ def delete_event(service, request):
         _check_etag(request, event)
         del calendar.events[event["id"]]
         service.store.change_seq += 1
-        service.store.removed[event["id"]] = service.store.change_seq
+        calendar.removed[event["id"]] = service.store.change_seq
         service.store.writes.append({"method": "delete", "event": event["id"]})
     return Response(204, b"", {})
 

@@ -33,6 +33,7 @@ class Calendar:
     color: str = "auto"
     hex_color: str = ""
     events: dict[str, dict] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)  # deleted event id -> change number, for delta
 
 
 @dataclass
@@ -69,7 +70,7 @@ class MicrosoftStore:
         self.codes: dict[str, dict] = {}
         self.transactions: dict[tuple[str, str], str] = {}  # (owner, transactionId) -> event id
         self.change_seq = 0
-        self.removed: dict[str, int] = {}  # deleted event id -> change number, for delta
+        self.delta_epoch = 0  # bumped to expire every delta token
         self.writes: list[dict] = []
 
     def add_user(self, email, name="") -> User:

@@ -183,3 +183,60 @@ def test_throttling_as_graph_sends_it(graph, microsoft, http):
     assert (response.status_code, response.headers["Retry-After"]) == (429, "3")
     assert response.json()["error"]["code"] == "ApplicationThrottled"
     assert json.loads(response.content)["error"]["innerError"]["request-id"]
+
+
+def follow_delta(graph, url, page_size=None):
+    """Run one delta round; return (items, deltaLink, pages)."""
+    headers = {"Prefer": f"odata.maxpagesize={page_size}"} if page_size else {}
+    items, pages = [], 0
+    while True:
+        page = graph.get(url, headers=headers)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        items += body["value"]
+        pages += 1
+        if "@odata.deltaLink" in body:
+            return items, body["@odata.deltaLink"], pages
+        url = body["@odata.nextLink"]
+
+
+def test_delta_rounds_see_creates_updates_deletions_and_moves_out_of_the_window(graph, microsoft, http):
+    created = [graph.post(f"{graph.base}/me/events", json={**EVENT, "subject": f"E{index}"}).json()
+               for index in range(5)]
+    window = f"{graph.base}/me/calendarView/delta?startDateTime=2026-11-01T00:00:00Z&endDateTime=2026-12-01T00:00:00Z"
+    items, delta_link, pages = follow_delta(graph, window, page_size=2)
+    assert (len(items), pages) == (5, 3)
+    assert all(item["@odata.type"] == "#microsoft.graph.event" for item in items)
+
+    graph.patch(f"{graph.base}/me/events/{created[0]['id']}", json={"subject": "Changed"})
+    graph.delete(f"{graph.base}/me/events/{created[1]['id']}")
+    graph.patch(f"{graph.base}/me/events/{created[2]['id']}", json={
+        "start": {"dateTime": "2027-01-10T10:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": "2027-01-10T11:00:00", "timeZone": "UTC"}})
+    new = graph.post(f"{graph.base}/me/events", json={**EVENT, "subject": "New"}).json()
+    changes, next_delta, _ = follow_delta(graph, delta_link)
+    assert sorted((item["id"], item.get("subject"), "@removed" in item) for item in changes) == sorted([
+        (created[0]["id"], "Changed", False), (created[1]["id"], None, True), (created[2]["id"], None, True),
+        (new["id"], "New", False)])
+    assert follow_delta(graph, next_delta)[0] == []
+
+
+def test_delta_needs_a_window_refuses_select_and_expires(graph, microsoft, http):
+    assert graph.get(f"{graph.base}/me/calendarView/delta").status_code == 400
+    window = f"{graph.base}/me/calendarView/delta?startDateTime=2026-11-01T00:00:00Z&endDateTime=2026-12-01T00:00:00Z"
+    assert graph.get(window + "&$select=subject").status_code == 400
+    _, delta_link, _ = follow_delta(graph, window)
+    http.post(f"{microsoft.url}/__sandbox__/expire-delta-tokens")
+    expired = graph.get(delta_link)
+    assert (expired.status_code, expired.json()["error"]["code"]) == (410, "SyncStateNotFound")
+
+
+def test_calendar_view_lists_the_window(graph):
+    for day in (22, 23, 24):
+        graph.post(f"{graph.base}/me/events", json={
+            **EVENT, "subject": f"Day {day}", "start": {"dateTime": f"2026-11-{day}T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": f"2026-11-{day}T11:00:00", "timeZone": "UTC"}})
+    view = graph.get(f"{graph.base}/me/calendarView?startDateTime=2026-11-23T00:00:00Z"
+                     "&endDateTime=2026-11-25T00:00:00Z").json()["value"]
+    assert [event["subject"] for event in view] == ["Day 23", "Day 24"]
+    assert graph.get(f"{graph.base}/me/calendarView").json()["error"]["code"] == "ErrorInvalidParameter"
