@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
+MICROSOFT_PORT ?= 8002
 SANDBOX := http://127.0.0.1:$(SANDBOX_PORT)
+MICROSOFT := https://127.0.0.1:$(MICROSOFT_PORT)
 
 .PHONY: run test setup lint lock clean
 
@@ -23,11 +25,13 @@ $(STAMP): requirements.lock
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py run_sandboxes --demo --google-port $(SANDBOX_PORT) & \
+	$(BIN)/python manage.py run_sandboxes --demo --google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true CALENDARSYNC_GOOGLE_API_URL=$(SANDBOX) CALENDARSYNC_GOOGLE_TOKEN_URL=$(SANDBOX)/token \
 	CALENDARSYNC_GOOGLE_AUTHORIZE_URL=$(SANDBOX)/o/oauth2/v2/auth \
 	CALENDARSYNC_GOOGLE_USERINFO_URL=$(SANDBOX)/oauth2/v2/userinfo \
+	CALENDARSYNC_MICROSOFT_LOGIN_URL=$(MICROSOFT) CALENDARSYNC_MICROSOFT_GRAPH_URL=$(MICROSOFT) \
+	CALENDARSYNC_MICROSOFT_CA_BUNDLE=data/sandbox-tls/sandbox-ca.pem \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup lint

@@ -10,6 +10,9 @@ DEFAULTS = {
     "GOOGLE_AUTHORIZE_URL": "https://accounts.google.com/o/oauth2/v2/auth",
     "GOOGLE_TOKEN_URL": "https://oauth2.googleapis.com/token",
     "GOOGLE_USERINFO_URL": "https://www.googleapis.com/oauth2/v2/userinfo",
+    "MICROSOFT_LOGIN_URL": "https://login.microsoftonline.com",  # the authority is {this}/{tenant}
+    "MICROSOFT_GRAPH_URL": "https://graph.microsoft.com",  # Graph lives under /v1.0
+    "MICROSOFT_CA_BUNDLE": "",  # empty: the system's trusted CAs; the sandbox's test CA otherwise
 }
 
 

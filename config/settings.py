@@ -160,7 +160,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Where the calendar providers live: the real services unless set (see calendarsync/app_settings.py).
-for _name in ("GOOGLE_API_URL", "GOOGLE_AUTHORIZE_URL", "GOOGLE_TOKEN_URL", "GOOGLE_USERINFO_URL"):
+for _name in ("GOOGLE_API_URL", "GOOGLE_AUTHORIZE_URL", "GOOGLE_TOKEN_URL", "GOOGLE_USERINFO_URL",
+              "MICROSOFT_LOGIN_URL", "MICROSOFT_GRAPH_URL", "MICROSOFT_CA_BUNDLE"):
     if f"CALENDARSYNC_{_name}" in env:
         globals()[f"CALENDARSYNC_{_name}"] = env.str(f"CALENDARSYNC_{_name}")
 

@@ -92,10 +92,16 @@ def api_as():
 
 
 @pytest.fixture
-def unused_port():
-    """A loopback TCP port nothing listens on right now."""
+def unused_ports():
+    """Two distinct loopback TCP ports nothing listens on right now (both probes held open together,
+    so that the system cannot hand out the same port twice)."""
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    probes = [socket.socket(), socket.socket()]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()

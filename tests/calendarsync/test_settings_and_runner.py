@@ -1,4 +1,5 @@
 import json
+import ssl
 import subprocess
 import sys
 import time
@@ -15,27 +16,38 @@ def test_provider_urls_default_to_the_real_services_and_can_be_overridden(settin
     assert app_settings.GOOGLE_TOKEN_URL == "http://127.0.0.1:9/token"
 
 
-def test_the_runner_serves_the_demo_sandbox_until_stopped(unused_port):
+def read_when_serving(url, context=None, seconds=20):
+    """Return the body at `url` once something answers there (the runner starts its servers in turn)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, context=context) as response:  # noqa: S310 - loopback
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports):
+    google_port, microsoft_port = unused_ports
     process = subprocess.Popen([sys.executable, "manage.py", "run_sandboxes", "--demo", "--google-port",
-                                str(unused_port)], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
+                                str(google_port), "--microsoft-port", str(microsoft_port)],
+                               cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
     try:
-        url = f"http://127.0.0.1:{unused_port}/__sandbox__/counters"
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(url) as response:  # noqa: S310 - loopback
-                    assert json.loads(response.read())["requests"] == {}
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the sandbox did not start")
-        authorize = f"http://127.0.0.1:{unused_port}/o/oauth2/v2/auth?client_id=c&redirect_uri=http://x/&response_type=code"
-        with urllib.request.urlopen(authorize) as response:  # noqa: S310 - loopback
-            assert b"alice@demo.example" in response.read()
+        google = f"http://127.0.0.1:{google_port}"
+        assert json.loads(read_when_serving(f"{google}/__sandbox__/counters"))["requests"] == {}
+        consent = read_when_serving(f"{google}/o/oauth2/v2/auth?client_id=c&redirect_uri=http://x/&response_type=code")
+        assert b"alice@demo.example" in consent
+        trust = ssl.create_default_context(cafile=str(settings.DATA_DIR / "sandbox-tls" / "sandbox-ca.pem"))
+        metadata = read_when_serving(
+            f"https://127.0.0.1:{microsoft_port}/common/v2.0/.well-known/openid-configuration", context=trust)
+        assert json.loads(metadata)["token_endpoint"].endswith("/common/oauth2/v2.0/token")
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)
-    assert f"127.0.0.1:{unused_port}" in output
+    assert f"127.0.0.1:{google_port}" in output
+    assert f"https://127.0.0.1:{microsoft_port}" in output
     assert process.returncode == 0
 
 

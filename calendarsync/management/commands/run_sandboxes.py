@@ -2,23 +2,28 @@ import contextlib
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from calendarsync.sandbox.server import DEMO_PEOPLE, start_google
+from calendarsync.sandbox.server import DEMO_PEOPLE, start_google, start_microsoft
 
 
 class Command(BaseCommand):
-    help = "Serve the sandbox Google Calendar on a loopback port until interrupted."
+    help = "Serve the sandbox Google Calendar and Microsoft 365 on loopback ports until interrupted."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--google-port", type=int, default=8001)
+        parser.add_argument("--microsoft-port", type=int, default=8002)
         parser.add_argument("--demo", action="store_true", help="Start with the demo's people and calendars.")
 
-    def handle(self, *args, host, google_port, demo, **options):
+    def handle(self, *args, host, google_port, microsoft_port, demo, **options):
         google = start_google(host, google_port, demo=demo)
+        microsoft = start_microsoft(settings.DATA_DIR / "sandbox-tls", host, microsoft_port, demo=demo)
         self.stdout.write(f"Sandbox Google Calendar on {google.base_url}")
         self.stdout.write(f"  control API: {google.base_url}/__sandbox__/")
+        self.stdout.write(f"Sandbox Microsoft 365 on {microsoft.base_url} (identity and Graph)")
+        self.stdout.write(f"  control API: {microsoft.base_url}/__sandbox__/   test CA: {microsoft.certificate}")
         if demo:
             self.stdout.write("  accounts: " + ", ".join(email for email, _, _ in DEMO_PEOPLE))
         stopped = threading.Event()
@@ -26,3 +31,4 @@ class Command(BaseCommand):
         with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
         google.stop()
+        microsoft.stop()
