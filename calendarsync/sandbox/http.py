@@ -26,6 +26,14 @@ class DropConnection(Exception):
     """Close the connection without answering, as a broken network does."""
 
 
+class Refused(Exception):
+    """Stop handling a request and answer with `response` (an error in the service's shape)."""
+
+    def __init__(self, response):
+        super().__init__(response.status)
+        self.response = response
+
+
 @dataclass
 class Request:
     method: str
@@ -202,6 +210,8 @@ class Service:
         began = time.perf_counter()
         try:
             return handler(request)
+        except Refused as refused:
+            return refused.response
         finally:
             if not controlling:
                 self.counters.spent(name, time.perf_counter() - began)

@@ -19,11 +19,7 @@ RETRIES = 3
 
 def watch(service, request: Request) -> Response:
     _, calendar = service._calendar(request)
-    if not hasattr(calendar, "events"):
-        return calendar
     body = service._body(request)
-    if isinstance(body, Response):
-        return body
     channel_id, address = str(body.get("id", "")), body.get("address", "")
     if not channel_id or len(channel_id) > 64 or body.get("type") != "web_hook" or not address:
         return service.error(400, "Invalid channel.", "invalid")
@@ -47,8 +43,6 @@ def watch(service, request: Request) -> Response:
 
 def stop(service, request: Request) -> Response:
     body = service._body(request)
-    if isinstance(body, Response):
-        return body
     with service.store.lock:
         channel = service.store.channels.get(body.get("id", ""))
         if channel is None or channel["resourceId"] != body.get("resourceId"):
