@@ -16,11 +16,13 @@ def test_provider_urls_default_to_the_real_services_and_can_be_overridden(settin
     assert app_settings.GOOGLE_TOKEN_URL == "http://127.0.0.1:9/token"
 
 
-def read_when_serving(url, context=None, seconds=20):
-    """Return the body at `url` once something answers there (the runner starts its servers in turn)."""
+def read_when_serving(url, cafile=None, seconds=20):
+    """Return the body at `url` once something answers there (the runner starts its servers in turn,
+    and writes the test CA file before its TLS server listens)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
+            context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
             with urllib.request.urlopen(url, context=context) as response:  # noqa: S310 - loopback
                 return response.read()
         except OSError:
@@ -29,19 +31,18 @@ def read_when_serving(url, context=None, seconds=20):
             time.sleep(0.1)
 
 
-def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports):
+def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports, tmp_path):
     google_port, microsoft_port = unused_ports
     process = subprocess.Popen([sys.executable, "manage.py", "run_sandboxes", "--demo", "--google-port",
-                                str(google_port), "--microsoft-port", str(microsoft_port)],
+                                str(google_port), "--microsoft-port", str(microsoft_port), "--tls-dir", str(tmp_path)],
                                cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
     try:
         google = f"http://127.0.0.1:{google_port}"
         assert json.loads(read_when_serving(f"{google}/__sandbox__/counters"))["requests"] == {}
         consent = read_when_serving(f"{google}/o/oauth2/v2/auth?client_id=c&redirect_uri=http://x/&response_type=code")
         assert b"alice@demo.example" in consent
-        trust = ssl.create_default_context(cafile=str(settings.DATA_DIR / "sandbox-tls" / "sandbox-ca.pem"))
-        metadata = read_when_serving(
-            f"https://127.0.0.1:{microsoft_port}/common/v2.0/.well-known/openid-configuration", context=trust)
+        metadata = read_when_serving(f"https://127.0.0.1:{microsoft_port}/common/v2.0/.well-known/openid-configuration",
+                                     cafile=tmp_path / "sandbox-ca.pem")
         assert json.loads(metadata)["token_endpoint"].endswith("/common/oauth2/v2.0/token")
     finally:
         process.terminate()

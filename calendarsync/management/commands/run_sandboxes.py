@@ -1,6 +1,7 @@
 import contextlib
 import signal
 import threading
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -16,10 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--google-port", type=int, default=8001)
         parser.add_argument("--microsoft-port", type=int, default=8002)
         parser.add_argument("--demo", action="store_true", help="Start with the demo's people and calendars.")
+        parser.add_argument("--tls-dir", default=None,
+                            help="Where the Microsoft sandbox's test CA is kept (default: data/sandbox-tls).")
 
-    def handle(self, *args, host, google_port, microsoft_port, demo, **options):
+    def handle(self, *args, host, google_port, microsoft_port, demo, tls_dir, **options):
         google = start_google(host, google_port, demo=demo)
-        microsoft = start_microsoft(settings.DATA_DIR / "sandbox-tls", host, microsoft_port, demo=demo)
+        microsoft = start_microsoft(Path(tls_dir) if tls_dir else settings.DATA_DIR / "sandbox-tls", host,
+                                    microsoft_port, demo=demo)
         self.stdout.write(f"Sandbox Google Calendar on {google.base_url}")
         self.stdout.write(f"  control API: {google.base_url}/__sandbox__/")
         self.stdout.write(f"Sandbox Microsoft 365 on {microsoft.base_url} (identity and Graph)")
