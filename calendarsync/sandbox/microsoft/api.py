@@ -4,7 +4,7 @@ import uuid
 
 from ..control import PREFIX, install_common
 from ..http import Request, Response, Service
-from . import graph, identity, views
+from . import batch, graph, identity, views
 from .store import MicrosoftStore
 
 GRAPH_JSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
@@ -19,6 +19,7 @@ class MicrosoftSandbox(Service):
         identity.install(self)
         graph.install(self)
         views.install(self)
+        batch.install(self)
         self._install_control()
 
     def handle(self, request: Request) -> Response:

@@ -240,3 +240,35 @@ def test_calendar_view_lists_the_window(graph):
                      "&endDateTime=2026-11-25T00:00:00Z").json()["value"]
     assert [event["subject"] for event in view] == ["Day 23", "Day 24"]
     assert graph.get(f"{graph.base}/me/calendarView").json()["error"]["code"] == "ErrorInvalidParameter"
+
+
+def test_json_batch_with_depends_on_failures_and_per_request_throttling(graph, microsoft, http):
+    created = graph.post(f"{graph.base}/me/events", json=EVENT).json()
+    http.post(f"{microsoft.url}/__sandbox__/faults", json={"status": 429, "retry_after": 2, "times": 1,
+                                                           "method": "DELETE", "path": "/v1.0/me/events/"})
+    answer = graph.post(f"{graph.base}/$batch", json={"requests": [
+        {"id": "1", "method": "POST", "url": "/me/events", "headers": {"Content-Type": "application/json"},
+         "body": {**EVENT, "subject": "In a batch", "transactionId": "t-1"}},
+        {"id": "2", "method": "PATCH", "url": f"me/events/{created['id']}", "dependsOn": ["1"],
+         "headers": {"Content-Type": "application/json", "If-Match": 'W/"stale"'}, "body": {"subject": "x"}},
+        {"id": "3", "method": "GET", "url": "/me/calendars", "dependsOn": ["2"]},
+        {"id": "4", "method": "DELETE", "url": f"/me/events/{created['id']}"},
+        {"id": "5", "method": "POST", "url": "/me/events", "body": EVENT},
+    ]})
+    assert answer.status_code == 200
+    by_id = {item["id"]: item for item in answer.json()["responses"]}
+    assert by_id["1"]["status"] == 201
+    assert by_id["1"]["body"]["subject"] == "In a batch"
+    assert by_id["2"]["status"] == 412
+    assert by_id["3"]["status"] == 424  # its dependency failed
+    assert (by_id["4"]["status"], by_id["4"]["headers"]["Retry-After"]) == (429, "2")
+    assert by_id["5"]["status"] == 400  # a body without a Content-Type header
+
+
+def test_a_batch_of_more_than_20_is_refused_whole(graph):
+    requests = [{"id": str(index), "method": "GET", "url": "/me"} for index in range(21)]
+    answer = graph.post(f"{graph.base}/$batch", json={"requests": requests})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "BadRequest")
+    duplicate = graph.post(f"{graph.base}/$batch", json={"requests": [{"id": "a", "method": "GET", "url": "/me"},
+                                                                      {"id": "A", "method": "GET", "url": "/me"}]})
+    assert duplicate.status_code == 400
