@@ -5,6 +5,7 @@ Keyword-only functions named <entity>_<verb>. Each validates with the model's ow
 Permission checks belong to the callers (pages, API, admin), which know who is asking.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,13 +68,21 @@ def action_save(*, action: Action, participants=None, contacts=None, origin=ORIG
     if action.series_id:
         action.owner_id = action.series.owner_id
     before = None if created else Action.objects.filter(pk=action.pk, rrule__gt="").first()
+    # Cancelled occurrences the caller left alone are the stored, valid keys of the old timing: set
+    # them aside while the new timing is validated, then bring them along (given ones are checked).
+    kept = before is not None and action.exdates == before.exdates
+    if kept:
+        action.exdates = []
     with transaction.atomic():
-        rekey = None
-        if before is not None:
-            rekey = _series_rekeying(action, before)
-            if rekey is not None and action.exdates == before.exdates:  # not when the caller set them
-                action.exdates = sorted(key for key in map(rekey, action.exdates) if key)
-        _validate(action)
+        try:
+            _validate(action)
+        except ValidationError:
+            if kept:
+                action.exdates = before.exdates  # the caller's object stays as it was
+            raise
+        rekey = _series_rekeying(action, before) if before is not None else None
+        if kept:
+            action.exdates = sorted(key for key in map(rekey or (lambda key: key), before.exdates) if key)
         action.compute_span()
         action.save()
         if before is not None:
@@ -126,8 +135,8 @@ def action_move(*, action: Action, start, recurrence_id: str = "", origin=ORIGIN
     `start` is an aware datetime for timed actions and a date for all-day ones.
     """
     if recurrence_id:
-        current = action.overrides.filter(recurrence_id=recurrence_id).first()
-        current = current or _new_override(action, recurrence_id)
+        # An occurrence nobody changed yet lasts as long as its series (occurrence_update checks the key).
+        current = action.overrides.filter(recurrence_id=recurrence_id).first() or action
         current_start, current_end = current.first_occurrence()
         times = _times(current.all_day, start, start + (current_end - current_start))
         return occurrence_update(series=action, recurrence_id=recurrence_id, origin=origin, **times)
@@ -180,17 +189,12 @@ def _check_occurrence(series: Action, recurrence_id: str) -> None:
 
 
 def _series_rekeying(series: Action, before: Action):
-    """Return key -> new key (None: gone) for a series whose timing or rule changed, else None.
+    """Return key -> new key (None: gone) for a validated series whose timing or rule changed, else None.
 
     An exception keeps its occurrence: moved with the whole series when the series still has
     that occurrence (a daily series moved by a day), otherwise on its own day at the new time
     of day (a series on fixed weekdays whose first date moved). One expansion answers for all.
     """
-    keys, series.exdates = series.exdates, []
-    try:
-        _validate(series)  # the new times and rule must be sound before anything is computed from them
-    finally:
-        series.exdates = keys
     old_start = before.first_occurrence()[0]
     new_start = series.first_occurrence()[0] if series.is_series else None
     if new_start is not None and recurrence.same_start(old_start, new_start) and series.rrule == before.rrule:

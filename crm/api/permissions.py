@@ -19,7 +19,4 @@ class CanEditAction(permissions.BasePermission):
     message = "You can only change your own actions; your profile does not allow changing others'."
 
     def has_object_permission(self, request, view, obj):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        series = obj.series or obj
-        return selectors.action_can_edit(user=request.user, action=series)
+        return request.method in permissions.SAFE_METHODS or selectors.action_can_edit(user=request.user, action=obj)

@@ -218,3 +218,22 @@ def test_saving_a_long_series_with_many_overrides_costs_one_expansion(alice, app
         services.action_update(action=series, start=local("2026-01-05 11:00"), end=local("2026-01-05 12:00"))
     assert series.overrides.count() == 40
     assert series.overrides.filter(recurrence_id__endswith="T100000Z").count() == 40
+
+
+def test_a_refused_change_leaves_the_series_and_its_exdates_as_they_were(daily):
+    from django.core.exceptions import ValidationError
+
+    services.occurrence_cancel(series=daily, recurrence_id="20261104T090000Z")
+    daily.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.action_update(action=daily, end=local("2026-11-02 09:00"))
+    assert daily.exdates == ["20261104T090000Z"]
+    daily.refresh_from_db()
+    assert daily.exdates == ["20261104T090000Z"]
+
+
+def test_saving_a_series_validates_it_once(daily, django_assert_max_num_queries):
+    # Read the stored series; one validation (2 foreign keys, uid unique, 2 constraints, with their
+    # savepoints); update; read the overrides. A second validation would add 10 more.
+    with django_assert_max_num_queries(14):
+        services.action_update(action=daily, subject="Renamed")
