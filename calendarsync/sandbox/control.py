@@ -1,4 +1,4 @@
-"""Control endpoints every sandbox has: injected faults and counters (/__sandbox__/...)."""
+"""Control endpoints every sandbox has: reset, injected faults and counters (/__sandbox__/...)."""
 
 from .http import Fault, Response
 
@@ -6,8 +6,17 @@ PREFIX = "/__sandbox__"
 FAULT_FIELDS = ("status", "body", "retry_after", "drop", "latency", "times", "method", "path")
 
 
-def install_common(service, report=dict):
-    """Add POST/DELETE faults and GET/DELETE counters; `report` adds the sandbox's own figures."""
+def install_common(service, *, reset, report=dict):
+    """Add POST reset, POST/DELETE faults and GET/DELETE counters.
+
+    `reset` gives the service a fresh store; `report` adds the sandbox's own figures to counters.
+    """
+
+    def forget_everything(request):
+        reset()
+        service.faults.clear()
+        service.counters.clear()
+        return Response.json({"ok": True})
 
     def faults(request):
         if request.method == "DELETE":
@@ -25,6 +34,7 @@ def install_common(service, report=dict):
         return Response.json({"requests": service.counters.snapshot(), "seconds": service.counters.seconds,
                               **report()})
 
+    service.router.add("POST", f"{PREFIX}/reset", forget_everything, "reset")
     for method in ("POST", "DELETE"):
         service.router.add(method, f"{PREFIX}/faults", faults)
     for method in ("GET", "DELETE"):

@@ -181,12 +181,14 @@ class Service:
         """Answer with the error shape of the service being imitated."""
         return Response.json({"error": {"code": status, "message": message, "reason": reason}}, status)
 
-    def fault_response(self, fault: Fault):
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-        if fault.body is not None:
-            return Response.json(fault.body, fault.status, **headers)
-        response = self.error(fault.status, STATUS_TEXT.get(fault.status, "Error"))
-        response.headers.update(headers)
+    def fault_error(self, status) -> Response:
+        """The error body this service sends for an injected fault with no body of its own."""
+        return self.error(status, STATUS_TEXT.get(status, "Error"))
+
+    def fault_response(self, fault: Fault) -> Response:
+        response = Response.json(fault.body, fault.status) if fault.body is not None else self.fault_error(fault.status)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
         return response
 
     def handle(self, request: Request) -> Response:

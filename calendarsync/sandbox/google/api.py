@@ -59,19 +59,12 @@ class GoogleSandbox(Service):
                           location=location)
         return Response.json({"error": {"errors": [detail], "code": status, "message": message}}, status)
 
-    def fault_response(self, fault):
-        if fault.body is None and fault.status in (403, 429):
-            reason = (fault.body or {}).get("reason") or "rateLimitExceeded"
-            response = self.error(fault.status, "Rate Limit Exceeded", reason, domain="usageLimits")
-            if fault.retry_after is not None:
-                response.headers["Retry-After"] = str(fault.retry_after)
-            return response
-        if fault.body is None and fault.status >= 500:
-            response = self.error(fault.status, "Backend Error", "backendError")
-            if fault.retry_after is not None:
-                response.headers["Retry-After"] = str(fault.retry_after)
-            return response
-        return super().fault_response(fault)
+    def fault_error(self, status):
+        if status in (403, 429):
+            return self.error(status, "Rate Limit Exceeded", "rateLimitExceeded", domain="usageLimits")
+        if status >= 500:
+            return self.error(status, "Backend Error", "backendError")
+        return super().fault_error(status)
 
     def _event_error(self, exc: EventError):
         return self.error(exc.status, exc.message, exc.reason, exc.location,

@@ -17,12 +17,6 @@ def install(service):
     add = service.router.add
     store = lambda: service.store  # noqa: E731 - reset swaps the store
 
-    def reset(request):
-        service.use_store(GoogleStore(clock=service.store.clock))
-        service.faults.clear()
-        service.counters.clear()
-        return Response.json({"ok": True})
-
     def add_user(request):
         data = request.json()
         user = store().add_user(data["email"], data.get("name", ""), data.get("time_zone", "Europe/Paris"))
@@ -118,7 +112,6 @@ def install(service):
             channel_id: {"deliveries": channel["deliveries"], "stopped": channel.get("stopped", False)}
             for channel_id, channel in store().channels.items()})
 
-    add("POST", f"{PREFIX}/reset", reset)
     add("POST", f"{PREFIX}/users", add_user)
     add("POST", f"{PREFIX}/calendars", add_calendar)
     add("POST", f"{PREFIX}/grants", grant)
@@ -130,4 +123,5 @@ def install(service):
     add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
     add("POST", f"{PREFIX}/revoke", revoke)
     add("GET", f"{PREFIX}/channels", channels)
-    install_common(service, report=lambda: {"writes": store().writes})
+    install_common(service, reset=lambda: service.use_store(GoogleStore(clock=service.store.clock)),
+                   report=lambda: {"writes": store().writes})

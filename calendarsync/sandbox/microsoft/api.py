@@ -2,9 +2,8 @@
 
 import uuid
 
-from ..control import PREFIX, install_common
 from ..http import Request, Response, Service
-from . import batch, graph, identity, views
+from . import batch, control, graph, identity, views
 from .store import MicrosoftStore
 
 GRAPH_JSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
@@ -20,7 +19,7 @@ class MicrosoftSandbox(Service):
         graph.install(self)
         views.install(self)
         batch.install(self)
-        self._install_control()
+        control.install(self)
 
     def handle(self, request: Request) -> Response:
         if request.path.startswith(graph.V1):
@@ -43,16 +42,11 @@ class MicrosoftSandbox(Service):
             "date": self.store.clock().strftime("%Y-%m-%dT%H:%M:%S"), "request-id": str(uuid.uuid4()),
             "client-request-id": str(uuid.uuid4())}}}, status)
 
-    def fault_response(self, fault):
-        if fault.body is None:
-            code, message = {429: ("ApplicationThrottled", "Application is over its MailboxConcurrency limit."),
-                             503: ("serviceNotAvailable", "The service is currently unavailable."),
-                             504: ("UnknownError", "")}.get(fault.status, ("UnknownError", "Error"))
-            response = self.error(fault.status, message, code)
-            if fault.retry_after is not None:
-                response.headers["Retry-After"] = str(fault.retry_after)
-            return response
-        return super().fault_response(fault)
+    def fault_error(self, status):
+        code, message = {429: ("ApplicationThrottled", "Application is over its MailboxConcurrency limit."),
+                         503: ("serviceNotAvailable", "The service is currently unavailable."),
+                         504: ("UnknownError", "")}.get(status, ("UnknownError", "Error"))
+        return self.error(status, message, code)
 
     def json(self, data, status=200):
         response = Response.json(data, status)
@@ -67,47 +61,3 @@ class MicrosoftSandbox(Service):
         response.headers.setdefault("request-id", str(uuid.uuid4()))
         response.headers.setdefault("client-request-id", request_id)
         return response
-
-    def _install_control(self):
-        add = self.router.add
-
-        def reset(request):
-            self.store = MicrosoftStore(clock=self.store.clock)
-            self.faults.clear()
-            self.counters.clear()
-            return Response.json({"ok": True})
-
-        def add_user(request):
-            data = request.json()
-            user = self.store.add_user(data["email"], data.get("name", ""))
-            return Response.json({"email": user.email, "id": user.oid, "calendar": user.calendars[0].calendar_id})
-
-        def add_calendar(request):
-            data = request.json()
-            calendar = self.store.add_calendar(data["owner"], data.get("name", "Calendar"),
-                                               color=data.get("color", "auto"), hex_color=data.get("hex_color", ""))
-            for share in data.get("share", []):
-                self.store.share(calendar.id, share["email"], can_edit=share.get("can_edit", False))
-            return Response.json({"id": calendar.id})
-
-        def grant(request):
-            data = request.json()
-            issued = self.store.issue_tokens(data["email"], data.get("client_id", "sandbox-client"),
-                                             data.get("scope", "https://graph.microsoft.com/Calendars.ReadWrite"))
-            return Response.json({"access_token": issued["access"], "refresh_token": issued["refresh"]})
-
-        def expire_delta_tokens(request):
-            self.store.delta_epoch += 1
-            return Response.json({"ok": True})
-
-        def revoke(request):
-            self.store.revoke((request.json() or {}).get("email"))
-            return Response.json({"ok": True})
-
-        add("POST", f"{PREFIX}/reset", reset)
-        add("POST", f"{PREFIX}/users", add_user)
-        add("POST", f"{PREFIX}/calendars", add_calendar)
-        add("POST", f"{PREFIX}/grants", grant)
-        add("POST", f"{PREFIX}/revoke", revoke)
-        add("POST", f"{PREFIX}/expire-delta-tokens", expire_delta_tokens)
-        install_common(self, report=lambda: {"writes": self.store.writes})
