@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from .google.api import GoogleSandbox
-from .google.seed import events as seeded_events
-from .google.seed import stored
+from .google.seed import fill
 from .http import SandboxServer
 from .microsoft.api import MicrosoftSandbox
 from .tls import ensure_certificate, server_context
@@ -52,13 +51,5 @@ def load_demo(store):
         store.share("team@group.demo.example", email, "writer", color_id="16")
         store.share("holidays@group.demo.example", email, "reader", color_id="9")
     for index, (email, _, _) in enumerate(DEMO_PEOPLE):
-        _fill(store, email, 150, seed=index)
-    _fill(store, "team@group.demo.example", 60, seed=10)
-
-
-def _fill(store, calendar_id, count, *, seed):
-    calendar = store.calendars[calendar_id]
-    for body in seeded_events(count, seed=seed):
-        event = stored(body, calendar.owner, store.clock)
-        store.touch(calendar, event)
-        calendar.events[event["id"]] = event
+        fill(store, store.calendars[email], 150, seed=index)
+    fill(store, store.calendars["team@group.demo.example"], 60, seed=10)

@@ -24,11 +24,7 @@ class Command(BaseCommand):
         store.add_user("bench@example.com", "Bench")
         grant = store.issue_tokens("bench@example.com", "bench", "https://www.googleapis.com/auth/calendar")
         began = time.perf_counter()
-        calendar = store.calendars["bench@example.com"]
-        for body in seed.events(events, seed=1):
-            event = seed.stored(body, calendar.owner, store.clock)
-            store.touch(calendar, event)
-            calendar.events[event["id"]] = event
+        seed.fill(store, store.calendars["bench@example.com"], events, seed=1)
         seeded = time.perf_counter() - began
 
         client = _client(server.base_url, grant["refresh_token"])

@@ -5,10 +5,21 @@ from datetime import UTC
 
 from ..http import Refused, Request, Response, Service
 from . import batch, control, oauth, push
-from .events import INSTANCE_ID, EventError, apply_patch, check_id, new_id, parse_moment, public, replace_body, validate
+from .events import (
+    INSTANCE_ID,
+    EventError,
+    apply_patch,
+    check_id,
+    create,
+    new_id,
+    parse_moment,
+    public,
+    replace_body,
+    validate,
+)
 from .listing import SyncTokenExpired, list_events, parse_time
 from .recurring import instances, instant, is_instance, original_start_of
-from .store import CALENDAR_COLORS, EVENT_COLORS, GoogleStore, now_rfc3339
+from .store import CALENDAR_COLORS, EVENT_COLORS, GoogleStore
 
 API = "/calendar/v3"
 CAL = r"(?P<cal>[^/]+)"
@@ -246,15 +257,7 @@ class GoogleSandbox(Service):
                 validate(body)
             except EventError as exc:
                 return self._event_error(exc)
-            now = now_rfc3339(self.store.clock())
-            event = {"kind": "calendar#event", "id": event_id, "status": "confirmed", "created": now,
-                     "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
-                     "creator": {"email": email, "self": True}, "organizer": {"email": calendar.id, "self": True},
-                     "iCalUID": body.get("iCalUID") or f"{event_id}@google.com", "sequence": 0,
-                     "eventType": "default", "reminders": {"useDefault": True}}
-            apply_patch(event, body)
-            self.store.touch(calendar, event)
-            calendar.events[event_id] = event
+            event = create(self.store, calendar, {**body, "id": event_id}, creator=email)
             self.store.log_write("import" if importing else "insert", calendar.id, event_id,
                                  request.arg("sendUpdates"))
             return self._event_response(event)

@@ -9,8 +9,8 @@ import copy
 from ..control import PREFIX, install_common
 from ..http import Response
 from . import seed
-from .events import EventError, apply_patch, new_id, public, validate
-from .store import GoogleStore, now_rfc3339
+from .events import EventError, apply_patch, create, public, validate
+from .store import GoogleStore
 
 
 def install(service):
@@ -50,15 +50,7 @@ def install(service):
                     validate(body)
                 except EventError as exc:
                     return service.error(exc.status, exc.message, exc.reason)
-                event_id = body.get("id") or new_id()
-                now = now_rfc3339(store().clock())
-                event = {"kind": "calendar#event", "id": event_id, "status": "confirmed", "created": now,
-                         "creator": {"email": calendar.owner}, "organizer": {"email": calendar.id, "self": True},
-                         "iCalUID": body.get("iCalUID") or f"{event_id}@google.com", "sequence": 0,
-                         "eventType": "default", "reminders": {"useDefault": True}}
-                apply_patch(event, body)
-                store().touch(calendar, event)
-                calendar.events[event_id] = event
+                event = create(store(), calendar, body, creator=calendar.owner)
                 created.append(public(event))
         return Response.json(created if len(created) != 1 else created[0])
 
@@ -68,11 +60,7 @@ def install(service):
         calendar = store().calendars.get(data.get("calendar", ""))
         if calendar is None:
             return service.error(404, "Not Found", "notFound")
-        with store().lock:
-            for body in seed.events(int(data.get("count", 100)), seed=int(data.get("seed", 0))):
-                event = seed.stored(body, calendar.owner, store().clock)
-                store().touch(calendar, event)
-                calendar.events[event["id"]] = event
+        seed.fill(store(), calendar, int(data.get("count", 100)), seed=int(data.get("seed", 0)))
         return Response.json({"events": len(calendar.events)})
 
     def remote_change(request):

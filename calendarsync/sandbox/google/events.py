@@ -6,7 +6,7 @@ import string
 import zoneinfo
 from datetime import date, datetime
 
-from .store import EVENT_COLORS
+from .store import EVENT_COLORS, now_rfc3339
 
 ID_PATTERN = re.compile(r"^[a-v0-9]{5,1024}$")
 INSTANCE_ID = re.compile(r"^(?P<master>[a-v0-9]{5,1024})_(?P<stamp>\d{8}(T\d{6}Z)?)$")
@@ -89,6 +89,27 @@ def validate(event: dict):
         properties[scope] = {str(key): str(value)[:1024] for key, value in values.items() if len(str(key)) <= 44}
     if properties:
         event["extendedProperties"] = {scope: values for scope, values in properties.items() if values}
+
+
+def create(store, calendar, body: dict, *, creator: str) -> dict:
+    """Store a new event with the fields Google manages (created, iCalUID, etag, ...) and return it.
+
+    An exception (a body with recurringEventId) shares its master's iCalUID, as Google's do.
+    """
+    event_id = body.get("id") or new_id()
+    master_id = body.get("recurringEventId") or event_id
+    event = {"kind": "calendar#event", "id": event_id, "status": "confirmed",
+             "created": now_rfc3339(store.clock()), "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
+             "creator": {"email": creator, "self": True}, "organizer": {"email": calendar.id, "self": True},
+             "iCalUID": body.get("iCalUID") or f"{master_id}@google.com", "sequence": 0, "eventType": "default",
+             "reminders": {"useDefault": True}}
+    for name in ("recurringEventId", "originalStartTime"):  # set once, when an exception is made
+        if body.get(name):
+            event[name] = body[name]
+    apply_patch(event, body)
+    store.touch(calendar, event)
+    calendar.events[event_id] = event
+    return event
 
 
 def apply_patch(stored: dict, patch: dict):

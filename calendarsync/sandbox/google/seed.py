@@ -9,9 +9,8 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .events import new_id
+from .events import create, new_id
 from .recurring import instances
-from .store import now_rfc3339
 
 ZONES = ["Europe/Paris", "Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
 SUBJECTS = ["Team sync", "Customer call", "Design review", "Lunch with Sam", "Budget planning", "1:1",
@@ -77,11 +76,8 @@ def _series(rng, around):
     return [master, moved]
 
 
-def stored(body: dict, owner: str, clock) -> dict:
-    """Complete a seeded body with the server-managed fields an inserted event has."""
-    now = now_rfc3339(clock())
-    event = {"kind": "calendar#event", "status": "confirmed", "created": now, "creator": {"email": owner},
-             "organizer": {"email": owner, "self": True}, "iCalUID": f"{body['id'].split('_')[0]}@google.com",
-             "sequence": 0, "eventType": "default", "reminders": {"useDefault": True}}
-    event.update({name: value for name, value in body.items() if value is not None})
-    return event
+def fill(store, calendar, count: int, *, seed: int = 0):
+    """Add `count` seeded events to a calendar, as its owner would have created them."""
+    with store.lock:
+        for body in events(count, seed=seed):
+            create(store, calendar, body, creator=calendar.owner)
