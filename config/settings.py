@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from calendarsync.app_settings import DEFAULTS as _calendarsync_defaults  # not a setting itself
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -159,11 +161,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Where the calendar providers live: the real services unless set (see calendarsync/app_settings.py).
-for _name in ("GOOGLE_API_URL", "GOOGLE_AUTHORIZE_URL", "GOOGLE_TOKEN_URL", "GOOGLE_USERINFO_URL",
-              "MICROSOFT_LOGIN_URL", "MICROSOFT_GRAPH_URL", "MICROSOFT_CA_BUNDLE"):
-    if f"CALENDARSYNC_{_name}" in env:
-        globals()[f"CALENDARSYNC_{_name}"] = env.str(f"CALENDARSYNC_{_name}")
+# Any CALENDARSYNC_* setting (calendarsync/app_settings.py lists them with their defaults, the real
+# services) can come from the environment; `make run` points the provider URLs at the sandboxes.
+globals().update({f"CALENDARSYNC_{_name}": env.str(f"CALENDARSYNC_{_name}")
+                  for _name in _calendarsync_defaults if f"CALENDARSYNC_{_name}" in env})
 
 LOGGING = {
     "version": 1,
