@@ -4,13 +4,12 @@ Deliveries happen on a background thread, as Google's do: a `sync` message first
 then `exists` for changes. 5xx answers are retried a few times; 4xx ones are final.
 """
 
-import http.client
 import secrets
 import threading
 import time
 from email.utils import formatdate
-from urllib.parse import urlsplit
 
+from .. import outbound
 from ..http import Request, Response
 
 DEFAULT_TTL = 604800
@@ -64,26 +63,15 @@ def notify(channel, state):
     headers = {"X-Goog-Channel-ID": channel["id"], "X-Goog-Resource-ID": channel["resourceId"],
                "X-Goog-Resource-URI": channel["resourceUri"], "X-Goog-Resource-State": state,
                "X-Goog-Message-Number": str(channel["number"] if state != "sync" else 1),
-               "X-Goog-Channel-Expiration": formatdate(channel["expiration"] / 1000, usegmt=True),
-               "Content-Length": "0"}
+               "X-Goog-Channel-Expiration": formatdate(channel["expiration"] / 1000, usegmt=True)}
     if channel["token"]:
         headers["X-Goog-Channel-Token"] = channel["token"]
     threading.Thread(target=_deliver, args=(channel, headers), daemon=True).start()
 
 
 def _deliver(channel, headers):
-    address = urlsplit(channel["address"])
-    connection_class = http.client.HTTPSConnection if address.scheme == "https" else http.client.HTTPConnection
-    target = address.path + (f"?{address.query}" if address.query else "") or "/"
     for attempt in range(RETRIES + 1):
-        connection = connection_class(address.hostname, address.port, timeout=10)
-        try:  # http.client keeps the header names exactly as Google spells them
-            connection.request("POST", target, body=b"", headers=headers)
-            status = connection.getresponse().status
-        except OSError:
-            status = 0
-        finally:
-            connection.close()
+        status = outbound.post(channel["address"], b"", headers)[0]
         channel["deliveries"].append({"state": headers["X-Goog-Resource-State"], "status": status})
         if status in (200, 201, 202, 204, 102) or 400 <= status < 500:
             return

@@ -3,7 +3,9 @@
 import uuid
 
 from ..http import Request, Response, Service
-from . import batch, control, graph, identity, views
+from . import batch, control, graph, identity, subscriptions, views
+from .errors import GraphError
+from .paths import V1
 from .store import MicrosoftStore
 
 GRAPH_JSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
@@ -18,22 +20,24 @@ class MicrosoftSandbox(Service):
         identity.install(self)
         graph.install(self)
         views.install(self)
+        subscriptions.install(self)
         batch.install(self)
         control.install(self)
 
     def handle(self, request: Request) -> Response:
-        if request.path.startswith(graph.V1):
+        if request.path.startswith(V1):
             authorization = request.header("Authorization") or ""
             scheme, _, token = authorization.partition(" ")
-            request.email = self.store.user_for_access_token(token) if scheme.lower() == "bearer" else None
-            if request.email is None:
+            bearer = self.store.bearer(token) if scheme.lower() == "bearer" else None
+            request.email, request.client_id = bearer or (None, None)
+            if bearer is None:
                 message = "Access token is empty." if not token else "Lifetime validation failed, the token is expired."
                 response = self.error(401, message, "InvalidAuthenticationToken")
                 response.headers["WWW-Authenticate"] = 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"'
                 return self._stamp(request, response)
         try:
             response = super().handle(request)
-        except graph.GraphError as exc:
+        except GraphError as exc:
             response = self.error(exc.status, exc.message, exc.code)
         return self._stamp(request, response)
 

@@ -9,7 +9,8 @@ from email.message import Message
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..http import DropConnection, Request, Response
-from .graph import V1, GraphError
+from .errors import GraphError
+from .paths import V1
 
 MAX_REQUESTS = 20
 

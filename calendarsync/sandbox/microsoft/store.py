@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from . import recurrence
+
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 ACCESS_TOKEN_SECONDS = 3599
 
@@ -34,6 +36,7 @@ class Calendar:
     hex_color: str = ""
     events: dict[str, dict] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)  # deleted event id -> change number, for delta
+    replaced: list[tuple[int, dict]] = field(default_factory=list)  # (change number, a series as it was)
 
 
 @dataclass
@@ -65,13 +68,16 @@ class MicrosoftStore:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, User] = {}  # by e-mail
         self.calendars: dict[str, Calendar] = {}
-        self.access_tokens: dict[str, tuple[str, float]] = {}  # token -> (e-mail, expires at)
+        self.access_tokens: dict[str, tuple[str, float, str]] = {}  # token -> (e-mail, expires at, client id)
         self.grants: dict[str, Grant] = {}
         self.codes: dict[str, dict] = {}
         self.transactions: dict[tuple[str, str], str] = {}  # (owner, transactionId) -> event id
         self.change_seq = 0
         self.delta_epoch = 0  # bumped to expire every delta token
         self.writes: list[dict] = []
+        self.subscriptions: dict[str, dict] = {}
+        self.subscription_max_minutes = 10080  # Outlook events; older documentation said 4230
+        self.notification_retries = 3
 
     def add_user(self, email, name="") -> User:
         with self.lock:
@@ -100,13 +106,30 @@ class MicrosoftStore:
         return next((entry for entry in user.calendars if entry.calendar_id == calendar_id), None)
 
     def find_event(self, email, event_id):
-        """Return (calendar, event, access) for an event the user can see, or (None, None, None)."""
+        """Return (calendar, event, access) for an event the user can see, or (None, None, None).
+
+        The event may be an occurrence, computed from its series master.
+        """
         user = self.users.get(email)
+        occurrence = recurrence.parse_occurrence_id(event_id)
         for entry in user.calendars if user else []:
             calendar = self.calendars[entry.calendar_id]
             if event_id in calendar.events:
                 return calendar, calendar.events[event_id], entry
+            master = calendar.events.get(occurrence[0]) if occurrence else None
+            if master is not None and master["type"] == "seriesMaster":
+                found = recurrence.at(master, occurrence[1])
+                if found and recurrence.stamp(found.original_start) not in master.get("_cancelled", ()):
+                    return calendar, recurrence.occurrence(master, found), entry
         return None, None, None
+
+    def removed_from_views(self, calendar, event: dict):
+        """Remember for delta that an event, or every occurrence of a series as it was, left the views."""
+        self.change_seq += 1
+        if event["type"] == "seriesMaster":
+            calendar.replaced.append((self.change_seq, event))
+        else:
+            calendar.removed[event["id"]] = self.change_seq
 
     def touch(self, event: dict):
         self.change_seq += 1
@@ -119,15 +142,16 @@ class MicrosoftStore:
     def issue_tokens(self, email, client_id, scope) -> dict:
         with self.lock:
             access = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
-            self.access_tokens[access] = (email, time.time() + ACCESS_TOKEN_SECONDS)
+            self.access_tokens[access] = (email, time.time() + ACCESS_TOKEN_SECONDS, client_id)
             refresh = "0.A" + secrets.token_urlsafe(48)
             self.grants[refresh] = Grant(self.users[email].oid, client_id, scope)
             return {"access": access, "refresh": refresh}
 
-    def user_for_access_token(self, token) -> str | None:
+    def bearer(self, token) -> tuple[str, str] | None:
+        """(e-mail, client id) of a live access token."""
         with self.lock:
             found = self.access_tokens.get(token)
-            return None if found is None or found[1] < time.time() else found[0]
+            return None if found is None or found[1] < time.time() else (found[0], found[2])
 
     def email_for_oid(self, oid) -> str | None:
         return next((user.email for user in self.users.values() if user.oid == oid), None)
@@ -137,6 +161,6 @@ class MicrosoftStore:
             for grant in self.grants.values():
                 if email is None or self.email_for_oid(grant.oid) == email:
                     grant.revoked = True
-            for token, (owner, _) in list(self.access_tokens.items()):
+            for token, (owner, _, client_id) in list(self.access_tokens.items()):
                 if email is None or owner == email:
-                    self.access_tokens[token] = (owner, 0)
+                    self.access_tokens[token] = (owner, 0, client_id)

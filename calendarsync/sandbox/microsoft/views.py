@@ -1,17 +1,20 @@
 """calendarView and calendarView/delta: the events of a time window, and what changed in it.
 
-A delta round is a chain of @odata.nextLink pages ending in an @odata.deltaLink. The tokens in
-those links carry the window and a snapshot of the tenant's change number taken on the round's
-first page, so changes made while a client pages are seen by the next round, never lost.
-Series are not expanded yet: single events only.
+Views list single events, occurrences and exceptions, never series masters. A delta round is a
+chain of @odata.nextLink pages ending in an @odata.deltaLink. The tokens in those links carry
+the window and a snapshot of the tenant's change number taken on the round's first page, so
+changes made while a client pages are seen by the next round, never lost.
 """
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
-from .graph import ME, V1, GraphError, _access, _response_zone, present
+from . import recurrence, times
+from .errors import GraphError
+from .graph import access, overlaps, present
+from .paths import ME, V1
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000  # the largest page the sandbox gives (Graph does not document one)
 NOT_WITH_DELTA = ("$select", "$expand", "$filter", "$orderby", "$search")
@@ -26,18 +29,27 @@ def install(service):
     add("GET", f"{V1}{ME}/calendars/(?P<cal>[^/]+)/calendarView/delta", lambda r: delta(service, r), "delta")
 
 
+def in_window(calendar, start, end) -> list[dict]:
+    """Single events, occurrences and exceptions overlapping [start, end), in start order."""
+    found = []
+    for event in calendar.events.values():
+        if event["type"] == "seriesMaster":
+            found += recurrence.live_occurrences(calendar.events, event, start, end)
+        elif overlaps(event, start, end):
+            found.append(event)
+    found.sort(key=lambda event: event["start"]["dateTime"])
+    return found
+
+
 def calendar_view(service, request):
-    start, end = _window(request)
-    entry = _access(service, request)
-    events = [event for event in service.store.calendars[entry.calendar_id].events.values()
-              if event["type"] == "singleInstance" and _overlaps(event, start, end)]
-    events.sort(key=lambda event: event["start"]["dateTime"])
-    zone = _response_zone(request)
+    start, end = times.window(request)
+    entry = access(service, request)
+    found = in_window(service.store.calendars[entry.calendar_id], start, end)
     top = _page_size(request)
-    skip = int(request.arg("$skip") or 0)
+    skip = int(request.arg("$skip") or 0) if (request.arg("$skip") or "0").isdigit() else 0
     page = {"@odata.context": f"{request.base_url}{V1}/$metadata#Collection(event)",
-            "value": [present(event, zone) for event in events[skip:skip + top]]}
-    if skip + top < len(events):
+            "value": [present(event, request) for event in found[skip:skip + top]]}
+    if skip + top < len(found):
         query = {"startDateTime": request.arg("startDateTime"), "endDateTime": request.arg("endDateTime"),
                  "$skip": skip + top}
         page["@odata.nextLink"] = f"{request.base_url}{request.path}?{urlencode(query)}"
@@ -49,7 +61,7 @@ def delta(service, request):
         raise GraphError(400, "ErrorInvalidUrlQuery", "The following parameters are not supported with change "
                          "tracking over the 'Events' resource: '$orderby, $filter, $select, $expand, $search'.")
     store = service.store
-    entry = _access(service, request)
+    entry = access(service, request)
     token_text = request.arg("$skiptoken") or request.arg("$deltatoken")
     if token_text:
         token = _decode(token_text)
@@ -57,16 +69,17 @@ def delta(service, request):
             generation = token.get("since", 0) if isinstance(token, dict) else 0
             raise GraphError(410, "SyncStateNotFound", f"The sync state generation is not found; "
                              f"generation={generation};[highest={store.change_seq}].")
-        start, end = (datetime.fromisoformat(token[name]) for name in ("start", "end"))
         if request.arg("$deltatoken"):  # a new round from where the last ended
             token = {**token, "since": token["snap"], "snap": store.change_seq, "off": 0}
     else:
-        start, end = _window(request)
+        start, end = times.window(request)
         token = {"cal": entry.calendar_id, "start": start.isoformat(), "end": end.isoformat(), "since": None,
                  "snap": store.change_seq, "off": 0, "epoch": store.delta_epoch}
-    items = _changes(service, entry, token, start, end, _response_zone(request))
+    with store.lock:
+        items = _changes(store.calendars[entry.calendar_id], token)
     size = _page_size(request)
-    page_items = items[token["off"]:token["off"] + size]
+    page_items = [{"@odata.type": "#microsoft.graph.event", **present(item, request)} if "@removed" not in item
+                  else item for item in items[token["off"]:token["off"] + size]]
     answer = {"@odata.context": f"{request.base_url}{V1}/$metadata#Collection(event)", "value": page_items}
     if token["off"] + size < len(items):
         answer["@odata.nextLink"] = _link(request, "$skiptoken", {**token, "off": token["off"] + size})
@@ -77,43 +90,38 @@ def delta(service, request):
     return response
 
 
-def _changes(service, entry, token, start, end, zone):
-    """Every live event in the window (first round), or what changed since (later rounds)."""
-    store, since, snap = service.store, token["since"], token["snap"]
-    calendar = store.calendars[entry.calendar_id]
+def _changes(calendar, token):
+    """Every live event in the window (first round), or what changed since (later rounds).
+
+    A series that changed shows all its occurrences again; one that was reshaped or deleted also
+    sends @removed for the occurrences it no longer has.
+    """
+    since, snap = token["since"], token["snap"]
+    start, end = (datetime.fromisoformat(token[name]) for name in ("start", "end"))
+    changed = lambda seq: seq <= snap and (since is None or seq > since)  # noqa: E731
     items = []
     for event in calendar.events.values():
-        if event["type"] != "singleInstance" or event["_seq"] > snap or (since is not None and event["_seq"] <= since):
+        if not changed(event["_seq"]):
             continue
-        if _overlaps(event, start, end):
-            items.append({"@odata.type": "#microsoft.graph.event", **present(event, zone)})
+        if event["type"] == "seriesMaster":
+            items += recurrence.live_occurrences(calendar.events, event, start, end)
+        elif overlaps(event, start, end):
+            items.append(event)
         elif since is not None:  # changed, and now outside the window: the client must forget it
             items.append(_removed(event["id"]))
-    if since is not None:
-        items += [_removed(event_id) for event_id, seq in calendar.removed.items() if since < seq <= snap]
-    return items
+    if since is None:
+        return items
+    shown = {item["id"] for item in items}
+    gone = [event_id for event_id, seq in calendar.removed.items() if changed(seq)]
+    for seq, old in calendar.replaced:
+        if changed(seq):
+            gone += [recurrence.occurrence_id(old["id"], found.original_start)
+                     for found in recurrence.expand(old, start, end)]
+    return items + [_removed(event_id) for event_id in dict.fromkeys(gone) if event_id not in shown]
 
 
 def _removed(event_id):
     return {"@odata.type": "#microsoft.graph.event", "id": event_id, "@removed": {"reason": "deleted"}}
-
-
-def _window(request):
-    texts = request.arg("startDateTime"), request.arg("endDateTime")
-    if not all(texts):
-        raise GraphError(400, "ErrorInvalidParameter", "This request requires a time window specified by the query "
-                         "string parameters StartDateTime and EndDateTime.")
-    try:
-        start, end = (datetime.fromisoformat(text.replace("Z", "+00:00")) for text in texts)
-    except ValueError as exc:
-        raise GraphError(400, "ErrorInvalidParameter", "The value of StartDateTime or EndDateTime is invalid.") from exc
-    return tuple(moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in (start, end))
-
-
-def _overlaps(event, start, end):
-    event_start = datetime.fromisoformat(event["start"]["dateTime"]).replace(tzinfo=UTC)
-    event_end = datetime.fromisoformat(event["end"]["dateTime"]).replace(tzinfo=UTC)
-    return event_start < end and (event_end > start or (event_end == event_start and event_start >= start))
 
 
 def _page_size(request):

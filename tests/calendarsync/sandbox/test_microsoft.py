@@ -7,51 +7,9 @@ import msal
 import pytest
 import requests
 
-from calendarsync.sandbox.http import SandboxServer
-from calendarsync.sandbox.microsoft.api import MicrosoftSandbox
-from calendarsync.sandbox.tls import ensure_certificate, server_context
+from .conftest import EVENT, follow_delta
 
 SCOPES = ["https://graph.microsoft.com/Calendars.ReadWrite"]
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory):
-    return ensure_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="session")
-def microsoft_server(certificate):
-    server = SandboxServer(MicrosoftSandbox(), ssl_context=server_context(*certificate))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def http(certificate):
-    """A requests session that trusts the sandbox CA and ignores REQUESTS_CA_BUNDLE (MSAL needs this)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(certificate[0])
-    return session
-
-
-@pytest.fixture
-def microsoft(microsoft_server, http):
-    url = microsoft_server.base_url
-    http.post(f"{url}/__sandbox__/reset")
-    user = http.post(f"{url}/__sandbox__/users", json={"email": "grace@example.com", "name": "Grace Hopper"}).json()
-    microsoft_server.service.url, microsoft_server.service.user = url, user
-    return microsoft_server.service
-
-
-@pytest.fixture
-def graph(microsoft, http):
-    """A Graph session for grace, as the provider will hold one."""
-    tokens = http.post(f"{microsoft.url}/__sandbox__/grants", json={"email": "grace@example.com"}).json()
-    http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
-    http.base = f"{microsoft.url}/v1.0"
-    return http
 
 
 def msal_app(microsoft, http):
@@ -107,11 +65,6 @@ def test_me_and_calendars(graph, microsoft, http):
         ("Calendar", True, True, ""), ("Team", False, False, "#a6d1f5")]
     assert calendars[1]["owner"]["address"] == "alan@example.com"
     assert shared["email"] == "alan@example.com"
-
-
-EVENT = {"subject": "Review", "body": {"contentType": "html", "content": "<p>Agenda <b>items</b></p>"},
-         "start": {"dateTime": "2026-11-23T10:00:00", "timeZone": "W. Europe Standard Time"},
-         "end": {"dateTime": "2026-11-23T11:00:00", "timeZone": "W. Europe Standard Time"}}
 
 
 def test_create_get_update_delete_with_etags_and_transaction_ids(graph):
@@ -183,21 +136,6 @@ def test_throttling_as_graph_sends_it(graph, microsoft, http):
     assert (response.status_code, response.headers["Retry-After"]) == (429, "3")
     assert response.json()["error"]["code"] == "ApplicationThrottled"
     assert json.loads(response.content)["error"]["innerError"]["request-id"]
-
-
-def follow_delta(graph, url, page_size=None):
-    """Run one delta round; return (items, deltaLink, pages)."""
-    headers = {"Prefer": f"odata.maxpagesize={page_size}"} if page_size else {}
-    items, pages = [], 0
-    while True:
-        page = graph.get(url, headers=headers)
-        assert page.status_code == 200, page.text
-        body = page.json()
-        items += body["value"]
-        pages += 1
-        if "@odata.deltaLink" in body:
-            return items, body["@odata.deltaLink"], pages
-        url = body["@odata.nextLink"]
 
 
 def test_delta_rounds_see_creates_updates_deletions_and_moves_out_of_the_window(graph, microsoft, http):
