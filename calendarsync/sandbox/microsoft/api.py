@@ -3,7 +3,7 @@
 import uuid
 
 from ..http import Request, Response, Service
-from . import batch, control, graph, identity, subscriptions, views
+from . import batch, control, graph, identity, schedule, subscriptions, views
 from .errors import GraphError
 from .paths import V1
 from .store import MicrosoftStore
@@ -21,6 +21,7 @@ class MicrosoftSandbox(Service):
         graph.install(self)
         views.install(self)
         subscriptions.install(self)
+        schedule.install(self)
         batch.install(self)
         control.install(self)
 

@@ -106,22 +106,36 @@ class MicrosoftStore:
         return next((entry for entry in user.calendars if entry.calendar_id == calendar_id), None)
 
     def find_event(self, email, event_id):
-        """Return (calendar, event, access) for an event the user can see, or (None, None, None).
-
-        The event may be an occurrence, computed from its series master.
-        """
+        """Return (calendar, event, access) for an event the user can see, or (None, None, None)."""
         user = self.users.get(email)
-        occurrence = recurrence.parse_occurrence_id(event_id)
         for entry in user.calendars if user else []:
             calendar = self.calendars[entry.calendar_id]
-            if event_id in calendar.events:
-                return calendar, calendar.events[event_id], entry
-            master = calendar.events.get(occurrence[0]) if occurrence else None
-            if master is not None and master["type"] == "seriesMaster":
-                found = recurrence.at(master, occurrence[1])
-                if found and recurrence.stamp(found.original_start) not in master.get("_cancelled", ()):
-                    return calendar, recurrence.occurrence(master, found), entry
+            event = self.event_in(calendar, event_id)
+            if event is not None:
+                return calendar, event, entry
         return None, None, None
+
+    def locate(self, event_id):
+        """Return (calendar, event) wherever the event is, or (None, None)."""
+        for calendar in self.calendars.values():
+            event = self.event_in(calendar, event_id)
+            if event is not None:
+                return calendar, event
+        return None, None
+
+    @staticmethod
+    def event_in(calendar, event_id) -> dict | None:
+        """The stored event, or the occurrence computed from its series master; None when it is not there."""
+        if event_id in calendar.events:
+            return calendar.events[event_id]
+        occurrence = recurrence.parse_occurrence_id(event_id)
+        master = calendar.events.get(occurrence[0]) if occurrence else None
+        if master is None or master["type"] != "seriesMaster":
+            return None
+        found = recurrence.at(master, occurrence[1])
+        if found is None or recurrence.stamp(found.original_start) in master.get("_cancelled", ()):
+            return None
+        return recurrence.occurrence(master, found)
 
     def removed_from_views(self, calendar, event: dict):
         """Remember for delta that an event, or every occurrence of a series as it was, left the views."""
