@@ -25,7 +25,8 @@ $(STAMP): requirements.lock
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py run_sandboxes --demo --google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) & \
+	$(BIN)/python manage.py run_sandboxes --demo --state-dir data/sandbox-state \
+		--google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true CALENDARSYNC_GOOGLE_API_URL=$(SANDBOX) CALENDARSYNC_GOOGLE_TOKEN_URL=$(SANDBOX)/token \
 	CALENDARSYNC_GOOGLE_AUTHORIZE_URL=$(SANDBOX)/o/oauth2/v2/auth \

@@ -1,5 +1,6 @@
 """Control endpoints every sandbox has: reset, injected faults and counters (/__sandbox__/...)."""
 
+from . import state
 from .http import Fault, Response
 
 PREFIX = "/__sandbox__"
@@ -7,7 +8,7 @@ FAULT_FIELDS = ("status", "body", "retry_after", "drop", "latency", "times", "me
 
 
 def install_common(service, *, reset, report=dict):
-    """Add POST reset, POST/DELETE faults and GET/DELETE counters.
+    """Add POST reset, POST/DELETE faults, GET/DELETE counters and GET/PUT state.
 
     `reset` gives the service a fresh store; `report` adds the sandbox's own figures to counters.
     """
@@ -34,7 +35,15 @@ def install_common(service, *, reset, report=dict):
         return Response.json({"requests": service.counters.snapshot(), "seconds": service.counters.seconds,
                               **report()})
 
+    def snapshot(request):
+        if request.method == "PUT":
+            state.restore(service.store, request.json())
+            return Response.json({"ok": True})
+        return Response.json(state.dump(service.store))
+
     service.router.add("POST", f"{PREFIX}/reset", forget_everything, "reset")
+    for method in ("GET", "PUT"):
+        service.router.add(method, f"{PREFIX}/state", snapshot)
     for method in ("POST", "DELETE"):
         service.router.add(method, f"{PREFIX}/faults", faults)
     for method in ("GET", "DELETE"):

@@ -34,7 +34,8 @@ def read_when_serving(url, cafile=None, seconds=20):
 def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports, tmp_path):
     google_port, microsoft_port = unused_ports
     process = subprocess.Popen([sys.executable, "manage.py", "run_sandboxes", "--demo", "--google-port",
-                                str(google_port), "--microsoft-port", str(microsoft_port), "--tls-dir", str(tmp_path)],
+                                str(google_port), "--microsoft-port", str(microsoft_port), "--tls-dir", str(tmp_path),
+                                "--state-dir", str(tmp_path / "state")],
                                cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
     try:
         google = f"http://127.0.0.1:{google_port}"
@@ -50,6 +51,9 @@ def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports, tmp_pa
     assert f"127.0.0.1:{google_port}" in output
     assert f"https://127.0.0.1:{microsoft_port}" in output
     assert process.returncode == 0
+    saved = json.loads((tmp_path / "state" / "microsoft.json").read_text())
+    assert "marc@demo.example" in saved["users"]
+    assert len(json.loads((tmp_path / "state" / "google.json").read_text())["calendars"]) == 6
 
 
 def test_the_sandbox_benchmark_prints_its_figures(capsys):

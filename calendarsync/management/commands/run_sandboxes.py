@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from calendarsync.sandbox.server import DEMO_PEOPLE, start_google, start_microsoft
+from calendarsync.sandbox.server import DEMO_PEOPLE, start_google, start_microsoft, stop
 
 
 class Command(BaseCommand):
@@ -19,11 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--demo", action="store_true", help="Start with the demo's people and calendars.")
         parser.add_argument("--tls-dir", default=None,
                             help="Where the Microsoft sandbox's test CA is kept (default: data/sandbox-tls).")
+        parser.add_argument("--state-dir", default=None,
+                            help="Load the sandboxes' state from this folder if it is there, save it on exit.")
 
-    def handle(self, *args, host, google_port, microsoft_port, demo, tls_dir, **options):
-        google = start_google(host, google_port, demo=demo)
+    def handle(self, *args, host, google_port, microsoft_port, demo, tls_dir, state_dir, **options):
+        state = Path(state_dir) if state_dir else None
+        if state:
+            state.mkdir(parents=True, exist_ok=True)
+        google = start_google(host, google_port, demo=demo, state_file=state and state / "google.json")
         microsoft = start_microsoft(Path(tls_dir) if tls_dir else settings.DATA_DIR / "sandbox-tls", host,
-                                    microsoft_port, demo=demo)
+                                    microsoft_port, demo=demo, state_file=state and state / "microsoft.json")
         self.stdout.write(f"Sandbox Google Calendar on {google.base_url}")
         self.stdout.write(f"  control API: {google.base_url}/__sandbox__/")
         self.stdout.write(f"Sandbox Microsoft 365 on {microsoft.base_url} (identity and Graph)")
@@ -34,5 +39,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
-        google.stop()
-        microsoft.stop()
+        stop(google)
+        stop(microsoft)
+        if state:
+            self.stdout.write(f"Sandbox state saved in {state}")

@@ -76,6 +76,10 @@ class Grant:
 class GoogleStore:
     """Everything the Google sandbox knows; callers hold `lock` across a read-modify-write."""
 
+    STATE = {"users": dict[str, User], "calendars": dict[str, Calendar], "grants": dict[str, Grant],
+             "access_tokens": dict[str, tuple[str, float]], "channels": dict[str, dict],
+             "_etag": int}  # what a snapshot keeps
+
     def __init__(self, clock=None):
         self.lock = threading.RLock()
         self.clock = clock or (lambda: datetime.now(UTC))

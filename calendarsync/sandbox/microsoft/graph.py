@@ -87,13 +87,14 @@ def create_event(service, request):
     calendar = store.calendars[entry.calendar_id]
     with store.lock:
         transaction = body.get("transactionId")
-        if transaction and (calendar.owner, transaction) in store.transactions:
-            existing = store.find_event(request.email, store.transactions[(calendar.owner, transaction)])[1]
+        known = store.transactions.setdefault(calendar.owner, {})
+        if transaction and transaction in known:
+            existing = store.find_event(request.email, known[transaction])[1]
             if existing is not None:  # a retried create: the same event, never a duplicate
                 return service.json(present(existing, request), 201)
         event = events.create(store, calendar, body)
         if transaction:
-            store.transactions[(calendar.owner, transaction)] = event["id"]
+            known[transaction] = event["id"]
         store.writes.append({"method": "create", "event": event["id"], "transactionId": transaction})
     return service.json(present(event, request), 201)
 

@@ -63,6 +63,10 @@ class Grant:
 
 
 class MicrosoftStore:
+    STATE = {"users": dict[str, User], "calendars": dict[str, Calendar], "grants": dict[str, Grant],
+             "access_tokens": dict[str, tuple[str, float, str]], "transactions": dict[str, dict[str, str]],
+             "change_seq": int, "delta_epoch": int, "subscriptions": dict[str, dict]}  # what a snapshot keeps
+
     def __init__(self, clock=None):
         self.lock = threading.RLock()
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -71,7 +75,7 @@ class MicrosoftStore:
         self.access_tokens: dict[str, tuple[str, float, str]] = {}  # token -> (e-mail, expires at, client id)
         self.grants: dict[str, Grant] = {}
         self.codes: dict[str, dict] = {}
-        self.transactions: dict[tuple[str, str], str] = {}  # (owner, transactionId) -> event id
+        self.transactions: dict[str, dict[str, str]] = {}  # mailbox owner -> transactionId -> event id
         self.change_seq = 0
         self.delta_epoch = 0  # bumped to expire every delta token
         self.writes: list[dict] = []

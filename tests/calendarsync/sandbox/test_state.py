@@ -1,0 +1,40 @@
+"""Sandbox state survives a restart: events, series, shares and granted refresh tokens."""
+
+import json
+
+from calendarsync.sandbox import state
+from calendarsync.sandbox.google.store import GoogleStore
+from calendarsync.sandbox.microsoft.store import MicrosoftStore
+from calendarsync.sandbox.server import load_google_demo, load_microsoft_demo
+
+from .conftest import follow_delta
+
+
+def test_a_microsoft_state_file_restores_everything_a_client_relies_on(graph, microsoft, http, tmp_path):
+    calendar = microsoft.user["calendar"]
+    microsoft.control("POST", "seed", {"calendar": calendar, "count": 200, "seed": 5})
+    grant = microsoft.control("POST", "grants", {"email": "grace@example.com"}).json()
+    window = f"{graph.base}/me/calendarView/delta?startDateTime=2025-01-01T00:00:00Z&endDateTime=2028-01-01T00:00:00Z"
+    before, delta_link, _ = follow_delta(graph, window, page_size=1000)
+    state.save(microsoft.store, tmp_path / "microsoft.json")
+
+    microsoft.control("POST", "reset")
+    assert microsoft.store.calendars == {}
+    assert state.load(microsoft.store, tmp_path / "microsoft.json")
+    graph.headers["Authorization"] = f"Bearer {grant['access_token']}"  # tokens granted before still work
+    after, _, _ = follow_delta(graph, window, page_size=1000)
+    assert sorted(json.dumps(item, sort_keys=True) for item in after) == sorted(
+        json.dumps(item, sort_keys=True) for item in before)
+    assert follow_delta(graph, delta_link)[0] == []  # and so do delta links
+
+
+def test_demo_states_round_trip_through_json(tmp_path):
+    for store_class, load_demo in ((GoogleStore, load_google_demo), (MicrosoftStore, load_microsoft_demo)):
+        original = store_class()
+        load_demo(original)
+        state.save(original, tmp_path / "state.json")
+        copy = store_class()
+        state.load(copy, tmp_path / "state.json")
+        assert state.dump(copy) == state.dump(original)
+        assert type(next(iter(copy.users.values()))) is type(next(iter(original.users.values())))
+    assert not state.load(MicrosoftStore(), tmp_path / "missing.json")
