@@ -1,61 +1,100 @@
 import json
 import os
+import tempfile
 import time
 import tracemalloc
+from pathlib import Path
 
 import googleapiclient
+import requests
 from django.core.management.base import BaseCommand
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 
-from calendarsync.sandbox.google import seed
-from calendarsync.sandbox.server import start_google
+from calendarsync.sandbox.google import seed as google_seed
+from calendarsync.sandbox.microsoft import seed as microsoft_seed
+from calendarsync.sandbox.server import start_google, start_microsoft
+
+GRAPH_PAGE = 1000  # the largest Prefer: odata.maxpagesize the Microsoft sandbox grants
+WINDOW = "startDateTime=2025-11-01T00:00:00Z&endDateTime=2027-12-01T00:00:00Z"  # every seeded event
 
 
 class Command(BaseCommand):
-    help = "Print how long the Google sandbox takes to serve a large calendar to the real client."
+    help = "Print how long each sandbox takes to serve a large calendar to a real client."
 
     def add_arguments(self, parser):
         parser.add_argument("--events", type=int, default=10_000)
 
     def handle(self, *args, events, **options):
-        server = start_google()
+        self.stdout.write(json.dumps({"google": _google(events), "microsoft": _microsoft(events)}, indent=2))
+
+
+def _measure(server, endpoint, list_all):
+    """Run `list_all` once timed and once under tracemalloc; return its figures."""
+    server.service.counters.clear()
+    began = time.perf_counter()
+    items, pages = list_all()
+    wall = time.perf_counter() - began
+    sandbox = server.service.counters.seconds.get(endpoint, 0.0)
+    tracemalloc.start()  # a second pass for memory: tracing slows every allocation
+    list_all()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"items": items, "list_requests": pages, "sandbox_seconds": round(sandbox, 3),
+            "client_wall_seconds": round(wall, 3), "peak_memory_mb_while_listing": round(peak / 2**20, 1)}
+
+
+def _google(events):
+    server = start_google()
+    store = server.service.store
+    store.add_user("bench@example.com", "Bench")
+    grant = store.issue_tokens("bench@example.com", "bench", "https://www.googleapis.com/auth/calendar")
+    began = time.perf_counter()
+    google_seed.fill(store, store.calendars["bench@example.com"], events, seed=1)
+    seeded = time.perf_counter() - began
+    client = _google_client(server.base_url, grant["refresh_token"])
+    client.calendarList().list().execute()  # the token refresh, not part of the listing
+
+    def list_all():
+        request, items, pages = client.events().list(calendarId="primary", maxResults=2500), 0, 0
+        while request is not None:
+            page = request.execute()
+            items, pages = items + len(page["items"]), pages + 1
+            request = client.events().list_next(request, page)
+        return items, pages
+
+    figures = {"events": events, **_measure(server, "events_list", list_all), "seed_seconds": round(seeded, 3)}
+    server.stop()
+    return figures
+
+
+def _microsoft(events):
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_microsoft(Path(folder))
         store = server.service.store
-        store.add_user("bench@example.com", "Bench")
-        grant = store.issue_tokens("bench@example.com", "bench", "https://www.googleapis.com/auth/calendar")
+        user = store.add_user("bench@example.com", "Bench")
         began = time.perf_counter()
-        seed.fill(store, store.calendars["bench@example.com"], events, seed=1)
+        microsoft_seed.fill(store, store.calendars[user.calendars[0].calendar_id], events, seed=1)
         seeded = time.perf_counter() - began
+        session = requests.Session()
+        session.trust_env, session.verify = False, str(server.certificate)
+        session.headers.update({"Authorization": f"Bearer {store.issue_tokens(user.email, 'bench', '')['access']}",
+                                "Prefer": f"odata.maxpagesize={GRAPH_PAGE}"})
 
-        client = _client(server.base_url, grant["refresh_token"])
-        client.calendarList().list().execute()  # the token refresh, not part of the listing
-        server.service.counters.clear()
-        began = time.perf_counter()
-        items, pages = _list_all(client)
-        wall = time.perf_counter() - began
-        sandbox = server.service.counters.seconds.get("events_list", 0.0)
-        tracemalloc.start()  # a second pass for memory: tracing slows every allocation
-        _list_all(client)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        def list_all():
+            url, items, pages = f"{server.base_url}/v1.0/me/calendarView/delta?{WINDOW}", 0, 0
+            while url:
+                page = session.get(url, timeout=60).json()
+                items, pages = items + len(page["value"]), pages + 1
+                url = page.get("@odata.nextLink")
+            return items, pages
+
+        figures = {"events": events, **_measure(server, "delta", list_all), "seed_seconds": round(seeded, 3)}
         server.stop()
-        self.stdout.write(json.dumps({
-            "events": items, "list_requests": pages, "sandbox_seconds": round(sandbox, 3),
-            "client_wall_seconds": round(wall, 3), "seed_seconds": round(seeded, 3),
-            "peak_memory_mb_while_listing": round(peak / 2**20, 1),
-        }, indent=2))
+    return figures
 
 
-def _list_all(client):
-    request, items, pages = client.events().list(calendarId="primary", maxResults=2500), 0, 0
-    while request is not None:
-        page = request.execute()
-        items, pages = items + len(page["items"]), pages + 1
-        request = client.events().list_next(request, page)
-    return items, pages
-
-
-def _client(base_url, refresh_token):
+def _google_client(base_url, refresh_token):
     path = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache/documents/calendar.v3.json")
     with open(path) as document:
         discovery = json.load(document)

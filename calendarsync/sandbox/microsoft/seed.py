@@ -6,7 +6,7 @@ IANA way, a few on daylight-saving edges. Deterministic for a given seed.
 """
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from . import events, recurrence, times
 
@@ -52,10 +52,16 @@ def fill(store, calendar, count: int, *, seed: int = 0, around: date | None = No
 
 
 def _timed(rng, zone, local):
-    end = local + timedelta(minutes=rng.choice([15, 30, 45, 60, 90, 120]))
+    # The length is counted in real time, so an event starting in a DST gap still ends after it starts;
+    # an end in the repeated hour of a fold cannot be written as wall-clock time, so it is given in UTC.
+    start = local.replace(tzinfo=times.zone_named(zone))
+    end = start.astimezone(UTC) + timedelta(minutes=rng.choice([15, 30, 45, 60, 90, 120]))
+    wall = end.astimezone(start.tzinfo).replace(tzinfo=None, fold=0)  # as the text will read
+    end_zone = zone if wall.replace(tzinfo=start.tzinfo).astimezone(UTC) == end else "UTC"
     return {"subject": rng.choice(SUBJECTS), "location": {"displayName": rng.choice(["", "Room 1", "Teams"])},
             "start": {"dateTime": local.isoformat(), "timeZone": zone},
-            "end": {"dateTime": end.isoformat(), "timeZone": zone},
+            "end": {"dateTime": (wall if end_zone == zone else end.replace(tzinfo=None)).isoformat(),
+                    "timeZone": end_zone},
             "showAs": rng.choice(["busy", "busy", "busy", "tentative", "free", "oof"]),
             "categories": rng.choice([[], [], ["Blue category"], ["Red category"]])}
 

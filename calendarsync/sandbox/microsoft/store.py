@@ -78,6 +78,7 @@ class MicrosoftStore:
         self.transactions: dict[str, dict[str, str]] = {}  # mailbox owner -> transactionId -> event id
         self.change_seq = 0
         self.delta_epoch = 0  # bumped to expire every delta token
+        self.delta_rounds: dict[str, list] = {}  # a delta round's items, while a client pages through them
         self.writes: list[dict] = []
         self.subscriptions: dict[str, dict] = {}
         self.subscription_max_minutes = 10080  # Outlook events; older documentation said 4230

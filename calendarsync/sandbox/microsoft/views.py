@@ -17,6 +17,7 @@ from .graph import access, overlaps, present
 from .paths import ME, V1
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000  # the largest page the sandbox gives (Graph does not document one)
+ROUNDS_KEPT = 16  # rounds whose pages are kept between requests
 NOT_WITH_DELTA = ("$select", "$expand", "$filter", "$orderby", "$search")
 
 
@@ -76,7 +77,7 @@ def delta(service, request):
         token = {"cal": entry.calendar_id, "start": start.isoformat(), "end": end.isoformat(), "since": None,
                  "snap": store.change_seq, "off": 0, "epoch": store.delta_epoch}
     with store.lock:
-        items = _changes(store.calendars[entry.calendar_id], token)
+        items = _round_items(store, store.calendars[entry.calendar_id], token)
     size = _page_size(request)
     page_items = [{"@odata.type": "#microsoft.graph.event", **present(item, request)} if "@removed" not in item
                   else item for item in items[token["off"]:token["off"] + size]]
@@ -88,6 +89,16 @@ def delta(service, request):
     response = service.json(answer)
     response.headers["Preference-Applied"] = f"odata.maxpagesize={size}, odata.track-changes"
     return response
+
+
+def _round_items(store, calendar, token):
+    """A round's items, computed on its first page and kept, so that its pages never shift or repeat work."""
+    key = json.dumps({name: token[name] for name in ("cal", "start", "end", "since", "snap", "epoch")})
+    if key not in store.delta_rounds:
+        store.delta_rounds[key] = _changes(calendar, token)
+        while len(store.delta_rounds) > ROUNDS_KEPT:
+            store.delta_rounds.pop(next(iter(store.delta_rounds)))
+    return store.delta_rounds[key]
 
 
 def _changes(calendar, token):
