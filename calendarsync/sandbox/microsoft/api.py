@@ -40,6 +40,7 @@ class MicrosoftSandbox(Service):
             response = super().handle(request)
         except GraphError as exc:
             response = self.error(exc.status, exc.message, exc.code)
+            response.headers.update(exc.headers)
         return self._stamp(request, response)
 
     def error(self, status, message, reason=""):

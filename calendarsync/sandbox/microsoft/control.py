@@ -67,7 +67,13 @@ def install(service):
         return Response.json({"id": changed["id"], "@odata.etag": changed["@odata.etag"]})
 
     def expire_delta_tokens(request):
+        """Expire every delta token; {"mode": "resync"} answers 410 resyncRequired with a Location."""
+        store().delta_expiry = "resync" if (request.json() or {}).get("mode") == "resync" else "syncStateNotFound"
         store().delta_epoch += 1
+        return Response.json({"ok": True})
+
+    def expire_access_tokens(request):
+        store().expire_access_tokens((request.json() or {}).get("email"))
         return Response.json({"ok": True})
 
     def revoke(request):
@@ -109,6 +115,7 @@ def install(service):
     add("DELETE", f"{PREFIX}/events/(?P<event>[^/]+)", remote_change)
     add("POST", f"{PREFIX}/revoke", revoke)
     add("POST", f"{PREFIX}/expire-delta-tokens", expire_delta_tokens)
+    add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
     add("POST", f"{PREFIX}/settings", settings)
     add("GET", f"{PREFIX}/subscriptions", subscription_list)
     add("POST", f"{PREFIX}/subscriptions/(?P<sub>[^/]+)/lifecycle", lifecycle)

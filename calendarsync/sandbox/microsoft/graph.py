@@ -95,7 +95,8 @@ def create_event(service, request):
         event = events.create(store, calendar, body)
         if transaction:
             known[transaction] = event["id"]
-        store.writes.append({"method": "create", "event": event["id"], "transactionId": transaction})
+        store.writes.append({"method": "create", "event": event["id"], "transactionId": transaction,
+                             "mailed": _attendees(event)})
     return service.json(present(event, request), 201)
 
 
@@ -109,7 +110,7 @@ def update_event(service, request):
     with service.store.lock:
         _check_etag(request, event)
         changed = events.update(service.store, calendar, event, body)
-        service.store.writes.append({"method": "update", "event": changed["id"]})
+        service.store.writes.append({"method": "update", "event": changed["id"], "mailed": _attendees(changed)})
     return service.json(present(changed, request))
 
 
@@ -118,7 +119,7 @@ def delete_event(service, request):
     with service.store.lock:
         _check_etag(request, event)
         events.delete(service.store, calendar, event)
-        service.store.writes.append({"method": "delete", "event": event["id"]})
+        service.store.writes.append({"method": "delete", "event": event["id"], "mailed": _attendees(event)})
     return Response(204, b"", {})
 
 
@@ -135,6 +136,14 @@ def instances(service, request):
     found.sort(key=lambda event: event["start"]["dateTime"])
     return service.json({"@odata.context": f"{request.base_url}{V1}/$metadata#Collection(event)",
                          "value": [present(event, request) for event in found]})
+
+
+def _attendees(event):
+    """Who Outlook e-mails about an organizer's write: every attendee; Graph has no switch to prevent it."""
+    if not event.get("isOrganizer", True):
+        return []
+    return [(attendee.get("emailAddress") or {}).get("address") for attendee in event.get("attendees") or []
+            if isinstance(attendee, dict)]
 
 
 def present(event: dict, request: Request) -> dict:

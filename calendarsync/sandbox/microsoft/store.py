@@ -78,6 +78,7 @@ class MicrosoftStore:
         self.transactions: dict[str, dict[str, str]] = {}  # mailbox owner -> transactionId -> event id
         self.change_seq = 0
         self.delta_epoch = 0  # bumped to expire every delta token
+        self.delta_expiry = "syncStateNotFound"  # or "resync": 410 with a Location to start again from
         self.delta_rounds: dict[str, list] = {}  # a delta round's items, while a client pages through them
         self.writes: list[dict] = []
         self.subscriptions: dict[str, dict] = {}
@@ -175,11 +176,15 @@ class MicrosoftStore:
     def email_for_oid(self, oid) -> str | None:
         return next((user.email for user in self.users.values() if user.oid == oid), None)
 
+    def expire_access_tokens(self, email=None):
+        with self.lock:
+            for token, (owner, _, client_id) in list(self.access_tokens.items()):
+                if email is None or owner == email:
+                    self.access_tokens[token] = (owner, 0, client_id)
+
     def revoke(self, email=None):
         with self.lock:
             for grant in self.grants.values():
                 if email is None or self.email_for_oid(grant.oid) == email:
                     grant.revoked = True
-            for token, (owner, _, client_id) in list(self.access_tokens.items()):
-                if email is None or owner == email:
-                    self.access_tokens[token] = (owner, 0, client_id)
+            self.expire_access_tokens(email)

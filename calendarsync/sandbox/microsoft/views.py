@@ -67,9 +67,7 @@ def delta(service, request):
     if token_text:
         token = _decode(token_text)
         if token is None or token.get("cal") != entry.calendar_id or token.get("epoch") != store.delta_epoch:
-            generation = token.get("since", 0) if isinstance(token, dict) else 0
-            raise GraphError(410, "SyncStateNotFound", f"The sync state generation is not found; "
-                             f"generation={generation};[highest={store.change_seq}].")
+            _expired(store, request, token)
         if request.arg("$deltatoken"):  # a new round from where the last ended
             token = {**token, "since": token["snap"], "snap": store.change_seq, "off": 0}
     else:
@@ -89,6 +87,17 @@ def delta(service, request):
     response = service.json(answer)
     response.headers["Preference-Applied"] = f"odata.maxpagesize={size}, odata.track-changes"
     return response
+
+
+def _expired(store, request, token):
+    """Graph's two ways of saying a delta token is no longer good (store.delta_expiry picks one)."""
+    if store.delta_expiry == "resync" and token is not None:  # restart with the round's first request
+        query = urlencode({"startDateTime": token["start"], "endDateTime": token["end"]})
+        raise GraphError(410, "resyncRequired", "The delta token is no longer valid, and the app must reset the "
+                         "sync state.", {"Location": f"{request.base_url}{request.path}?{query}"})
+    generation = token.get("since", 0) if token else 0
+    raise GraphError(410, "SyncStateNotFound", f"The sync state generation is not found; "
+                     f"generation={generation};[highest={store.change_seq}].")
 
 
 def _round_items(store, calendar, token):
