@@ -10,6 +10,7 @@ import re
 import ssl
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -164,6 +165,12 @@ class Counters:
             self.seconds.clear()
 
 
+def unlocked(handler):
+    """Mark a handler that must not hold its service's lock: it waits on other servers (web hooks)."""
+    handler.unlocked = True
+    return handler
+
+
 class Service:
     """A sandboxed web service: a router, its faults and counters, and how it spells errors."""
 
@@ -191,6 +198,10 @@ class Service:
             response.headers["Retry-After"] = str(fault.retry_after)
         return response
 
+    def dispatch(self, handler, request: Request) -> Response:
+        """Run a route's handler; services wrap this to hold their store's lock."""
+        return handler(request)
+
     def handle(self, request: Request) -> Response:
         controlling = request.path.startswith(self.control_prefix)
         if not controlling:
@@ -211,9 +222,15 @@ class Service:
         request.params = params
         began = time.perf_counter()
         try:
-            return handler(request)
+            return self.dispatch(handler, request)
         except Refused as refused:
             return refused.response
+        except (DropConnection, KeyboardInterrupt):
+            raise
+        except Exception:  # a sandbox bug: answer as the service would, and say so loudly
+            traceback.print_exc()
+            self.counters.add("sandbox_errors")
+            return self.error(500, "The sandbox failed on this request (a bug: see its log).", "internalError")
         finally:
             if not controlling:
                 self.counters.spent(name, time.perf_counter() - began)

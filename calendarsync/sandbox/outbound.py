@@ -9,15 +9,17 @@ def post(url: str, body: bytes, headers: dict, timeout: float = 10) -> tuple[int
 
     http.client keeps header names exactly as given, as the real services send them.
     """
-    address = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if address.scheme == "https" else http.client.HTTPConnection
-    target = (address.path or "/") + (f"?{address.query}" if address.query else "")
-    connection = connection_class(address.hostname, address.port, timeout=timeout)
+    connection = None
     try:
+        address = urlsplit(url)
+        connection_class = http.client.HTTPSConnection if address.scheme == "https" else http.client.HTTPConnection
+        target = (address.path or "/") + (f"?{address.query}" if address.query else "")
+        connection = connection_class(address.hostname, address.port, timeout=timeout)
         connection.request("POST", target, body=body, headers={**headers, "Content-Length": str(len(body))})
         response = connection.getresponse()
         return response.status, response.read(), response.getheader("Content-Type") or ""
-    except OSError:
+    except (OSError, ValueError, http.client.HTTPException):  # unreachable, malformed or broken: nothing answered
         return 0, b"", ""
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()

@@ -2,6 +2,8 @@
 
 Each store names what is worth keeping and its type (`STATE`); dataclasses, dicts, lists and
 tuples are rebuilt from those types. Plain JSON, never pickle: a state file is data, not code.
+A restored store expires the sync cursors handed out before (`restored()`): they may belong to
+another history, and a client that resyncs in full loses nothing.
 """
 
 import dataclasses
@@ -21,6 +23,7 @@ def restore(store, data: dict):
         for name, kind in store.STATE.items():
             if name in data:
                 setattr(store, name, _decode(kind, data[name]))
+        store.restored()
 
 
 def save(store, path: Path):

@@ -93,6 +93,10 @@ class GoogleStore:
         self.on_change = lambda calendar_id: None  # push notifications hook in here
         self._etag = int(time.time() * 1_000_000)
 
+    def restored(self):
+        for calendar in self.calendars.values():
+            calendar.epoch += 1
+
     # People and calendars -------------------------------------------------------------------
 
     def add_user(self, email, name="", time_zone="Europe/Paris") -> User:

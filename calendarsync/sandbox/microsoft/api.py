@@ -36,12 +36,19 @@ class MicrosoftSandbox(Service):
                 response = self.error(401, message, "InvalidAuthenticationToken")
                 response.headers["WWW-Authenticate"] = 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"'
                 return self._stamp(request, response)
+        return self._stamp(request, super().handle(request))
+
+    def dispatch(self, handler, request):
+        """One request at a time touches the store, as if each were a transaction; GraphError is a 4xx."""
         try:
-            response = super().handle(request)
+            if getattr(handler, "unlocked", False):
+                return handler(request)
+            with self.store.lock:
+                return handler(request)
         except GraphError as exc:
             response = self.error(exc.status, exc.message, exc.code)
             response.headers.update(exc.headers)
-        return self._stamp(request, response)
+            return response
 
     def error(self, status, message, reason=""):
         return Response.json({"error": {"code": reason or "UnknownError", "message": message, "innerError": {

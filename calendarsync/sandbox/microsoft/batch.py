@@ -35,6 +35,9 @@ def handle(service, request: Request) -> Response:
     service.counters.add("batch_requests", len(requests))
     status_by_id, responses = {}, []
     for item in requests:
+        if not isinstance(item.get("dependsOn") or [], list) or not isinstance(item.get("headers") or {}, dict):
+            raise GraphError(400, "BadRequest", f"Request {item['id']}: dependsOn is a list, headers an object.")
+    for item in requests:
         failed = [dependency for dependency in item.get("dependsOn") or []
                   if not 200 <= status_by_id.get(str(dependency).lower(), 424) < 300]
         if failed:

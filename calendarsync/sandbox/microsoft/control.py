@@ -5,7 +5,7 @@ lifecycle notifications, injects faults and reports what was asked of the sandbo
 """
 
 from ..control import PREFIX, install_common
-from ..http import Response
+from ..http import Response, unlocked
 from . import events, seed, subscriptions
 from .store import MicrosoftStore
 
@@ -93,6 +93,7 @@ def install(service):
                                            "expirationDateTime": item["expirationDateTime"]}
                               for item in store().subscriptions.values()})
 
+    @unlocked  # it waits on the application's web hook, which may call Graph meanwhile
     def lifecycle(request):
         """Send a lifecycle notification: POST {"event": one of subscriptions.LIFECYCLE_EVENTS}."""
         subscription = store().subscriptions.get(request.params["sub"])

@@ -68,7 +68,7 @@ def list_events(service, request):
     wanted = tagged(request)
     found = [event for event in service.store.calendars[entry.calendar_id].events.values()
              if event["type"] in ("singleInstance", "seriesMaster") and wanted(event)]
-    top, skip = _int(request.arg("$top"), 10), _int(request.arg("$skip"), 0)
+    top, skip = query_int(request, "$top", 10, least=1), query_int(request, "$skip", 0)
     page = {"@odata.context": f"{request.base_url}{V1}/$metadata#Collection(event)",
             "value": [present(event, request) for event in found[skip:skip + top]]}
     if skip + top < len(found):
@@ -87,6 +87,8 @@ def create_event(service, request):
     calendar = store.calendars[entry.calendar_id]
     with store.lock:
         transaction = body.get("transactionId")
+        if transaction is not None and not isinstance(transaction, str):
+            raise GraphError(400, "RequestBodyRead", "Cannot convert the value of 'transactionId' to text.")
         known = store.transactions.setdefault(calendar.owner, {})
         if transaction and transaction in known:
             existing = store.find_event(request.email, known[transaction])[1]
@@ -148,11 +150,12 @@ def _attendees(event):
 
 def present(event: dict, request: Request) -> dict:
     """The event as Graph returns it: times in the preferred zone, no bookkeeping, extensions on request."""
-    zone = response_zone(request)
+    zone, zone_name = response_zone(request)
     answer = {"@odata.etag": event["@odata.etag"]}
     answer.update({name: value for name, value in event.items()
                    if not name.startswith("_") and name not in ("@odata.etag", EXTENDED)})
-    answer["start"], answer["end"] = (times.shown(times.utc(event[name]), zone) for name in ("start", "end"))
+    answer["start"], answer["end"] = (times.shown(times.utc(event[name]), zone, zone_name,
+                                                  all_day=event.get("isAllDay", False)) for name in ("start", "end"))
     expanded = re.search(rf"{EXTENDED}(?:\(\$filter=id eq '([^']+)'\))?", request.arg("$expand") or "", re.I)
     if expanded and event.get(EXTENDED):
         answer[EXTENDED] = [item for item in event[EXTENDED]
@@ -174,13 +177,13 @@ def tagged(request: Request):
 
 
 def overlaps(event, start, end):
-    event_start, event_end = times.utc(event["start"]), times.utc(event["end"])
-    return event_start < end and (event_end > start or (event_end == event_start and event_start >= start))
+    return times.overlaps(times.utc(event["start"]), times.utc(event["end"]), start, end)
 
 
 def response_zone(request: Request):
+    """The zone `Prefer: outlook.timezone` asks for, and its name as the client spelled it (UTC by default)."""
     found = re.search(r'outlook\.timezone="([^"]+)"', request.header("Prefer") or "")
-    return times.zone_named(found.group(1)) if found else times.UTC
+    return (times.zone_named(found.group(1)), found.group(1)) if found else (times.UTC, "UTC")
 
 
 def access(service, request):
@@ -217,8 +220,11 @@ def json_body(request):
     return body
 
 
-def _int(text, default):
-    try:
-        return max(0, int(text)) if text is not None else default
-    except ValueError as exc:
-        raise GraphError(400, "BadRequest", f"Invalid value '{text}' for query option.") from exc
+def query_int(request, name, default, *, least=0):
+    """A whole-number query option ($top, $skip), ASCII digits only; anything else is a 400."""
+    text = request.arg(name)
+    if text is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < least:
+        raise GraphError(400, "BadRequest", f"Invalid value '{text}' for query option {name}.")
+    return int(text)

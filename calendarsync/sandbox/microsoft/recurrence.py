@@ -30,10 +30,17 @@ class Occurrence(NamedTuple):
     original_start: datetime  # UTC, the occurrence's place in the series
     start: datetime
     end: datetime
+    local: datetime  # the naive wall-clock start in the series' zone
 
 
 def _invalid(message):
     return GraphError(400, "ErrorPropertyValidationFailure", f"At least one property failed validation. {message}")
+
+
+def _text(value, name, choices=None):
+    if not isinstance(value, str) or (choices is not None and value not in choices):
+        raise _invalid(f"'{value}' is not a valid {name}.")
+    return value
 
 
 def normalized(recurrence, default_zone: str) -> dict:
@@ -42,11 +49,9 @@ def normalized(recurrence, default_zone: str) -> dict:
             or not isinstance(recurrence.get("range"), dict):
         raise _invalid("A recurrence needs a pattern and a range.")
     pattern, span = recurrence["pattern"], recurrence["range"]
-    kind = pattern.get("type")
-    if kind not in PATTERNS:
-        raise _invalid(f"Recurrence pattern type '{kind}' is not supported.")
+    kind = _text(pattern.get("type"), "recurrence pattern type", PATTERNS)
     days = pattern.get("daysOfWeek") or []
-    if not isinstance(days, list) or any(day not in WEEKDAYS for day in days):
+    if not isinstance(days, list) or any(not isinstance(day, str) or day not in WEEKDAYS for day in days):
         raise _invalid("daysOfWeek lists unknown days.")
     if kind in ("weekly", "relativeMonthly", "relativeYearly") and not days:
         raise _invalid(f"A {kind} pattern needs daysOfWeek.")
@@ -59,19 +64,15 @@ def normalized(recurrence, default_zone: str) -> dict:
         raise _invalid(f"A {kind} pattern needs a dayOfMonth from 1 to 31.")
     if kind in ("absoluteYearly", "relativeYearly") and not 1 <= month <= 12:
         raise _invalid(f"A {kind} pattern needs a month from 1 to 12.")
-    index = pattern.get("index") or "first"
-    first_day = pattern.get("firstDayOfWeek") or "sunday"
-    if index not in INDEXES or first_day not in WEEKDAYS:
-        raise _invalid("index or firstDayOfWeek is not valid.")
-    range_type = span.get("type")
-    if range_type not in RANGES:
-        raise _invalid(f"Recurrence range type '{range_type}' is not supported.")
+    index = _text(pattern.get("index") or "first", "index", INDEXES)
+    first_day = _text(pattern.get("firstDayOfWeek") or "sunday", "firstDayOfWeek", WEEKDAYS)
+    range_type = _text(span.get("type"), "recurrence range type", RANGES)
     start_date = _date(span.get("startDate"), "startDate")
     end_date = _date(span.get("endDate"), "endDate") if range_type == "endDate" else None
     if end_date is not None and end_date < start_date:
         raise _invalid("The recurrence range ends before it starts.")
     count = span.get("numberOfOccurrences", 0)
-    if range_type == "numbered" and not (isinstance(count, int) and 0 < count <= 999):
+    if range_type == "numbered" and not (isinstance(count, int) and not isinstance(count, bool) and 0 < count <= 999):
         raise _invalid("A numbered range needs numberOfOccurrences from 1 to 999.")
     zone_name = span.get("recurrenceTimeZone") or default_zone
     times.zone_named(zone_name)
@@ -85,25 +86,36 @@ def normalized(recurrence, default_zone: str) -> dict:
 
 def _date(text, name):
     try:
-        return date.fromisoformat(str(text))
+        found = date.fromisoformat(text if isinstance(text, str) else "")
     except ValueError as exc:
         raise _invalid(f"The recurrence range needs a {name} (YYYY-MM-DD).") from exc
+    if not times.EARLIEST.date() < found < times.LATEST.date():
+        raise _invalid(f"The recurrence {name} is out of range.")
+    return found
 
 
-def rule(master: dict) -> tuple[rrule.rrule, object, timedelta]:
-    """The master's occurrences as a dateutil rule over naive local times, with their zone and duration."""
+def rule(master: dict, near: datetime | None = None) -> tuple[rrule.rrule, object, timedelta]:
+    """The master's occurrences as a dateutil rule over naive wall-clock times, its zone and wall duration.
+
+    An all-day series floats (no zone). With `near`, an endless daily or weekly rule starts a whole
+    number of periods before that local time instead of at its first date, so expanding a window of
+    an old series costs the same as a new one.
+    """
     pattern, span = master["recurrence"]["pattern"], master["recurrence"]["range"]
-    zone = times.zone_named(span["recurrenceTimeZone"])
-    local_start = times.utc(master["start"]).astimezone(zone).replace(tzinfo=None)
-    duration = times.utc(master["end"]).astimezone(zone).replace(tzinfo=None) - local_start  # wall-clock
+    zone = UTC if master.get("isAllDay") else times.zone_named(span["recurrenceTimeZone"])
+    wall_start, wall_end = _wall(master, zone)
     kind = pattern["type"]
-    options = {"interval": pattern["interval"], "wkst": WEEKDAYS[pattern["firstDayOfWeek"]],
-               "dtstart": datetime.combine(date.fromisoformat(span["startDate"]), local_start.time())}
+    first = datetime.combine(date.fromisoformat(span["startDate"]), wall_start.time())
+    options = {"interval": pattern["interval"], "wkst": WEEKDAYS[pattern["firstDayOfWeek"]], "dtstart": first}
     days = [WEEKDAYS[day] for day in pattern["daysOfWeek"]]
     if kind == "weekly":
         options["byweekday"] = days
     elif kind.startswith("absolute"):
-        options["bymonthday"] = pattern["dayOfMonth"]  # a 31st only where the month has one, as Outlook does
+        # Outlook puts a 29th, 30th or 31st on the last day of the months that lack it.
+        options["bymonthday"] = tuple(range(28, pattern["dayOfMonth"] + 1)) if pattern["dayOfMonth"] > 28 \
+            else pattern["dayOfMonth"]
+        if pattern["dayOfMonth"] > 28:
+            options["bysetpos"] = -1
     elif kind.startswith("relative"):
         options.update(byweekday=days, bysetpos=INDEXES[pattern["index"]])
     if kind.endswith("Yearly"):
@@ -112,34 +124,59 @@ def rule(master: dict) -> tuple[rrule.rrule, object, timedelta]:
         options["count"] = span["numberOfOccurrences"]
     elif span["type"] == "endDate":
         options["until"] = datetime.combine(date.fromisoformat(span["endDate"]), datetime.max.time())
-    return rrule.rrule(PATTERNS[kind], **options), zone, duration
+    if near is not None and span["type"] != "numbered" and kind in ("daily", "weekly"):
+        period = timedelta(days=pattern["interval"] * (7 if kind == "weekly" else 1))
+        skipped = (near - first) // period - 1
+        if skipped > 0:
+            options["dtstart"] = first + skipped * period
+    return rrule.rrule(PATTERNS[kind], **options), zone, wall_end - wall_start
+
+
+def _wall(master, zone):
+    """The series' start and end as wall-clock times: as they were given when given in the series' zone
+    (a start in a DST gap keeps its 02:30), else converted from the stored instants."""
+    wall = master.get("_wall")
+    if wall and (master.get("isAllDay") or times.zone_named(wall["zone"]) is zone):
+        return datetime.fromisoformat(wall["start"]), datetime.fromisoformat(wall["end"])
+    return tuple(times.utc(master[name]).astimezone(zone).replace(tzinfo=None) for name in ("start", "end"))
+
+
+def _placed(local, zone, wall_duration, real_duration):
+    """An occurrence's instants; in a DST gap the wall-clock end may come first, so the real length counts."""
+    begin = local.replace(tzinfo=zone).astimezone(UTC)
+    finish = (local + wall_duration).replace(tzinfo=zone).astimezone(UTC)
+    return begin, (finish if finish >= begin else begin + real_duration)
 
 
 def expand(master: dict, start: datetime, end: datetime) -> list[Occurrence]:
     """Every occurrence of the series that overlaps [start, end), cancelled and changed ones included."""
-    series, zone, duration = rule(master)
-    low = start.astimezone(zone).replace(tzinfo=None) - duration - timedelta(days=1)
-    high = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    low = start.astimezone(UTC if master.get("isAllDay") else times.zone_named(
+        master["recurrence"]["range"]["recurrenceTimeZone"])).replace(tzinfo=None)
+    series, zone, wall_duration = rule(master, near=low - timedelta(days=2))
+    real_duration = times.utc(master["end"]) - times.utc(master["start"])
+    low -= wall_duration + timedelta(days=1)
+    high = min(end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1), times.LATEST.replace(tzinfo=None))
     found = []
     for local in series.between(low, high, inc=True):
-        begin = local.replace(tzinfo=zone).astimezone(UTC)
-        finish = (local + duration).replace(tzinfo=zone).astimezone(UTC)
-        if begin < end and (finish > start or (finish == begin and begin >= start)):
-            found.append(Occurrence(begin, begin, finish))
+        begin, finish = _placed(local, zone, wall_duration, real_duration)
+        if times.overlaps(begin, finish, start, end):
+            found.append(Occurrence(begin, begin, finish, local))
     return found
 
 
 def first(master: dict) -> Occurrence | None:
-    series, zone, duration = rule(master)
+    series, zone, wall_duration = rule(master)
     local = next(iter(series), None)
     if local is None:
         return None
-    begin = local.replace(tzinfo=zone).astimezone(UTC)
-    return Occurrence(begin, begin, (local + duration).replace(tzinfo=zone).astimezone(UTC))
+    begin, finish = _placed(local, zone, wall_duration, times.utc(master["end"]) - times.utc(master["start"]))
+    return Occurrence(begin, begin, finish, local)
 
 
 def at(master: dict, original_start: datetime) -> Occurrence | None:
     """The occurrence that starts the series at `original_start`, if there is one."""
+    if not times.EARLIEST < original_start < times.LATEST:
+        return None
     return next((found for found in expand(master, original_start, original_start + timedelta(seconds=1))
                  if found.original_start == original_start), None)
 
@@ -169,15 +206,14 @@ def parse_occurrence_id(event_id: str) -> tuple[str, datetime] | None:
 
 def occurrence(master: dict, found: Occurrence) -> dict:
     """An occurrence as Graph shows it: the master's content at its own time, with the master's change key."""
-    event = {name: value for name, value in master.items() if name not in ("recurrence", "_cancelled")}
-    local_date = found.original_start.astimezone(times.zone_named(master["recurrence"]["range"]["recurrenceTimeZone"]))
-    goid = master["iCalUId"]
+    event = {name: value for name, value in master.items() if name not in ("recurrence", "_cancelled", "_wall")}
+    day, goid = found.local, master["iCalUId"]
     event.update({"id": occurrence_id(master["id"], found.original_start), "type": "occurrence",
                   "seriesMasterId": master["id"], "recurrence": None,
                   "originalStart": found.original_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "start": times.stored(found.start), "end": times.stored(found.end),
-                  "iCalUId": goid[:GOID_DATE.start] + f"{local_date.year:04X}{local_date.month:02X}"
-                                                      f"{local_date.day:02X}" + goid[GOID_DATE.stop:]})
+                  "iCalUId": f"{goid[:GOID_DATE.start]}{day.year:04X}{day.month:02X}{day.day:02X}"
+                             f"{goid[GOID_DATE.stop:]}"})
     return event
 
 

@@ -15,6 +15,7 @@ from .views import in_window
 
 DIGITS = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4", "unknown": "0"}
 STRENGTH = ["free", "unknown", "tentative", "workingElsewhere", "busy", "oof"]
+MAX_SCHEDULES = 20  # a sandbox limit, to keep one request from holding the store for long
 WORKING_HOURS = {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
                  "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000", "timeZone": {"name": "UTC"}}
 
@@ -27,19 +28,19 @@ def install(service):
 def get_schedule(service, request):
     body = json_body(request)
     schedules = body.get("schedules")
-    if not isinstance(schedules, list) or not schedules or not all(isinstance(item, str) for item in schedules):
-        raise GraphError(400, "ErrorInvalidParameter", "schedules must list at least one e-mail address.")
+    if not isinstance(schedules, list) or not 0 < len(schedules) <= MAX_SCHEDULES \
+            or not all(isinstance(item, str) for item in schedules):
+        raise GraphError(400, "ErrorInvalidParameter", f"schedules must list 1 to {MAX_SCHEDULES} e-mail addresses.")
     start, end = (times.parse(body.get(name), name)[0] for name in ("startTime", "endTime"))
     interval = body.get("availabilityViewInterval", 30)
-    if not isinstance(interval, int) or not 5 <= interval <= 1440:
+    if type(interval) is not int or not 5 <= interval <= 1440:
         raise GraphError(400, "ErrorInvalidParameter", "availabilityViewInterval must be from 5 to 1440 minutes.")
     if end <= start or end - start > timedelta(days=62):
         raise GraphError(400, "ErrorInvalidParameter", "The time window must end after it starts and span at "
                          "most 62 days.")
     zone = response_zone(request)
-    with service.store.lock:
-        value = [_schedule(service.store, address, start, end, timedelta(minutes=interval), zone)
-                 for address in schedules]
+    value = [_schedule(service.store, address, start, end, timedelta(minutes=interval), zone)
+             for address in schedules]
     return service.json({"@odata.context": f"{request.base_url}{V1}/$metadata#Collection("
                                            "microsoft.graph.scheduleInformation)", "value": value})
 
@@ -53,21 +54,22 @@ def _schedule(store, address, start, end, interval, zone):
     calendar = store.calendars[next(entry.calendar_id for entry in user.calendars if entry.is_default)]
     busy = [event for event in in_window(calendar, start, end)
             if event.get("showAs", "busy") != "free" and not event.get("isCancelled")]
-    view = []
-    slot = start
-    while slot < end:
-        statuses = [event.get("showAs", "busy") for event in busy
-                    if times.utc(event["start"]) < slot + interval and times.utc(event["end"]) > slot]
-        view.append(DIGITS[max(statuses, key=STRENGTH.index)] if statuses else "0")
-        slot += interval
+    slots = -(-(end - start) // interval)  # intervals, the last one possibly cut short
+    strongest = ["free"] * slots
+    for event in busy:  # each event marks only the intervals it covers
+        first = max(0, (times.utc(event["start"]) - start) // interval)
+        last = min(slots - 1, (times.utc(event["end"]) - start - timedelta(microseconds=1)) // interval)
+        status = event.get("showAs", "busy")
+        for slot in range(first, last + 1):
+            strongest[slot] = max(strongest[slot], status, key=STRENGTH.index)
     items = []
     for event in busy:
         private = event.get("sensitivity") in ("private", "confidential")
         item = {"isPrivate": private, "status": event.get("showAs", "busy"),
-                "start": times.shown(times.utc(event["start"]), zone),
-                "end": times.shown(times.utc(event["end"]), zone)}
+                **{name: times.shown(times.utc(event[name]), *zone, all_day=event.get("isAllDay", False))
+                   for name in ("start", "end")}}
         if not private:  # a private item shows as a busy block only
             item.update(subject=event.get("subject", ""), location=(event.get("location") or {}).get("displayName", ""))
         items.append(item)
-    return {"scheduleId": address, "availabilityView": "".join(view), "scheduleItems": items,
-            "workingHours": WORKING_HOURS}
+    return {"scheduleId": address, "availabilityView": "".join(DIGITS[status] for status in strongest),
+            "scheduleItems": items, "workingHours": WORKING_HOURS}

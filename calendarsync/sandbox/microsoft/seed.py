@@ -2,7 +2,8 @@
 
 About 2% recurring series, each with one cancelled and one moved occurrence, 10% all-day
 events, the rest timed, in zones named the Windows way (as Outlook clients send them) or the
-IANA way, a few on daylight-saving edges. Deterministic for a given seed.
+IANA way, a few on daylight-saving edges. The same seed gives the same events (ids and change
+keys are random, as Outlook's are).
 """
 
 import random
@@ -88,6 +89,7 @@ def _series(store, calendar, rng, around):
     upcoming = recurrence.expand(master, start, start + timedelta(days=800))[1:3]
     second, third = (recurrence.occurrence(master, found) for found in upcoming)
     events.delete(store, calendar, second)
-    zone = times.zone_named(master["originalStartTimeZone"])
-    moved = {name: times.shown(times.utc(third[name]) + timedelta(hours=2), zone) for name in ("start", "end")}
+    zone_name = master["originalStartTimeZone"]
+    moved = {name: times.shown(times.utc(third[name]) + timedelta(hours=2), times.zone_named(zone_name), zone_name)
+             for name in ("start", "end")}
     events.update(store, calendar, third, {**moved, "subject": master["subject"] + " (moved)"})

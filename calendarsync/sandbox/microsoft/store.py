@@ -79,7 +79,7 @@ class MicrosoftStore:
         self.change_seq = 0
         self.delta_epoch = 0  # bumped to expire every delta token
         self.delta_expiry = "syncStateNotFound"  # or "resync": 410 with a Location to start again from
-        self.delta_rounds: dict[str, list] = {}  # a delta round's items, while a client pages through them
+        self.kept_pages: dict[str, list] = {}  # a delta round's or a view's items, while a client pages
         self.writes: list[dict] = []
         self.subscriptions: dict[str, dict] = {}
         self.subscription_max_minutes = 10080  # Outlook events; older documentation said 4230
@@ -143,19 +143,28 @@ class MicrosoftStore:
             return None
         return recurrence.occurrence(master, found)
 
-    def removed_from_views(self, calendar, event: dict):
-        """Remember for delta that an event, or every occurrence of a series as it was, left the views."""
-        self.change_seq += 1
-        if event["type"] == "seriesMaster":
-            calendar.replaced.append((self.change_seq, event))
-        else:
-            calendar.removed[event["id"]] = self.change_seq
+    def restored(self):
+        self.delta_epoch += 1
+        self.kept_pages.clear()
 
-    def touch(self, event: dict):
+    def next_seq(self) -> int:
         self.change_seq += 1
+        return self.change_seq
+
+    def removed_from_views(self, calendar, event: dict, seq: int):
+        """Remember for delta that an event, or every occurrence of a series as it was, left the views
+        with change `seq` (the same number as the write that caused it, so a round sees both or neither)."""
+        if event["type"] == "seriesMaster":
+            calendar.replaced.append((seq, event))
+        else:
+            calendar.removed[event["id"]] = seq
+
+    def touch(self, event: dict) -> int:
+        """Give a changed event the next change number and a new change key; return the number."""
         change_key = base64.b64encode(secrets.token_bytes(12)).decode()
-        event.update({"_seq": self.change_seq, "changeKey": change_key, "@odata.etag": f'W/"{change_key}"',
+        event.update({"_seq": self.next_seq(), "changeKey": change_key, "@odata.etag": f'W/"{change_key}"',
                       "lastModifiedDateTime": now_iso(self.clock())})
+        return event["_seq"]
 
     # OAuth -----------------------------------------------------------------------------------
 

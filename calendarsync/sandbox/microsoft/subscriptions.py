@@ -13,11 +13,12 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .. import outbound
-from ..http import Response
+from ..http import Response, unlocked
 from .errors import GraphError, not_found
+from .graph import json_body
 from .paths import V1
 from .store import TENANT_ID
 
@@ -30,7 +31,7 @@ LIFECYCLE_EVENTS = ("reauthorizationRequired", "subscriptionRemoved", "missed")
 
 def install(service):
     add = service.router.add
-    add("POST", f"{V1}/subscriptions", lambda r: create(service, r), "subscriptions_create")
+    add("POST", f"{V1}/subscriptions", unlocked(lambda r: create(service, r)), "subscriptions_create")
     add("GET", f"{V1}/subscriptions", lambda r: listing(service, r), "subscriptions_list")
     one = f"{V1}/subscriptions/(?P<sub>[^/]+)"
     add("GET", one, lambda r: service.json(_public(_mine(service, r))), "subscriptions_get")
@@ -41,25 +42,25 @@ def install(service):
 
 
 def create(service, request):
+    """Validate the URLs first, without the store's lock: the receiver may call Graph while it answers."""
     store = service.store
-    body = request.json() if request.body else {}
-    if not isinstance(body, dict):
-        raise _invalid("Unable to read JSON request payload.")
+    body = json_body(request)
     change_types = str(body.get("changeType", "")).split(",")
     if not body.get("changeType") or not set(change_types) <= CHANGE_TYPES:
         raise _invalid("changeType must list created, updated or deleted.")
-    calendar_id = _calendar_for(service, request, str(body.get("resource", "")))
+    with store.lock:
+        calendar_id = _calendar_for(service, request, str(body.get("resource", "")))
     client_state = body.get("clientState")
     if client_state is not None and (not isinstance(client_state, str) or len(client_state) > 128):
         raise _invalid("clientState is a text of at most 128 characters.")
     urls = [body.get("notificationUrl"), body.get("lifecycleNotificationUrl")]
-    if not isinstance(urls[0], str) or not urls[0].startswith(("https://", "http://")):
-        raise _invalid("The notificationUrl must be an HTTPS URL.")
+    if not _web_url(urls[0]) or (urls[1] is not None and not _web_url(urls[1])):
+        raise _invalid("The notificationUrl must be an HTTPS URL (the sandbox also takes http).")
+    expiration = _expiration(store, body.get("expirationDateTime"))
     for url in filter(None, urls):  # Graph checks both URLs before it answers
         if not _validates(str(url)):
             raise GraphError(400, "ValidationError", "Subscription validation request failed. Notification "
                              "endpoint must respond with 200 OK to validation request.")
-    expiration = _expiration(store, body.get("expirationDateTime"))
     subscription = {"id": str(uuid.uuid4()), "resource": body["resource"], "applicationId": request.client_id,
                     "changeType": ",".join(change_types), "clientState": client_state,
                     "notificationUrl": urls[0], "lifecycleNotificationUrl": urls[1],
@@ -80,8 +81,8 @@ def listing(service, request):
 
 def renew(service, request):
     subscription = _mine(service, request)
-    body = request.json() if request.body else {}
-    if not isinstance(body, dict) or set(body) - {"expirationDateTime"}:
+    body = json_body(request)
+    if set(body) - {"expirationDateTime"}:
         raise _invalid("Only expirationDateTime can be changed.")
     subscription["expirationDateTime"] = _expiration(service.store, body.get("expirationDateTime"))
     return service.json(_public(subscription))
@@ -149,6 +150,15 @@ def _validates(url) -> bool:
     status, body, content_type = outbound.post(f"{url}{separator}validationToken={quote(token)}", b"",
                                                {"Content-Type": "text/plain; charset=utf-8"}, timeout=10)
     return status == 200 and content_type.startswith("text/plain") and body.decode(errors="replace") == token
+
+
+def _web_url(text):
+    try:
+        address = urlsplit(text) if isinstance(text, str) else None
+        address and address.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return bool(address and address.scheme in ("https", "http") and address.hostname)
 
 
 def _calendar_for(service, request, resource):

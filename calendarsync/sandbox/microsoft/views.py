@@ -2,8 +2,10 @@
 
 Views list single events, occurrences and exceptions, never series masters. A delta round is a
 chain of @odata.nextLink pages ending in an @odata.deltaLink. The tokens in those links carry
-the window and a snapshot of the tenant's change number taken on the round's first page, so
-changes made while a client pages are seen by the next round, never lost.
+the window and a snapshot of the tenant's change number taken on the round's first page; the
+round's items are computed then and kept while the client pages, so changes made meanwhile are
+seen by the next round. A round that is no longer kept answers 410, as an old skiptoken may on
+Graph: the client starts again, and nothing is silently skipped.
 """
 
 import base64
@@ -13,12 +15,13 @@ from urllib.parse import urlencode
 
 from . import recurrence, times
 from .errors import GraphError
-from .graph import access, overlaps, present
+from .graph import access, overlaps, present, query_int
 from .paths import ME, V1
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000  # the largest page the sandbox gives (Graph does not document one)
-ROUNDS_KEPT = 16  # rounds whose pages are kept between requests
+KEPT = 32  # delta rounds and calendar views whose items are kept between pages, least recently used dropped
 NOT_WITH_DELTA = ("$select", "$expand", "$filter", "$orderby", "$search")
+TOKEN_FIELDS = {"cal": str, "start": str, "end": str, "snap": int, "off": int, "epoch": int}
 
 
 def install(service):
@@ -45,14 +48,15 @@ def in_window(calendar, start, end) -> list[dict]:
 def calendar_view(service, request):
     start, end = times.window(request)
     entry = access(service, request)
-    found = in_window(service.store.calendars[entry.calendar_id], start, end)
-    top = _page_size(request)
-    skip = int(request.arg("$skip") or 0) if (request.arg("$skip") or "0").isdigit() else 0
+    store = service.store
+    key = json.dumps(["view", entry.calendar_id, start.isoformat(), end.isoformat(), store.change_seq])
+    found = _kept(store, key, lambda: in_window(store.calendars[entry.calendar_id], start, end))
+    top, skip = _page_size(request), query_int(request, "$skip", 0)
     page = {"@odata.context": f"{request.base_url}{V1}/$metadata#Collection(event)",
             "value": [present(event, request) for event in found[skip:skip + top]]}
     if skip + top < len(found):
         query = {"startDateTime": request.arg("startDateTime"), "endDateTime": request.arg("endDateTime"),
-                 "$skip": skip + top}
+                 "$top": top, "$skip": skip + top}
         page["@odata.nextLink"] = f"{request.base_url}{request.path}?{urlencode(query)}"
     return service.json(page)
 
@@ -66,7 +70,7 @@ def delta(service, request):
     token_text = request.arg("$skiptoken") or request.arg("$deltatoken")
     if token_text:
         token = _decode(token_text)
-        if token is None or token.get("cal") != entry.calendar_id or token.get("epoch") != store.delta_epoch:
+        if token is None or token["cal"] != entry.calendar_id or token["epoch"] != store.delta_epoch:
             _expired(store, request, token)
         if request.arg("$deltatoken"):  # a new round from where the last ended
             token = {**token, "since": token["snap"], "snap": store.change_seq, "off": 0}
@@ -74,8 +78,10 @@ def delta(service, request):
         start, end = times.window(request)
         token = {"cal": entry.calendar_id, "start": start.isoformat(), "end": end.isoformat(), "since": None,
                  "snap": store.change_seq, "off": 0, "epoch": store.delta_epoch}
-    with store.lock:
-        items = _round_items(store, store.calendars[entry.calendar_id], token)
+    key = json.dumps(["delta", *(token[name] for name in ("cal", "start", "end", "since", "snap", "epoch"))])
+    if token["off"] and key not in store.kept_pages:
+        _expired(store, request, token)
+    items = _kept(store, key, lambda: _changes(store.calendars[entry.calendar_id], token))
     size = _page_size(request)
     page_items = [{"@odata.type": "#microsoft.graph.event", **present(item, request)} if "@removed" not in item
                   else item for item in items[token["off"]:token["off"] + size]]
@@ -89,25 +95,26 @@ def delta(service, request):
     return response
 
 
+def _kept(store, key, compute):
+    """Computed items kept under `key` while a client pages through them, the least recently used dropped."""
+    items = store.kept_pages.pop(key, None)
+    if items is None:
+        items = compute()
+    store.kept_pages[key] = items
+    while len(store.kept_pages) > KEPT:
+        store.kept_pages.pop(next(iter(store.kept_pages)))
+    return items
+
+
 def _expired(store, request, token):
     """Graph's two ways of saying a delta token is no longer good (store.delta_expiry picks one)."""
     if store.delta_expiry == "resync" and token is not None:  # restart with the round's first request
         query = urlencode({"startDateTime": token["start"], "endDateTime": token["end"]})
         raise GraphError(410, "resyncRequired", "The delta token is no longer valid, and the app must reset the "
                          "sync state.", {"Location": f"{request.base_url}{request.path}?{query}"})
-    generation = token.get("since", 0) if token else 0
+    generation = (token or {}).get("since") or 0
     raise GraphError(410, "SyncStateNotFound", f"The sync state generation is not found; "
                      f"generation={generation};[highest={store.change_seq}].")
-
-
-def _round_items(store, calendar, token):
-    """A round's items, computed on its first page and kept, so that its pages never shift or repeat work."""
-    key = json.dumps({name: token[name] for name in ("cal", "start", "end", "since", "snap", "epoch")})
-    if key not in store.delta_rounds:
-        store.delta_rounds[key] = _changes(calendar, token)
-        while len(store.delta_rounds) > ROUNDS_KEPT:
-            store.delta_rounds.pop(next(iter(store.delta_rounds)))
-    return store.delta_rounds[key]
 
 
 def _changes(calendar, token):
@@ -148,10 +155,9 @@ def _page_size(request):
     preference = request.header("Prefer") or ""
     for part in preference.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "odata.maxpagesize" and value.isdigit():
+        if name == "odata.maxpagesize" and value.isascii() and value.isdigit() and len(value) < 10:
             return max(1, min(int(value), MAX_PAGE))
-    top = request.arg("$top")
-    return max(1, min(int(top), MAX_PAGE)) if top and top.isdigit() else DEFAULT_PAGE
+    return min(query_int(request, "$top", DEFAULT_PAGE, least=1), MAX_PAGE)
 
 
 def _link(request, name, token):
@@ -160,8 +166,16 @@ def _link(request, name, token):
 
 
 def _decode(text):
+    """A token of ours, checked field by field; None for anything else (forged, truncated, foreign)."""
     try:
         data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(data, dict) or any(type(data.get(name)) is not kind for name, kind in TOKEN_FIELDS.items()):
+            return None
+        if data.get("since") is not None and type(data["since"]) is not int:
+            return None
+        start, end = (datetime.fromisoformat(data[name]) for name in ("start", "end"))
     except (ValueError, TypeError):
         return None
-    return data if isinstance(data, dict) else None
+    aware = start.tzinfo is not None and end.tzinfo is not None
+    return data if aware and times.EARLIEST <= start <= times.LATEST and times.EARLIEST <= end <= times.LATEST \
+        else None

@@ -47,7 +47,7 @@ def test_a_weekly_series_keeps_its_local_time_across_the_dst_change(graph):
     ({"type": "weekly", "interval": 2, "daysOfWeek": ["friday"]}, {"type": "endDate", "endDate": "2026-11-13"},
      ["2026-10-23", "2026-11-06"]),
     ({"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 31}, {"type": "numbered", "numberOfOccurrences": 3},
-     ["2026-10-31", "2026-12-31", "2027-01-31"]),  # months without a 31st are skipped
+     ["2026-10-31", "2026-11-30", "2026-12-31"]),  # months without a 31st get their last day, as in Outlook
     ({"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["friday"], "index": "last"},
      {"type": "numbered", "numberOfOccurrences": 3}, ["2026-10-30", "2026-11-27", "2026-12-25"]),
     ({"type": "relativeMonthly", "interval": 1, "index": "first",
@@ -152,11 +152,26 @@ def test_a_single_event_that_becomes_a_series_leaves_the_views_as_itself(graph):
     {"pattern": {"type": "daily", "interval": 1}, "range": {"type": "noEnd", "startDate": "19/10/2026"}},
     {"pattern": {"type": "daily", "interval": "1"}, "range": {"type": "noEnd", "startDate": "2026-10-19"}},
     {"pattern": {"type": "daily"}},
-    "FREQ=DAILY",
+    {"pattern": {"type": ["daily"], "interval": 1}, "range": {"type": "noEnd", "startDate": "2026-10-19"}},
+    {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [["monday"]], "firstDayOfWeek": {}},
+     "range": {"type": "noEnd", "startDate": "2026-10-19"}},
+    {"pattern": {"type": "daily", "interval": 1},
+     "range": {"type": "noEnd", "startDate": "2026-10-19", "recurrenceTimeZone": 5}},
+    {"pattern": {"type": "daily", "interval": 1}, "range": {"type": "noEnd", "startDate": "0002-01-01"}},
+    {"pattern": {"type": "daily", "interval": 1}, "range": {"type": "numbered", "startDate": "2026-10-19",
+                                                             "numberOfOccurrences": 10**9}},
 ])
 def test_invalid_recurrences_are_400s(graph, recurrence):
     response = graph.post(f"{graph.base}/me/events", json={
         "subject": "x", "start": {"dateTime": "2026-10-19T09:00:00", "timeZone": "UTC"},
         "end": {"dateTime": "2026-10-19T10:00:00", "timeZone": "UTC"}, "recurrence": recurrence})
-    assert (response.status_code, response.json()["error"]["code"]) == (400, "ErrorPropertyValidationFailure")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("ErrorPropertyValidationFailure", "ErrorTimeZoneNotSupportedException")
     assert graph.get(f"{graph.base}/me/events").json()["value"] == []
+
+
+def test_a_recurrence_that_is_not_an_object_cannot_be_read(graph):
+    response = graph.post(f"{graph.base}/me/events", json={
+        "subject": "x", "start": {"dateTime": "2026-10-19T09:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-10-19T10:00:00", "timeZone": "UTC"}, "recurrence": "FREQ=DAILY"})
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "RequestBodyRead")

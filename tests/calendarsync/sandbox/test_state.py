@@ -25,7 +25,8 @@ def test_a_microsoft_state_file_restores_everything_a_client_relies_on(graph, mi
     after, _, _ = follow_delta(graph, window, page_size=1000)
     assert sorted(json.dumps(item, sort_keys=True) for item in after) == sorted(
         json.dumps(item, sort_keys=True) for item in before)
-    assert follow_delta(graph, delta_link)[0] == []  # and so do delta links
+    # A delta link from before may belong to another history: it expires, and the client starts again.
+    assert graph.get(delta_link).status_code == 410
 
 
 def test_demo_states_round_trip_through_json(tmp_path):
@@ -35,6 +36,7 @@ def test_demo_states_round_trip_through_json(tmp_path):
         state.save(original, tmp_path / "state.json")
         copy = store_class()
         state.load(copy, tmp_path / "state.json")
+        original.restored()  # expire the original's cursors too, as the load did the copy's
         assert state.dump(copy) == state.dump(original)
         assert type(next(iter(copy.users.values()))) is type(next(iter(original.users.values())))
     assert not state.load(MicrosoftStore(), tmp_path / "missing.json")
