@@ -172,7 +172,10 @@ def unlocked(handler):
 
 
 class Service:
-    """A sandboxed web service: a router, its faults and counters, and how it spells errors."""
+    """A sandboxed web service: a router, its faults and counters, and how it spells errors.
+
+    Subclasses keep their state in `self.store`, which has a reentrant `lock`.
+    """
 
     control_prefix = "/__sandbox__/"
 
@@ -199,8 +202,12 @@ class Service:
         return response
 
     def dispatch(self, handler, request: Request) -> Response:
-        """Run a route's handler; services wrap this to hold their store's lock."""
-        return handler(request)
+        """Run a route's handler holding the store's lock: one request at a time touches the state, as if
+        each were a transaction (handlers marked `unlocked` take it themselves, around their writes)."""
+        if getattr(handler, "unlocked", False):
+            return handler(request)
+        with self.store.lock:
+            return handler(request)
 
     def handle(self, request: Request) -> Response:
         controlling = request.path.startswith(self.control_prefix)
