@@ -28,10 +28,7 @@ run: setup
 	$(BIN)/python manage.py run_sandboxes --demo --state-dir data/sandbox-state \
 		--google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	DEBUG=true CALENDARSYNC_GOOGLE_API_URL=$(SANDBOX) CALENDARSYNC_GOOGLE_TOKEN_URL=$(SANDBOX)/token \
-	CALENDARSYNC_GOOGLE_AUTHORIZE_URL=$(SANDBOX)/o/oauth2/v2/auth \
-	CALENDARSYNC_GOOGLE_USERINFO_URL=$(SANDBOX)/oauth2/v2/userinfo \
-	CALENDARSYNC_MICROSOFT_LOGIN_URL=$(MICROSOFT) CALENDARSYNC_MICROSOFT_GRAPH_URL=$(MICROSOFT) \
+	DEBUG=true CALENDARSYNC_GOOGLE_SANDBOX_URL=$(SANDBOX) CALENDARSYNC_MICROSOFT_SANDBOX_URL=$(MICROSOFT) \
 	CALENDARSYNC_MICROSOFT_CA_BUNDLE=data/sandbox-tls/sandbox-ca.pem \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

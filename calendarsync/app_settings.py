@@ -1,6 +1,7 @@
 """Every CALENDARSYNC_* setting, read when used (so tests can override them), with its default.
 
-Provider URLs default to the real services; `make run` and the tests point them at the sandboxes.
+Provider URLs default to the real services. A provider with no OAuth client configured is offered
+through its sandbox when *_SANDBOX_URL is set (`make run` and the tests set them), else not at all.
 """
 
 from django.conf import settings
@@ -12,7 +13,19 @@ DEFAULTS = {
     "GOOGLE_USERINFO_URL": "https://www.googleapis.com/oauth2/v2/userinfo",
     "MICROSOFT_LOGIN_URL": "https://login.microsoftonline.com",  # the authority is {this}/{tenant}
     "MICROSOFT_GRAPH_URL": "https://graph.microsoft.com",  # Graph lives under /v1.0
-    "MICROSOFT_CA_BUNDLE": "",  # empty: the system's trusted CAs; the sandbox's test CA otherwise
+    "MICROSOFT_CA_BUNDLE": "",  # the CA file the Microsoft sandbox's certificate is signed with
+    "GOOGLE_SANDBOX_URL": "",  # e.g. http://127.0.0.1:8001: the Google sandbox, used when no client is configured
+    "MICROSOFT_SANDBOX_URL": "",  # e.g. https://127.0.0.1:8002: identity and Graph of the Microsoft sandbox
+    "MICROSOFT_TENANT": "common",  # or "organizations", or one tenant's id
+    # OAuth clients. Empty: an app configured in the admin (allauth's social applications), else the
+    # sandbox's client when the URLs above point at a sandbox, else the provider is not offered.
+    "GOOGLE_CLIENT_ID": "",
+    "GOOGLE_CLIENT_SECRET": "",
+    "MICROSOFT_CLIENT_ID": "",
+    "MICROSOFT_CLIENT_SECRET": "",
+    "TOKEN_KEYS": "",  # comma-separated secrets for stored tokens, newest first (see crypto.py)
+    "MAX_CALENDARS_PER_ACCOUNT": 10,  # a profile's own limit cannot exceed it
+    "CALENDAR_REFRESH_SECONDS": 300,  # how often returning to the settings page re-reads remote calendars
 }
 
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",  # only to run the OAuth consent of calendar accounts (calendarsync.oauth)
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crm",
     "calendarsync",
+    "calendarsync.oauth",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "calendarsync.context_processors.sync_notices",
             ],
         },
     },
@@ -95,6 +98,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 # Users are created by administrators (a CRM is not open to the public): see crm.adapters.
 ACCOUNT_ADAPTER = "crm.adapters.AccountAdapter"
+# External calendar accounts are connected through allauth's OAuth flows, never used to log in.
+SOCIALACCOUNT_ADAPTER = "calendarsync.oauth.adapter.ConnectionAdapter"
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 20
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
@@ -163,8 +169,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Any CALENDARSYNC_* setting (calendarsync/app_settings.py lists them with their defaults, the real
 # services) can come from the environment; `make run` points the provider URLs at the sandboxes.
-globals().update({f"CALENDARSYNC_{_name}": env.str(f"CALENDARSYNC_{_name}")
-                  for _name in _calendarsync_defaults if f"CALENDARSYNC_{_name}" in env})
+_read = {bool: env.bool, int: env.int}
+globals().update({f"CALENDARSYNC_{_name}": _read.get(type(_default), env.str)(f"CALENDARSYNC_{_name}")
+                  for _name, _default in _calendarsync_defaults.items() if f"CALENDARSYNC_{_name}" in env})
 
 LOGGING = {
     "version": 1,

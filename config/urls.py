@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("crm.api.urls")),
+    path("settings/sync/", include("calendarsync.urls")),
     path("", include("crm.urls")),
 ]

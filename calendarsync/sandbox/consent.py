@@ -1,8 +1,15 @@
-"""The consent page both sandboxes show: choose an account, see the scopes, Allow or Cancel."""
+"""The consent page both sandboxes show: choose an account, grant the scopes, Allow or Cancel.
+
+As Google's granular consent does, a person may leave out any scope beyond signing in; the app
+then gets a grant without it (and must notice).
+"""
 
 import html
+from urllib.parse import parse_qs
 
-from .http import Response
+from .http import Request, Response
+
+ALWAYS_GRANTED = {"openid", "email", "profile", "offline_access", "User.Read"}
 
 STYLE = """body{font-family:sans-serif;background:#f1f3f4;display:grid;place-items:center;min-height:100vh;margin:0}
 main{background:#fff;border-radius:8px;padding:32px 40px;max-width:460px;box-shadow:0 1px 3px #0003}
@@ -20,11 +27,25 @@ def page(*, provider: str, client_id: str, accounts, scopes: list[str], hidden: 
         f'{" checked" if index == 0 or email == login_hint else ""}> '
         f'<strong>{html.escape(name)}</strong> <span>{html.escape(email)}</span></label>'
         for index, (email, name) in enumerate(accounts))
-    wanted = "".join(f"<li>{html.escape(scope)}</li>" for scope in scopes)
+    wanted = "".join(
+        f"<li>{html.escape(scope)}</li>" if scope in ALWAYS_GRANTED else
+        f'<li><label><input type="checkbox" name="granted" value="{html.escape(scope)}" checked> '
+        f"{html.escape(scope)}</label></li>" for scope in scopes)
     return Response.html(f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Sign in - {html.escape(provider)} (sandbox)</title><style>{STYLE}</style></head>
 <body><main><p class="badge">Sandbox — not the real {html.escape(provider)}</p><h1>Choose an account</h1>
 <p>to continue to <strong>{html.escape(client_id)}</strong></p>
-<form method="post">{fields}{choices}<h2>This app wants to</h2><ul>{wanted}</ul>
+<form method="post">{fields}<input type="hidden" name="consent" value="1">{choices}
+<h2>This app wants to</h2><ul>{wanted}</ul>
 <p><button class="deny" name="decision" value="deny">Cancel</button>
 <button class="allow" name="decision" value="allow">Allow</button></p></form></main></body></html>""")
+
+
+def granted_scope(request: Request) -> str:
+    """The scopes the person granted: all those asked for, less the ones unticked on the page."""
+    form = parse_qs(request.body.decode(errors="replace"))
+    asked = (form.get("scope") or [""])[0].split()
+    if "consent" not in form:  # posted by a test or a script, not the page: everything asked for
+        return " ".join(asked)
+    ticked = set(form.get("granted", []))
+    return " ".join(scope for scope in asked if scope in ALWAYS_GRANTED or scope in ticked)

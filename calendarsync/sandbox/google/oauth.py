@@ -46,8 +46,9 @@ def authorize_answer(service, request: Request) -> Response:
     if form.get("email") not in service.store.users:
         return Response.html("<p>Choose an account.</p>", 400)
     code = "4/" + secrets.token_urlsafe(24)
-    service.store.codes[code] = {**form, "expires": time.time() + CODE_SECONDS}
-    return Response.redirect(_with_query(redirect_uri, {"code": code, "state": state, "scope": form.get("scope", "")}))
+    granted = consent.granted_scope(request)
+    service.store.codes[code] = {**form, "scope": granted, "expires": time.time() + CODE_SECONDS}
+    return Response.redirect(_with_query(redirect_uri, {"code": code, "state": state, "scope": granted}))
 
 
 def exchange_code(service, form: dict) -> Response:

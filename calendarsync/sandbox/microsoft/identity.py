@@ -65,7 +65,7 @@ def authorize_answer(service, request: Request) -> Response:
     if form.get("email") not in service.store.users:
         return Response.html("<p>Choose an account.</p>", 400)
     code = "0.A" + secrets.token_urlsafe(40)
-    service.store.codes[code] = {**form, "expires": time.time() + 600}
+    service.store.codes[code] = {**form, "scope": consent.granted_scope(request), "expires": time.time() + 600}
     answer = {"code": code, "state": state, "session_state": str(uuid.uuid4())}
     return Response.redirect(_with_query(redirect_uri, answer))
 

@@ -10,21 +10,8 @@ import requests
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 
-from calendarsync.sandbox.google.api import GoogleSandbox
-from calendarsync.sandbox.http import SandboxServer
-from calendarsync.sandbox.microsoft.api import MicrosoftSandbox
-from calendarsync.sandbox.tls import ensure_certificate, server_context
-
 SCOPE = "https://www.googleapis.com/auth/calendar"
 CLIENT_ID, CLIENT_SECRET = "sandbox-client", "sandbox-secret"
-
-
-@pytest.fixture(scope="session")
-def google_server():
-    server = SandboxServer(GoogleSandbox())
-    server.start()
-    yield server
-    server.stop()
 
 
 def control(sandbox, method, path, data=None):
@@ -67,19 +54,6 @@ def client(google):
 
 
 # Microsoft ---------------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory):
-    return ensure_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="session")
-def microsoft_server(certificate):
-    server = SandboxServer(MicrosoftSandbox(), ssl_context=server_context(*certificate))
-    server.start()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def http(certificate):

@@ -1,0 +1,34 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from calendarsync.models import Direction, FirstSync
+from crm.models import ActionType
+
+
+class CalendarSettingsForm(forms.Form):
+    """How one remote calendar syncs; the directions offered are those the profile allows and the calendar takes."""
+
+    selected = forms.BooleanField(label=_("Sync this calendar"), required=False)
+    enabled = forms.BooleanField(label=_("Sync on"), required=False,
+                                 help_text=_("Switch off to pause without losing the settings."))
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+    action_types = forms.ModelMultipleChoiceField(label=_("Action types that sync"), required=False,
+                                                  queryset=ActionType.objects.none(),
+                                                  widget=forms.CheckboxSelectMultiple)
+    first_sync = forms.ChoiceField(label=_("The first sync covers"), choices=FirstSync.choices,
+                                   widget=forms.RadioSelect)
+    first_sync_since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    is_destination = forms.BooleanField(label=_("New CRM appointments go to this calendar"), required=False)
+
+    def __init__(self, *args, calendar, allowed, **kwargs):
+        initial = {"selected": calendar.selected, "enabled": calendar.enabled, "direction": calendar.direction,
+                   "action_types": list(calendar.action_types.all()), "first_sync": calendar.first_sync,
+                   "first_sync_since": calendar.first_sync_since, "is_destination": calendar.is_destination}
+        super().__init__(*args, initial=initial, prefix=f"calendar-{calendar.pk}", **kwargs)
+        self.calendar = calendar
+        self.fields["action_types"].queryset = ActionType.objects.filter(is_active=True)
+        directions = [(value, label) for value, label in Direction.choices
+                      if value in allowed.directions and (calendar.can_write or value == Direction.IMPORT)]
+        self.fields["direction"].choices = directions or [(calendar.direction, Direction(calendar.direction).label)]
+        if not calendar.can_write:
+            self.fields["direction"].help_text = _("Read-only for you: it can only be imported.")

@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from calendarsync.fields import EncryptedTextField
+
+
+class Provider(models.TextChoices):
+    GOOGLE = "google", _("Google Calendar")
+    MICROSOFT = "microsoft", _("Microsoft 365 / Outlook")
+
+
+class AccountState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    RECONNECT = "reconnect", _("Reconnect needed")
+    DISABLED = "disabled", _("Disabled by an administrator")
+
+
+class AccountProblem(models.TextChoices):
+    """Why an account needs reconnecting; each has a sentence for the user (selectors.problem_text)."""
+
+    NONE = "", _("None")
+    REVOKED = "revoked", _("Access was revoked or expired")
+    SCOPES_MISSING = "scopes_missing", _("Calendar permission not granted")
+    TOKEN_UNREADABLE = "token_unreadable", _("Stored credentials unreadable")
+    UNREACHABLE = "unreachable", _("Provider unreachable")
+
+
+class ExternalAccount(models.Model):
+    """A Google or Microsoft account a user connected to sync calendars. Not a login identity.
+
+    The refresh token (and the current access token) are kept encrypted; allauth only runs the
+    OAuth dance and keeps nothing.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="external_accounts")
+    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    remote_id = models.CharField(_("account id at the provider"), max_length=255)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    sandbox = models.BooleanField(_("sandbox"), default=False,
+                                  help_text=_("Connected through a sandbox provider, not the real service."))
+    refresh_token = EncryptedTextField(_("refresh token"), blank=True)
+    access_token = EncryptedTextField(_("access token"), blank=True)
+    access_token_expires_at = models.DateTimeField(_("access token expires at"), null=True, blank=True)
+    scopes = models.TextField(_("granted scopes"), blank=True)
+    state = models.CharField(_("state"), max_length=20, choices=AccountState.choices, default=AccountState.ACTIVE)
+    problem = models.CharField(_("problem"), max_length=30, choices=AccountProblem.choices, blank=True)
+    problem_detail = models.TextField(_("problem detail"), blank=True)
+    connected_at = models.DateTimeField(_("connected at"), auto_now_add=True)
+    calendars_refreshed_at = models.DateTimeField(_("calendars refreshed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("external account")
+        verbose_name_plural = _("external accounts")
+        ordering = ["user", "provider", "email"]
+        constraints = [models.UniqueConstraint(fields=["user", "provider", "remote_id"],
+                                               name="one_external_account_per_remote_account")]
+
+    def __str__(self):
+        return f"{self.get_provider_display()}: {self.email or self.remote_id}"
+
+    @property
+    def is_active(self):
+        return self.state == AccountState.ACTIVE

@@ -1,0 +1,63 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Direction(models.TextChoices):
+    IMPORT = "import", _("Import only: remote changes come into the CRM")
+    EXPORT = "export", _("Export only: CRM changes go to the remote calendar")
+    BOTH = "both", _("Two-way")
+
+
+class FirstSync(models.TextChoices):
+    FROM_NOW = "from_now", _("Only what is new or changed from now on")
+    SINCE = "since", _("Everything since a date")
+
+
+class CalendarStatus(models.TextChoices):
+    """What the indicator shows, from the calendar's own state (selectors.calendar_status)."""
+
+    OFF = "off", _("Not synced")
+    SYNCED = "synced", _("Synced")
+    SYNCING = "syncing", _("Syncing")
+    PAUSED = "paused", _("Paused")
+    ERROR = "error", _("Error")
+    GONE = "gone", _("Deleted remotely")
+
+
+class RemoteCalendar(models.Model):
+    """One calendar of an external account, as last listed, and how the user wants it synced."""
+
+    account = models.ForeignKey("calendarsync.ExternalAccount", verbose_name=_("account"), on_delete=models.CASCADE,
+                                related_name="calendars")
+    remote_id = models.CharField(_("calendar id at the provider"), max_length=500)
+    name = models.CharField(_("name"), max_length=255)
+    color = models.CharField(_("color"), max_length=7, blank=True, help_text=_("#rrggbb, as the provider shows it"))
+    can_write = models.BooleanField(_("writable"), default=False)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    owner_email = models.CharField(_("owner"), max_length=254, blank=True)
+    gone_at = models.DateTimeField(_("deleted remotely at"), null=True, blank=True)
+
+    selected = models.BooleanField(_("selected for sync"), default=False)
+    enabled = models.BooleanField(_("sync on"), default=True, help_text=_("Off: kept selected, but paused."))
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.BOTH)
+    action_types = models.ManyToManyField("crm.ActionType", verbose_name=_("action types that sync"), blank=True,
+                                          related_name="+")
+    first_sync = models.CharField(_("first sync covers"), max_length=10, choices=FirstSync.choices,
+                                  default=FirstSync.FROM_NOW)
+    first_sync_since = models.DateField(_("since"), null=True, blank=True)
+    is_destination = models.BooleanField(_("destination for new appointments"), default=False)
+    paused_reason = models.TextField(_("paused because"), blank=True,
+                                     help_text=_("Set when a profile permission no longer allows this calendar."))
+
+    syncing = models.BooleanField(_("syncing now"), default=False)
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+    error = models.TextField(_("current error"), blank=True, help_text=_("What happened and how to fix it."))
+
+    class Meta:
+        verbose_name = _("remote calendar")
+        verbose_name_plural = _("remote calendars")
+        ordering = ["account", "-is_primary", "name"]
+        constraints = [models.UniqueConstraint(fields=["account", "remote_id"], name="one_row_per_remote_calendar")]
+
+    def __str__(self):
+        return self.name

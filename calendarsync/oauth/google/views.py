@@ -1,0 +1,21 @@
+from allauth.socialaccount.providers.google.views import GoogleOAuth2Adapter
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+
+from .. import clients
+
+
+class GoogleAdapter(GoogleOAuth2Adapter):
+    """allauth's Google adapter, with URLs read per request (allauth reads its own once, at import)."""
+
+    authorize_url = property(lambda self: clients.offered("google").authorize_url)
+    access_token_url = property(lambda self: clients.offered("google").token_url)
+    identity_url = property(lambda self: clients.offered("google").userinfo_url)
+
+    def parse_token(self, data):
+        token = super().parse_token(data)
+        token.granted_scope = data.get("scope", "")  # allauth keeps no record of what was granted
+        return token
+
+
+oauth2_login = OAuth2LoginView.adapter_view(GoogleAdapter)
+oauth2_callback = OAuth2CallbackView.adapter_view(GoogleAdapter)

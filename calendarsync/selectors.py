@@ -1,0 +1,122 @@
+"""Every read of calendarsync's state for pages, the API and the admin: who may do what, what to show."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from calendarsync import app_settings
+from calendarsync.models import (
+    AccountProblem,
+    AccountState,
+    CalendarStatus,
+    Direction,
+    ExternalAccount,
+    Provider,
+    RemoteCalendar,
+)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a user's profile lets them sync (Z4)."""
+
+    providers: frozenset[str] = field(default_factory=frozenset)
+    directions: frozenset[str] = field(default_factory=frozenset)
+    max_calendars: int = 0
+
+    def provider_refusal(self, provider) -> str:
+        if provider not in self.providers:
+            return _("Your profile does not allow connecting %(provider)s; an administrator can change that.") % {
+                "provider": Provider(provider).label}
+        return ""
+
+    def direction_refusal(self, direction) -> str:
+        if direction not in self.directions:
+            return _("Your profile does not allow the direction “%(direction)s”.") % {
+                "direction": Direction(direction).label}
+        return ""
+
+
+def allowed_for(user) -> Allowed:
+    """Superusers may do everything; others what their profile's sync permissions say, or nothing."""
+    limit = app_settings.MAX_CALENDARS_PER_ACCOUNT
+    if user.is_superuser:
+        return Allowed(frozenset(Provider.values), frozenset(Direction.values), limit)
+    policy = getattr(user.profile, "sync_policy", None) if user.profile_id else None
+    if policy is None:
+        return Allowed()
+    providers = {name for name, on in ((Provider.GOOGLE, policy.allow_google),
+                                       (Provider.MICROSOFT, policy.allow_microsoft)) if on}
+    directions = {name for name, on in ((Direction.IMPORT, policy.allow_import),
+                                        (Direction.EXPORT, policy.allow_export),
+                                        (Direction.BOTH, policy.allow_both)) if on}
+    return Allowed(frozenset(providers), frozenset(directions), min(policy.max_calendars, limit))
+
+
+def accounts_of(user):
+    """The user's accounts with their calendars (still listed ones first), in two queries."""
+    calendars = RemoteCalendar.objects.order_by("gone_at", "-is_primary", "name").prefetch_related("action_types")
+    return (ExternalAccount.objects.filter(user=user).order_by("provider", "email")
+            .prefetch_related(Prefetch("calendars", queryset=calendars)))
+
+
+def calendars_of(user):
+    return RemoteCalendar.objects.filter(account__user=user).select_related("account").prefetch_related("action_types")
+
+
+def selected_count(account, excluding=None) -> int:
+    calendars = account.calendars.filter(selected=True, gone_at__isnull=True)
+    return calendars.exclude(pk=excluding.pk).count() if excluding else calendars.count()
+
+
+def account_problem(account) -> str:
+    """What is wrong with the account and what to do, in the user's words; empty when nothing is."""
+    if account.state == AccountState.DISABLED:
+        return _("An administrator disabled this account: nothing syncs through it until they enable it again.")
+    if account.state == AccountState.RECONNECT:
+        return {
+            AccountProblem.REVOKED: _("%(provider)s no longer accepts this connection (access was withdrawn or "
+                                      "expired). Reconnect the account; nothing is lost meanwhile."),
+            AccountProblem.SCOPES_MISSING: _("Insufficient permissions: calendar access was not granted. Reconnect "
+                                             "and allow access to your calendars."),
+            AccountProblem.TOKEN_UNREADABLE: _("The stored credentials can no longer be read (the server's keys "
+                                               "changed). Reconnect the account."),
+        }.get(account.problem, _("Reconnect the account.")) % {"provider": account.get_provider_display()}
+    if account.problem == AccountProblem.UNREACHABLE:
+        return _("%(provider)s could not be reached the last time; it will be tried again by itself.") % {
+            "provider": account.get_provider_display()}
+    return ""
+
+
+def calendar_status(calendar) -> tuple[str, str]:
+    """The indicator (a CalendarStatus) and, when it is not plainly fine, the sentence that explains it."""
+    account = calendar.account
+    if calendar.gone_at:
+        return CalendarStatus.GONE, _("This calendar was deleted in %(provider)s or is no longer shared with you.") % {
+            "provider": account.get_provider_display()}
+    if not calendar.selected:
+        return CalendarStatus.OFF, ""
+    if not account.is_active:
+        return CalendarStatus.PAUSED, account_problem(account)
+    if calendar.paused_reason:
+        return CalendarStatus.PAUSED, calendar.paused_reason
+    if not calendar.enabled:
+        return CalendarStatus.PAUSED, _("You switched sync off for this calendar.")
+    if calendar.error:
+        return CalendarStatus.ERROR, calendar.error
+    if calendar.syncing:
+        return CalendarStatus.SYNCING, ""
+    return CalendarStatus.SYNCED, ""
+
+
+def notices_for(user) -> list[str]:
+    """Sentences every page shows until they are dealt with: accounts to reconnect, calendars paused for them."""
+    if not user.is_authenticated:
+        return []
+    notices = [_("%(account)s: %(problem)s") % {"account": account, "problem": account_problem(account)}
+               for account in ExternalAccount.objects.filter(user=user, state=AccountState.RECONNECT)]
+    notices += [_("%(calendar)s is paused: %(reason)s") % {"calendar": calendar.name, "reason": calendar.paused_reason}
+                for calendar in RemoteCalendar.objects.filter(account__user=user, selected=True)
+                .exclude(paused_reason="")]
+    return notices

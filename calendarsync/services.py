@@ -1,0 +1,240 @@
+"""Every write to calendarsync's state: connecting accounts, their calendars, the sync settings, permissions.
+
+Views, the API, the admin and the OAuth adapter check who asks, then call one of these.
+Refusals are exceptions with a sentence for the user: `Refused` (not allowed: a 403) and
+`Invalid` (a bad request: a 400).
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calendarsync import app_settings, providers, selectors
+from calendarsync.models import AccountProblem, AccountState, Direction, ExternalAccount, FirstSync, RemoteCalendar
+from crm import services as crm_services
+from crm.models import ActionType
+
+log = logging.getLogger(__name__)
+ORIGIN = "calendarsync"  # how this app's writes to the CRM are announced (signals carry it)
+
+
+class Refused(Exception):
+    """The user may not do this (profile permissions, someone else's account)."""
+
+
+class Invalid(Exception):
+    """The request cannot be done as asked; the message says why."""
+
+
+# Accounts --------------------------------------------------------------------------------------
+
+def account_connect(user, *, provider, remote_id, email, name, access_token, refresh_token, expires_at, scopes,
+                    sandbox, reconnect=None) -> ExternalAccount:
+    """Keep what an OAuth consent gave: a new account, or the same one reconnected (never a second copy).
+
+    `reconnect` is the account the user asked to reconnect; the consent must be for that very account.
+    """
+    refusal = selectors.allowed_for(user).provider_refusal(provider)
+    if refusal:
+        raise Refused(refusal)
+    if reconnect is not None and (reconnect.user_id != user.pk or reconnect.provider != provider):
+        raise Refused(_("This account is not yours to reconnect."))
+    if reconnect is not None and reconnect.remote_id != remote_id:
+        raise Invalid(_("You signed in as %(email)s, but the account to reconnect is %(expected)s. Reconnect again "
+                        "and choose %(expected)s.") % {"email": email or remote_id, "expected": reconnect.email})
+    with transaction.atomic():
+        account = reconnect or ExternalAccount.objects.select_for_update().filter(
+            user=user, provider=provider, remote_id=remote_id).first() or ExternalAccount(
+            user=user, provider=provider, remote_id=remote_id)
+        account.email, account.name, account.sandbox = email or account.email, name or account.name, sandbox
+        account.access_token, account.access_token_expires_at = access_token, expires_at
+        account.refresh_token = refresh_token or account.refresh_token  # providers do not always send a new one
+        account.scopes = scopes
+        missing = providers.provider_class(provider).missing_scopes(scopes) if scopes else set()
+        if account.state != AccountState.DISABLED:
+            account.state = AccountState.RECONNECT if missing or not account.refresh_token else AccountState.ACTIVE
+        account.problem = AccountProblem.SCOPES_MISSING if missing else (
+            "" if account.refresh_token else AccountProblem.REVOKED)
+        account.problem_detail = " ".join(sorted(missing))
+        account.save()
+    if account.is_active:
+        calendars_refresh(account, force=True)
+    return account
+
+
+def account_lost(account, problem, detail=""):
+    """The provider refused the grant: sync stops for the account until the user reconnects it."""
+    ExternalAccount.objects.filter(pk=account.pk).exclude(state=AccountState.DISABLED).update(
+        state=AccountState.RECONNECT, problem=problem, problem_detail=detail[:1000], access_token="")
+    account.refresh_from_db()
+    log.info("Account %s needs reconnecting: %s %s", account.pk, problem, detail)
+
+
+def account_set_disabled(account, disabled: bool):
+    """An administrator's switch; enabling brings back the state the account's tokens support."""
+    if disabled:
+        account.state = AccountState.DISABLED
+    else:
+        account.state = AccountState.ACTIVE if account.refresh_token and not account.problem else AccountState.RECONNECT
+    account.save(update_fields=["state"])
+
+
+def account_disconnect(account, *, remove_imported: bool):
+    """Stop all sync through the account and forget it. The appointments that came from its calendars
+    become plain CRM appointments, or are deleted when `remove_imported` (as if deleted by hand)."""
+    from calendarsync.models import EventLink
+
+    with transaction.atomic():
+        if remove_imported:
+            imported = EventLink.objects.filter(calendar__account=account, imported=True).select_related("action")
+            for link in imported:
+                crm_services.action_delete(action=link.action, origin=ORIGIN)
+        account.delete()
+
+
+def _save_tokens(account):
+    def save(tokens):
+        account.access_token, account.access_token_expires_at = tokens.access_token, tokens.expires_at
+        account.refresh_token = tokens.refresh_token or account.refresh_token
+        account.save(update_fields=["access_token", "access_token_expires_at", "refresh_token"])
+    return save
+
+
+# Calendars -------------------------------------------------------------------------------------
+
+def calendars_refresh(account, *, force=False) -> bool:
+    """Read the account's calendars again (at most every CALENDAR_REFRESH_SECONDS unless forced).
+
+    New ones are added unselected, changed ones updated, missing ones marked gone (never dropped: the
+    user sees what disappeared). Returns whether the provider was read. Provider trouble is recorded
+    on the account, never raised.
+    """
+    if not account.is_active:
+        return False
+    due = timezone.now() - timedelta(seconds=app_settings.CALENDAR_REFRESH_SECONDS)
+    if not force and account.calendars_refreshed_at and account.calendars_refreshed_at > due:
+        return False
+    if not account.refresh_token:
+        account_lost(account, AccountProblem.TOKEN_UNREADABLE)
+        return False
+    try:
+        listed = providers.for_account(account, _save_tokens(account)).list_calendars()
+    except providers.AuthorizationLost as exc:
+        account_lost(account, exc.problem, str(exc))
+        return False
+    except providers.ProviderUnavailable as exc:
+        log.warning("Calendars of account %s not refreshed: %s", account.pk, exc)
+        ExternalAccount.objects.filter(pk=account.pk).update(problem=AccountProblem.UNREACHABLE,
+                                                             problem_detail=str(exc)[:1000])
+        return False
+    _store_calendars(account, listed)
+    return True
+
+
+def _store_calendars(account, listed):
+    now = timezone.now()
+    with transaction.atomic():
+        known = {calendar.remote_id: calendar for calendar in account.calendars.select_for_update()}
+        for info in listed:
+            calendar = known.pop(info.remote_id, None) or RemoteCalendar(account=account, remote_id=info.remote_id)
+            calendar.name, calendar.color, calendar.can_write = info.name, info.color, info.can_write
+            calendar.is_primary, calendar.owner_email, calendar.gone_at = info.is_primary, info.owner_email, None
+            if not calendar.can_write and calendar.direction != Direction.IMPORT:
+                calendar.direction = Direction.IMPORT  # write access was taken away: import only from now on
+            calendar.save()
+        for calendar in known.values():
+            if calendar.gone_at is None:
+                calendar.gone_at = now
+                calendar.save(update_fields=["gone_at"])
+        account.problem = "" if account.problem == AccountProblem.UNREACHABLE else account.problem
+        account.calendars_refreshed_at = now
+        account.save(update_fields=["problem", "calendars_refreshed_at"])
+
+
+def default_action_types():
+    return list(ActionType.objects.filter(is_appointment=True))
+
+
+def calendar_configure(user, calendar, *, selected=None, enabled=None, direction=None, action_types=None,
+                       first_sync=None, first_sync_since=None, is_destination=None) -> RemoteCalendar:
+    """Change how one calendar syncs; only the arguments given change. Raises Refused or Invalid."""
+    if calendar.account.user_id != user.pk:
+        raise Refused(_("This calendar is not yours."))
+    allowed = selectors.allowed_for(user)
+    refusal = allowed.provider_refusal(calendar.account.provider)
+    if refusal:
+        raise Refused(refusal)
+    if calendar.gone_at and (selected or enabled):
+        raise Invalid(_("This calendar no longer exists in %(provider)s.") % {
+            "provider": calendar.account.get_provider_display()})
+    direction = direction if direction is not None else calendar.direction
+    if direction not in Direction.values:
+        raise Invalid(_("Unknown direction “%(direction)s”.") % {"direction": direction})
+    will_select = calendar.selected if selected is None else selected
+    if will_select:
+        refusal = allowed.direction_refusal(direction)
+        if refusal:
+            raise Refused(refusal)
+        if direction != Direction.IMPORT and not calendar.can_write:
+            raise Invalid(_("%(calendar)s is read-only for you: it can only be imported.") % {"calendar": calendar})
+        if not calendar.selected and selectors.selected_count(calendar.account) >= allowed.max_calendars:
+            raise Refused(_("You may sync at most %(count)d calendars of one account.") % {
+                "count": allowed.max_calendars})
+    first_sync = first_sync if first_sync is not None else calendar.first_sync
+    since = first_sync_since if first_sync_since is not None else calendar.first_sync_since
+    if first_sync not in FirstSync.values:
+        raise Invalid(_("Unknown first-sync choice “%(choice)s”.") % {"choice": first_sync})
+    if first_sync == FirstSync.SINCE and since is None:
+        raise Invalid(_("Say from which date the first sync should start."))
+    can_receive = will_select and direction != Direction.IMPORT
+    if is_destination and not can_receive:
+        raise Invalid(_("New appointments can only go to a selected calendar that exports."))
+    first_selection = will_select and not calendar.selected
+    if action_types is not None and not action_types and first_selection:
+        action_types = None  # none ticked yet: the defaults below
+    if will_select and action_types is not None and not action_types:
+        raise Invalid(_("Choose at least one action type to sync."))
+    with transaction.atomic():
+        calendar.selected, calendar.direction, calendar.first_sync = will_select, direction, first_sync
+        calendar.first_sync_since = since if first_sync == FirstSync.SINCE else None
+        calendar.enabled = calendar.enabled if enabled is None else enabled
+        wanted = calendar.is_destination if is_destination is None else is_destination
+        calendar.is_destination = can_receive and wanted
+        if calendar.is_destination:  # one destination per user
+            RemoteCalendar.objects.filter(account__user=user, is_destination=True).exclude(
+                pk=calendar.pk).update(is_destination=False)
+        calendar.save()
+        if action_types is not None:
+            calendar.action_types.set(action_types)
+        elif first_selection and not calendar.action_types.exists():
+            calendar.action_types.set(default_action_types())  # G1: appointments only, unless said otherwise
+    return calendar
+
+
+# Permissions -----------------------------------------------------------------------------------
+
+def permissions_enforce(users) -> int:
+    """Pause what the users' profiles no longer allow, and resume what they allow again (Z4).
+
+    Returns how many calendars changed. The reason is stored on the calendar, which every page of
+    its user shows until it is resolved.
+    """
+    changed = 0
+    for user in users:
+        allowed = selectors.allowed_for(user)
+        calendars = RemoteCalendar.objects.filter(account__user=user, selected=True, gone_at__isnull=True)
+        per_account = {}
+        for calendar in calendars.select_related("account").order_by("account", "pk"):
+            per_account[calendar.account_id] = per_account.get(calendar.account_id, 0) + 1
+            reason = (allowed.provider_refusal(calendar.account.provider)
+                      or allowed.direction_refusal(calendar.direction)
+                      or (_("Your profile allows %(count)d calendars per account.") % {"count": allowed.max_calendars}
+                          if per_account[calendar.account_id] > allowed.max_calendars else ""))
+            if reason != calendar.paused_reason:
+                calendar.paused_reason = reason
+                calendar.save(update_fields=["paused_reason"])
+                changed += 1
+    return changed

@@ -1,0 +1,107 @@
+"""The "External synchronization" page: connect accounts, choose calendars and how they sync.
+
+Thin: each view checks who asks, calls one service, and redirects back with a message. A refusal
+by a profile permission is a 403 page that says why.
+"""
+
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.providers.base.constants import AuthProcess
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from calendarsync import providers, selectors, services
+from calendarsync.forms import CalendarSettingsForm
+from calendarsync.models import CalendarStatus, ExternalAccount, Provider, RemoteCalendar
+from calendarsync.oauth import clients
+
+# What each provider asks for beyond its scopes: offline access and a fresh consent, so that a refresh
+# token always comes back, and the account chooser, so that a second account can be added.
+AUTH_PARAMS = {"google": {"access_type": "offline", "prompt": "select_account consent"},
+               "microsoft": {"prompt": "select_account"}}
+
+
+@require_GET
+@login_required
+def settings_page(request):
+    accounts = list(selectors.accounts_of(request.user))
+    refreshed = [account for account in accounts if services.calendars_refresh(account)]
+    if refreshed:  # the provider was read: show what it said
+        accounts = list(selectors.accounts_of(request.user))
+    allowed = selectors.allowed_for(request.user)
+    for account in accounts:
+        account.problem_text = selectors.account_problem(account)
+        for calendar in account.calendars.all():
+            calendar.status, calendar.status_text = selectors.calendar_status(calendar)
+            calendar.status_label = CalendarStatus(calendar.status).label
+            calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed)
+    offers = [{"provider": provider, "client": clients.offered(provider.value),
+               "refusal": allowed.provider_refusal(provider.value)} for provider in Provider]
+    return render(request, "calendarsync/settings.html", {
+        "accounts": accounts, "offers": offers, "allowed": allowed})
+
+
+@require_POST
+@login_required
+def connect(request, provider):
+    """Send the user to the provider's consent screen (allauth runs the flow, the adapter keeps the result)."""
+    if provider not in Provider.values:
+        raise PermissionDenied(_("Unknown provider."))
+    refusal = selectors.allowed_for(request.user).provider_refusal(provider)
+    if refusal:
+        raise PermissionDenied(refusal)
+    if clients.offered(provider) is None:
+        messages.error(request, _("%(provider)s is not set up on this server; an administrator must register an "
+                                  "OAuth client first.") % {"provider": Provider(provider).label})
+        return redirect("calendarsync:settings")
+    account = None
+    if request.POST.get("account"):
+        account = get_object_or_404(ExternalAccount, pk=request.POST["account"], user=request.user, provider=provider)
+    auth_params = dict(AUTH_PARAMS[provider])
+    if account is not None and account.email:
+        auth_params["login_hint"] = account.email
+    allauth_provider = get_adapter(request).get_provider(request, provider)
+    return allauth_provider.redirect(request, process=AuthProcess.CONNECT,
+                                     next_url=reverse("calendarsync:settings"),
+                                     data={"reconnect": account.pk if account else None},
+                                     scope=providers.provider_class(provider).scopes, auth_params=auth_params)
+
+
+@require_POST
+@login_required
+def disconnect(request, pk):
+    account = get_object_or_404(ExternalAccount, pk=pk, user=request.user)
+    choice = request.POST.get("appointments")
+    if choice not in ("keep", "remove"):
+        messages.error(request, _("Say what to do with the appointments that came from %(account)s.") % {
+            "account": account})
+        return redirect("calendarsync:settings")
+    services.account_disconnect(account, remove_imported=choice == "remove")
+    messages.success(request, _("%(account)s is disconnected; nothing syncs through it any more.") % {
+        "account": account})
+    return redirect("calendarsync:settings")
+
+
+@require_POST
+@login_required
+def calendar_update(request, pk):
+    calendar = get_object_or_404(RemoteCalendar.objects.select_related("account"), pk=pk, account__user=request.user)
+    form = CalendarSettingsForm(request.POST, calendar=calendar, allowed=selectors.allowed_for(request.user))
+    if not form.is_valid():
+        messages.error(request, _("%(calendar)s was not changed: %(errors)s") % {
+            "calendar": calendar, "errors": "; ".join(f"{form.fields[name].label}: {' '.join(errors)}"
+                                                      for name, errors in form.errors.items())})
+        return redirect("calendarsync:settings")
+    try:
+        services.calendar_configure(request.user, calendar, **form.cleaned_data)
+    except services.Refused as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except services.Invalid as exc:
+        messages.error(request, _("%(calendar)s was not changed: %(reason)s") % {"calendar": calendar, "reason": exc})
+    else:
+        messages.success(request, _("%(calendar)s is saved.") % {"calendar": calendar})
+    return redirect(f"{reverse('calendarsync:settings')}#calendar-{calendar.pk}")

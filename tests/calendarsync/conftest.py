@@ -1,0 +1,74 @@
+"""Sandbox servers for every calendarsync test: started once per run, reset by the tests that use them."""
+
+import pytest
+import requests
+
+from calendarsync.models import SyncPolicy
+from calendarsync.sandbox.google.api import GoogleSandbox
+from calendarsync.sandbox.http import SandboxServer
+from calendarsync.sandbox.microsoft.api import MicrosoftSandbox
+from calendarsync.sandbox.tls import ensure_certificate, server_context
+
+
+@pytest.fixture(scope="session")
+def google_server():
+    server = SandboxServer(GoogleSandbox())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    return ensure_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def microsoft_server(certificate):
+    server = SandboxServer(MicrosoftSandbox(), ssl_context=server_context(*certificate))
+    server.start()
+    yield server
+    server.stop()
+
+
+GOOGLE_PEOPLE = [("ada@example.com", "Ada Lovelace"), ("ada.work@example.com", "Ada at work")]
+MICROSOFT_PEOPLE = [("grace@example.com", "Grace Hopper"), ("alan@example.com", "Alan Turing")]
+
+
+@pytest.fixture
+def sandboxes(settings, google_server, microsoft_server, certificate):
+    """Both sandboxes, reset, with people and calendars; the project pointed at them, no real client set."""
+    ca = str(certificate[0])
+    web = requests.Session()
+    web.trust_env, web.verify = False, ca
+    google, microsoft = google_server.base_url, microsoft_server.base_url
+    for base in (google, microsoft):
+        web.post(f"{base}/__sandbox__/reset").raise_for_status()
+    for email, name in GOOGLE_PEOPLE:
+        web.post(f"{google}/__sandbox__/users", json={"email": email, "name": name})
+    web.post(f"{google}/__sandbox__/calendars", json={
+        "id": "team@group.example.com", "summary": "Team", "owner": "ada.work@example.com", "color_id": "16",
+        "share": [{"email": "ada@example.com", "role": "writer", "color_id": "16"}]})
+    web.post(f"{google}/__sandbox__/calendars", json={
+        "id": "holidays@group.example.com", "summary": "Holidays", "owner": "ada.work@example.com",
+        "share": [{"email": "ada@example.com", "role": "reader", "color_id": "9"}]})
+    for email, name in MICROSOFT_PEOPLE:
+        web.post(f"{microsoft}/__sandbox__/users", json={"email": email, "name": name})
+    web.post(f"{microsoft}/__sandbox__/calendars", json={
+        "owner": "grace@example.com", "name": "Projects", "color": "lightGreen"})
+    web.post(f"{microsoft}/__sandbox__/calendars", json={
+        "owner": "alan@example.com", "name": "Alan's", "hex_color": "#f69a98",
+        "share": [{"email": "grace@example.com", "can_edit": False}]})
+    settings.CALENDARSYNC_GOOGLE_SANDBOX_URL = google
+    settings.CALENDARSYNC_MICROSOFT_SANDBOX_URL = microsoft
+    settings.CALENDARSYNC_MICROSOFT_CA_BUNDLE = ca
+    for name in ("GOOGLE_CLIENT_ID", "MICROSOFT_CLIENT_ID"):
+        setattr(settings, f"CALENDARSYNC_{name}", "")
+    web.google, web.microsoft = google, microsoft
+    return web
+
+
+@pytest.fixture
+def sync_allowed(sales):
+    """The Sales profile may sync everything (alice and bob are in it)."""
+    return SyncPolicy.objects.create(profile=sales)

@@ -1,0 +1,142 @@
+"""Connecting Google and Microsoft accounts through their (sandbox) consent screens, end to end."""
+
+from allauth.socialaccount.models import SocialAccount
+from django.db import connection
+from django.urls import reverse
+
+from calendarsync.models import AccountState, ExternalAccount
+
+from .connecting import connect, consent, finish
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_connecting_google_lists_its_calendars_with_colors_and_access(client, alice, sync_allowed, sandboxes):
+    client.force_login(alice)
+    page = connect(client, sandboxes, "google", "ada@example.com")
+    assert page.status_code == 200
+    assert any("Google Calendar: ada@example.com is connected" in message for message in messages_of(page))
+    account = ExternalAccount.objects.get()
+    assert (account.user, account.provider, account.email, account.state, account.sandbox) == (
+        alice, "google", "ada@example.com", AccountState.ACTIVE, True)
+    assert account.refresh_token
+    assert account.access_token
+    assert "https://www.googleapis.com/auth/calendar" in account.scopes.split()
+    calendars = {calendar.name: calendar for calendar in account.calendars.all()}
+    assert set(calendars) == {"ada@example.com", "Team", "Holidays"}
+    assert calendars["ada@example.com"].is_primary
+    assert calendars["ada@example.com"].can_write
+    assert calendars["Team"].can_write
+    assert not calendars["Holidays"].can_write
+    assert calendars["Team"].color.startswith("#")
+    assert not any(calendar.selected for calendar in calendars.values())  # the user chooses
+    assert SocialAccount.objects.count() == 0  # allauth kept nothing: not a login identity
+    assert int(client.session["_auth_user_id"]) == alice.pk
+    assert b"Team" in page.content
+    assert b"sandbox" in page.content
+
+
+def test_connecting_microsoft_through_msal_trusting_the_test_ca(client, alice, sync_allowed, sandboxes):
+    client.force_login(alice)
+    page = connect(client, sandboxes, "microsoft", "grace@example.com")
+    account = ExternalAccount.objects.get()
+    assert (account.provider, account.email, account.name, account.state) == (
+        "microsoft", "grace@example.com", "Grace Hopper", AccountState.ACTIVE)
+    calendars = {calendar.name: calendar for calendar in account.calendars.all()}
+    assert set(calendars) == {"Calendar", "Projects", "Alan's"}
+    assert calendars["Projects"].color == "#87d28e"  # Outlook's lightGreen
+    assert calendars["Alan's"].color == "#f69a98"
+    assert not calendars["Alan's"].can_write
+    assert calendars["Calendar"].is_primary
+    assert page.status_code == 200
+
+
+def test_deny_connects_nothing_and_says_so(client, alice, sync_allowed, sandboxes):
+    client.force_login(alice)
+    for provider, email in (("google", "ada@example.com"), ("microsoft", "grace@example.com")):
+        page = connect(client, sandboxes, provider, email, decision="deny")
+        assert any("cancelled" in message for message in messages_of(page))
+    assert ExternalAccount.objects.count() == 0
+
+
+def test_several_accounts_of_each_provider_and_no_duplicate_when_connecting_again(client, alice, sync_allowed,
+                                                                                   sandboxes):
+    client.force_login(alice)
+    connect(client, sandboxes, "google", "ada@example.com")
+    connect(client, sandboxes, "google", "ada.work@example.com")
+    connect(client, sandboxes, "microsoft", "grace@example.com")
+    connect(client, sandboxes, "microsoft", "alan@example.com")
+    connect(client, sandboxes, "google", "ada@example.com")  # the same one again
+    assert sorted(ExternalAccount.objects.values_list("provider", "email")) == [
+        ("google", "ada.work@example.com"), ("google", "ada@example.com"),
+        ("microsoft", "alan@example.com"), ("microsoft", "grace@example.com")]
+
+
+def test_a_revoked_grant_needs_reconnecting_and_reconnecting_restores_the_same_account(
+        client, alice, sync_allowed, sandboxes, settings):
+    client.force_login(alice)
+    connect(client, sandboxes, "google", "ada@example.com")
+    account = ExternalAccount.objects.get()
+    team = account.calendars.get(name="Team")
+    client.post(reverse("calendarsync:calendar-update", args=[team.pk]), {
+        f"calendar-{team.pk}-selected": "on", f"calendar-{team.pk}-enabled": "on",
+        f"calendar-{team.pk}-direction": "both", f"calendar-{team.pk}-first_sync": "from_now"})
+    sandboxes.post(f"{sandboxes.google}/__sandbox__/revoke", json={"email": "ada@example.com"})
+    sandboxes.post(f"{sandboxes.google}/__sandbox__/expire-access-tokens", json={"email": "ada@example.com"})
+    settings.CALENDARSYNC_CALENDAR_REFRESH_SECONDS = 0
+    ExternalAccount.objects.filter(pk=account.pk).update(access_token_expires_at=None)
+
+    page = client.get(reverse("calendarsync:settings"))
+    account.refresh_from_db()
+    assert (account.state, account.problem) == (AccountState.RECONNECT, "revoked")
+    assert "no longer accepts this connection" in page.content.decode()
+    assert "Reconnect the account" in client.get(reverse("crm:agenda")).content.decode()  # on every page
+
+    wrong = connect(client, sandboxes, "google", "ada.work@example.com", account=account)
+    assert any("the account to reconnect is ada@example.com" in message for message in messages_of(wrong))
+    connect(client, sandboxes, "google", "ada@example.com", account=account)
+    account.refresh_from_db()
+    assert (account.state, account.problem) == (AccountState.ACTIVE, "")
+    assert ExternalAccount.objects.count() == 1
+    team.refresh_from_db()
+    assert team.selected
+    assert team.direction == "both"
+
+
+def test_a_grant_without_calendar_access_says_insufficient_permissions(client, alice, sync_allowed, sandboxes):
+    client.force_login(alice)
+    page = connect(client, sandboxes, "google", "ada@example.com",
+                   ungrant={"https://www.googleapis.com/auth/calendar"})
+    account = ExternalAccount.objects.get()
+    assert (account.state, account.problem) == (AccountState.RECONNECT, "scopes_missing")
+    assert "Insufficient permissions" in page.content.decode()
+    assert account.calendars.count() == 0
+    connect(client, sandboxes, "microsoft", "grace@example.com", ungrant={"Calendars.ReadWrite"})
+    assert ExternalAccount.objects.get(provider="microsoft").problem == "scopes_missing"
+
+
+def test_a_provider_account_cannot_be_used_to_log_in(client, alice, sync_allowed, sandboxes):
+    started = client.post("/accounts/google/login/?process=login")  # allauth's own entry, as an anonymous visitor
+    assert started.status_code == 302
+    page = finish(client, consent(sandboxes, started["Location"], email="ada@example.com"))
+    assert "_auth_user_id" not in client.session
+    assert any("cannot be used to log in" in message for message in messages_of(page))
+    assert ExternalAccount.objects.count() == 0
+    assert SocialAccount.objects.count() == 0
+
+
+def test_tokens_are_encrypted_in_the_database(client, alice, sync_allowed, sandboxes, settings):
+    client.force_login(alice)
+    connect(client, sandboxes, "google", "ada@example.com")
+    account = ExternalAccount.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT refresh_token, access_token FROM calendarsync_externalaccount")
+        stored = cursor.fetchone()
+    assert all(value.startswith("fernet:") for value in stored)
+    assert account.refresh_token not in stored[0]
+    assert account.access_token not in stored[1]
+    # Another server's keys cannot read them: the account asks to be reconnected instead.
+    settings.CALENDARSYNC_TOKEN_KEYS = "another-key"
+    assert ExternalAccount.objects.get().refresh_token == ""
