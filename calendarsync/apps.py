@@ -5,3 +5,6 @@ class CalendarSyncConfig(AppConfig):
     name = "calendarsync"
     verbose_name = "Calendar sync"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from calendarsync import receivers  # noqa: F401 - connects them

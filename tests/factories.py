@@ -46,3 +46,17 @@ def appointment(owner, start, end=None, *, subject="Meeting", zone=None, **field
     return services.action_create(
         owner=owner, subject=subject, start=begin, end=finish, time_zone=zone, **fields
     )
+
+
+def external_account(user, *, provider="google", email="ada@example.com", **fields):
+    from calendarsync.models import ExternalAccount
+
+    return ExternalAccount.objects.create(user=user, provider=provider, remote_id=f"id-{email}", email=email,
+                                          refresh_token="refresh-secret", **fields)
+
+
+def remote_calendar(account, name="Work", *, can_write=True, **fields):
+    from calendarsync.models import RemoteCalendar
+
+    return RemoteCalendar.objects.create(account=account, remote_id=f"{name.lower()}@{account.email}", name=name,
+                                         can_write=can_write, **fields)

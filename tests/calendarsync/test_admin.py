@@ -1,0 +1,33 @@
+from django.urls import reverse
+
+from calendarsync.models import AccountState, SyncPolicy
+from tests import factories
+
+
+def test_the_admin_shows_accounts_without_tokens_and_disables_them(admin_client, alice):
+    account = factories.external_account(alice)
+    factories.remote_calendar(account, "Work")
+    page = admin_client.get(reverse("admin:calendarsync_externalaccount_change", args=[account.pk]))
+    assert page.status_code == 200
+    assert b"Work" in page.content
+    assert b"refresh-secret" not in page.content
+    listing = admin_client.get(reverse("admin:calendarsync_externalaccount_changelist"))
+    assert b"ada@example.com" in listing.content
+    admin_client.post(reverse("admin:calendarsync_externalaccount_changelist"),
+                      {"action": "disable", "_selected_action": [account.pk]})
+    account.refresh_from_db()
+    assert account.state == AccountState.DISABLED
+    assert admin_client.get(reverse("admin:calendarsync_remotecalendar_changelist")).status_code == 200
+
+
+def test_sync_permissions_are_edited_on_the_profile(admin_client, sales):
+    url = reverse("admin:crm_profile_change", args=[sales.pk])
+    page = admin_client.get(url)
+    assert b"sync permissions" in page.content.lower()
+    form = {"name": "Sales", "description": "", "sync_policy-TOTAL_FORMS": "1", "sync_policy-INITIAL_FORMS": "0",
+            "sync_policy-MIN_NUM_FORMS": "0", "sync_policy-MAX_NUM_FORMS": "1", "sync_policy-0-allow_google": "on",
+            "sync_policy-0-allow_import": "on", "sync_policy-0-max_calendars": "3"}
+    assert admin_client.post(url, form).status_code == 302
+    policy = SyncPolicy.objects.get(profile=sales)
+    assert (policy.allow_google, policy.allow_microsoft, policy.allow_both, policy.max_calendars) == (
+        True, False, False, 3)

@@ -1,0 +1,177 @@
+"""What a user may choose for a calendar, what their profile allows, and what disconnecting does."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from calendarsync import selectors, services
+from calendarsync.models import CalendarStatus, EventLink, ExternalAccount, SyncPolicy
+from crm.models import Action
+from tests import factories
+
+
+@pytest.fixture
+def account(alice, sync_allowed):
+    return factories.external_account(alice)
+
+
+def configure(user, calendar, **changes):
+    return services.calendar_configure(user, calendar, **changes)
+
+
+def test_selecting_a_calendar_syncs_appointment_types_by_default(alice, account, appointment_type, call_type):
+    calendar = configure(alice, factories.remote_calendar(account), selected=True)
+    assert list(calendar.action_types.all()) == [appointment_type]
+    assert selectors.calendar_status(calendar)[0] == CalendarStatus.SYNCED
+    configure(alice, calendar, action_types=[appointment_type, call_type])
+    assert calendar.action_types.count() == 2
+    with pytest.raises(services.Invalid, match="at least one action type"):
+        configure(alice, calendar, action_types=[])
+
+
+def test_a_read_only_calendar_can_only_be_imported(alice, account):
+    holidays = factories.remote_calendar(account, "Holidays", can_write=False)
+    with pytest.raises(services.Invalid, match="read-only"):
+        configure(alice, holidays, selected=True, direction="both")
+    assert configure(alice, holidays, selected=True, direction="import").selected
+
+
+def test_at_most_the_profile_limit_of_calendars_per_account(alice, account, sync_allowed):
+    sync_allowed.max_calendars = 2
+    sync_allowed.save()
+    first, second, third = (factories.remote_calendar(account, name) for name in ("A", "B", "C"))
+    configure(alice, first, selected=True)
+    configure(alice, second, selected=True)
+    with pytest.raises(services.Refused, match="at most 2 calendars"):
+        configure(alice, third, selected=True)
+    other = factories.external_account(alice, email="other@example.com")
+    assert configure(alice, factories.remote_calendar(other), selected=True).selected  # the limit is per account
+
+
+def test_one_destination_for_new_appointments_and_it_must_export(alice, account):
+    first, second = factories.remote_calendar(account, "A"), factories.remote_calendar(account, "B")
+    configure(alice, first, selected=True, is_destination=True)
+    configure(alice, second, selected=True, is_destination=True)
+    first.refresh_from_db()
+    assert (first.is_destination, second.is_destination) == (False, True)
+    with pytest.raises(services.Invalid, match="exports"):
+        configure(alice, first, direction="import", is_destination=True)
+    configure(alice, second, direction="import")
+    second.refresh_from_db()
+    assert not second.is_destination
+
+
+def test_first_sync_since_a_date_needs_the_date(alice, account):
+    calendar = factories.remote_calendar(account)
+    with pytest.raises(services.Invalid, match="which date"):
+        configure(alice, calendar, selected=True, first_sync="since")
+    configure(alice, calendar, selected=True, first_sync="since", first_sync_since=date(2026, 1, 1))
+    assert calendar.first_sync_since == date(2026, 1, 1)
+
+
+def test_someone_else_s_calendar_and_a_gone_calendar_are_refused(alice, bob, account):
+    calendar = factories.remote_calendar(account)
+    with pytest.raises(services.Refused):
+        configure(bob, calendar, selected=True)
+    calendar.gone_at = "2026-11-20T10:00:00Z"
+    calendar.save()
+    with pytest.raises(services.Invalid, match="no longer exists"):
+        configure(alice, calendar, selected=True)
+
+
+def test_profile_permissions_refuse_with_a_reason_on_the_page(client, alice, account, sync_allowed):
+    sync_allowed.allow_both = False
+    sync_allowed.allow_microsoft = False
+    sync_allowed.save()
+    calendar = factories.remote_calendar(account)
+    client.force_login(alice)
+    response = client.post(reverse("calendarsync:calendar-update", args=[calendar.pk]), {
+        f"calendar-{calendar.pk}-selected": "on", f"calendar-{calendar.pk}-direction": "both",
+        f"calendar-{calendar.pk}-first_sync": "from_now"}, follow=True)
+    assert "was not changed: Direction" in response.content.decode()  # "both" is not even offered
+    calendar.refresh_from_db()
+    assert not calendar.selected
+    refused = client.post(reverse("calendarsync:connect", args=["microsoft"]))
+    assert refused.status_code == 403
+    assert "does not allow connecting Microsoft 365" in refused.content.decode()
+
+
+def test_a_user_without_sync_permissions_may_connect_nothing(client, bob, sales):
+    client.force_login(bob)
+    assert client.post(reverse("calendarsync:connect", args=["google"])).status_code == 403
+    page = client.get(reverse("calendarsync:settings")).content.decode()
+    assert "does not allow connecting Google Calendar" in page
+
+
+def test_turning_a_permission_off_pauses_calendars_and_tells_their_users(client, alice, account, sync_allowed):
+    both = configure(alice, factories.remote_calendar(account, "Two-way"), selected=True, direction="both")
+    imported = configure(alice, factories.remote_calendar(account, "In"), selected=True, direction="import")
+    sync_allowed.allow_both = False
+    sync_allowed.save()
+    assert services.permissions_enforce([alice]) == 1
+    both.refresh_from_db()
+    assert selectors.calendar_status(both) == (CalendarStatus.PAUSED, "Your profile does not allow the direction "
+                                                                      "“Two-way”.")
+    assert selectors.calendar_status(imported)[0] == CalendarStatus.SYNCED
+    client.force_login(alice)
+    assert "Two-way is paused" in client.get(reverse("crm:agenda")).content.decode()
+    sync_allowed.allow_both = True
+    sync_allowed.save()
+    services.permissions_enforce([alice])
+    both.refresh_from_db()
+    assert both.paused_reason == ""
+
+
+def test_disconnecting_keeps_or_removes_what_came_from_the_account(client, alice, account, appointment_type):
+    calendar = factories.remote_calendar(account)
+    imported = factories.appointment(alice, "2026-11-23 10:00", subject="From Google")
+    exported = factories.appointment(alice, "2026-11-24 10:00", subject="From the CRM")
+    EventLink.objects.create(calendar=calendar, action=imported, remote_id="e1", imported=True)
+    EventLink.objects.create(calendar=calendar, action=exported, remote_id="e2", imported=False)
+    other = factories.external_account(alice, email="other@example.com")
+    kept = factories.appointment(alice, "2026-11-25 10:00", subject="Kept")
+    EventLink.objects.create(calendar=factories.remote_calendar(other), action=kept, remote_id="e3", imported=True)
+    client.force_login(alice)
+    assert client.post(reverse("calendarsync:disconnect", args=[other.pk])).status_code == 302  # no choice: kept
+    assert ExternalAccount.objects.filter(pk=other.pk).exists()
+    client.post(reverse("calendarsync:disconnect", args=[other.pk]), {"appointments": "keep"})
+    assert not ExternalAccount.objects.filter(pk=other.pk).exists()
+    assert Action.objects.filter(pk=kept.pk).exists()
+    client.post(reverse("calendarsync:disconnect", args=[account.pk]), {"appointments": "remove"})
+    assert list(Action.objects.order_by("start").values_list("subject", flat=True)) == ["From the CRM", "Kept"]
+    assert EventLink.objects.count() == 0
+
+
+def test_an_administrator_can_disable_an_account(alice, account):
+    calendar = configure(alice, factories.remote_calendar(account), selected=True)
+    services.account_set_disabled(account, True)
+    calendar.refresh_from_db()
+    assert selectors.calendar_status(calendar)[0] == CalendarStatus.PAUSED
+    assert "administrator disabled" in selectors.calendar_status(calendar)[1]
+    services.account_set_disabled(account, False)
+    assert account.is_active
+
+
+def test_no_policy_object_is_needed_for_superusers(db):
+    root = factories.user("root", is_superuser=True, is_staff=True)
+    allowed = selectors.allowed_for(root)
+    assert allowed.providers == {"google", "microsoft"}
+    assert allowed.max_calendars == 10
+    assert SyncPolicy.objects.count() == 0
+
+
+def test_permissions_are_enforced_when_a_policy_or_a_profile_changes(alice, account, sync_allowed, manager_profile,
+                                                                     django_capture_on_commit_callbacks):
+    calendar = configure(alice, factories.remote_calendar(account), selected=True, direction="both")
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_allowed.allow_google = False
+        sync_allowed.save()
+    calendar.refresh_from_db()
+    assert "does not allow connecting Google Calendar" in calendar.paused_reason
+    with django_capture_on_commit_callbacks(execute=True):
+        SyncPolicy.objects.create(profile=manager_profile)
+        alice.profile = manager_profile
+        alice.save()
+    calendar.refresh_from_db()
+    assert calendar.paused_reason == ""
