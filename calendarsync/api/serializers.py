@@ -1,0 +1,57 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from calendarsync import selectors
+from calendarsync.models import Direction, ExternalAccount, FirstSync, RemoteCalendar
+from crm.models import ActionType
+
+
+class ProviderSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    name = serializers.CharField()
+    available = serializers.BooleanField(help_text="Whether this server can connect it (a real app or the sandbox).")
+    sandbox = serializers.BooleanField(help_text="Connections go to the local sandbox, not the real service.")
+    refusal = serializers.CharField(help_text="Why your profile may not connect it; empty when it may.")
+    connect_url = serializers.CharField(help_text="The web page where the user connects accounts (OAuth needs a "
+                                                  "browser).")
+
+
+class RemoteCalendarSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField(help_text="synced, syncing, paused, error, gone or off")
+    status_text = serializers.SerializerMethodField(help_text="What happened and how to fix it, when not synced.")
+    action_types = serializers.PrimaryKeyRelatedField(many=True, queryset=ActionType.objects.all(), required=False)
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    first_sync = serializers.ChoiceField(choices=FirstSync.choices, required=False)
+
+    class Meta:
+        model = RemoteCalendar
+        fields = ["id", "account", "name", "color", "can_write", "is_primary", "owner_email", "gone_at", "selected",
+                  "enabled", "direction", "action_types", "first_sync", "first_sync_since", "is_destination",
+                  "paused_reason", "last_synced_at", "status", "status_text"]
+        read_only_fields = ["id", "account", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
+                            "paused_reason", "last_synced_at"]
+
+    def get_status(self, calendar) -> str:
+        return selectors.calendar_status(calendar)[0].value
+
+    def get_status_text(self, calendar) -> str:
+        return selectors.calendar_status(calendar)[1]
+
+
+class ExternalAccountSerializer(serializers.ModelSerializer):
+    problem_text = serializers.SerializerMethodField(help_text="What is wrong and what to do; empty when nothing.")
+    reconnect_url = serializers.SerializerMethodField(help_text="The web page where the user reconnects it.")
+
+    class Meta:
+        model = ExternalAccount
+        fields = ["id", "provider", "email", "name", "sandbox", "state", "problem", "problem_text", "connected_at",
+                  "calendars_refreshed_at", "reconnect_url"]
+        read_only_fields = fields
+
+    def get_problem_text(self, account) -> str:
+        return selectors.account_problem(account)
+
+    def get_reconnect_url(self, account) -> str:
+        request = self.context.get("request")
+        url = f"{reverse('calendarsync:settings')}#account-{account.pk}"
+        return request.build_absolute_uri(url) if request else url

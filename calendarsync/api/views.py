@@ -1,0 +1,85 @@
+"""The sync settings for mobile clients: the same choices as the web page, under the same permissions.
+
+Connecting an account needs a browser (the provider's consent screen): clients open `connect_url`.
+"""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calendarsync import selectors, services
+from calendarsync.api.serializers import ExternalAccountSerializer, ProviderSerializer, RemoteCalendarSerializer
+from calendarsync.models import ExternalAccount, Provider, RemoteCalendar
+from calendarsync.oauth import clients
+
+
+class ProvidersView(APIView):
+    @extend_schema(responses=ProviderSerializer(many=True))
+    def get(self, request):
+        allowed = selectors.allowed_for(request.user)
+        connect_url = request.build_absolute_uri(reverse("calendarsync:settings"))
+        rows = []
+        for provider in Provider:
+            client = clients.offered(provider.value)
+            rows.append({"provider": provider.value, "name": provider.label, "available": client is not None,
+                         "sandbox": bool(client and client.sandbox), "connect_url": connect_url,
+                         "refusal": allowed.provider_refusal(provider.value)})
+        return Response(ProviderSerializer(rows, many=True).data)
+
+
+class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                             viewsets.GenericViewSet):
+    serializer_class = ExternalAccountSerializer
+
+    queryset = ExternalAccount.objects.none()  # for the schema; requests see their own accounts only
+
+    def get_queryset(self):
+        return selectors.accounts_of(self.request.user)
+
+    @extend_schema(parameters=[OpenApiParameter(
+        "appointments", OpenApiTypes.STR, enum=["keep", "remove"], required=True,
+        description="What becomes of the appointments that came from the account: kept as plain CRM "
+                    "appointments, or removed.")])
+    def destroy(self, request, *args, **kwargs):
+        """Disconnect the account: nothing syncs through it any more."""
+        choice = request.query_params.get("appointments")
+        if choice not in ("keep", "remove"):
+            raise ValidationError({"appointments": ["Say “keep” or “remove”: what becomes of the appointments that "
+                                                    "came from this account."]})
+        services.account_disconnect(self.get_object(), remove_imported=choice == "remove")
+        return Response(status=204)
+
+    @extend_schema(request=None, responses=RemoteCalendarSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        """Read the account's calendars from the provider now."""
+        account = self.get_object()
+        services.calendars_refresh(account, force=True)
+        calendars = selectors.calendars_of(request.user).filter(account=account)
+        return Response(RemoteCalendarSerializer(calendars, many=True).data)
+
+
+class RemoteCalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                            viewsets.GenericViewSet):
+    serializer_class = RemoteCalendarSerializer
+    filterset_fields = ["account", "selected"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    queryset = RemoteCalendar.objects.none()
+
+    def get_queryset(self):
+        return selectors.calendars_of(self.request.user).order_by("account", "-is_primary", "name")
+
+    def perform_update(self, serializer):
+        try:
+            serializer.instance = services.calendar_configure(self.request.user, serializer.instance,
+                                                              **serializer.validated_data)
+        except services.Refused as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except services.Invalid as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
