@@ -25,6 +25,7 @@ $(STAMP): requirements.lock
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py install_sync_defaults
 	$(BIN)/python manage.py run_sandboxes --demo --state-dir data/sandbox-state \
 		--google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \

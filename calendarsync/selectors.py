@@ -107,6 +107,8 @@ def calendar_status(calendar) -> tuple[str, str]:
         return CalendarStatus.ERROR, calendar.error
     if calendar.syncing:
         return CalendarStatus.SYNCING, ""
+    if calendar.last_synced_at is None:
+        return CalendarStatus.PENDING, ""
     return CalendarStatus.SYNCED, ""
 
 

@@ -17,6 +17,7 @@ class CalendarStatus(models.TextChoices):
     """What the indicator shows, from the calendar's own state (selectors.calendar_status)."""
 
     OFF = "off", _("Not synced")
+    PENDING = "pending", _("Waiting for the first sync")
     SYNCED = "synced", _("Synced")
     SYNCING = "syncing", _("Syncing")
     PAUSED = "paused", _("Paused")

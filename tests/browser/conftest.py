@@ -7,6 +7,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from tests.calendarsync.conftest import (  # noqa: F401 - the sandboxes, for the connect flows
+    certificate,
+    google_server,
+    microsoft_server,
+    sandboxes,
+    sync_allowed,
+)
 from tests.conftest import require
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,7 +38,8 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900},
-                                  timezone_id="Europe/Paris", locale="en-GB")
+                                  timezone_id="Europe/Paris", locale="en-GB",
+                                  ignore_https_errors=True)  # the Microsoft sandbox's test CA
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

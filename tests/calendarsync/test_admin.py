@@ -31,3 +31,15 @@ def test_sync_permissions_are_edited_on_the_profile(admin_client, sales):
     policy = SyncPolicy.objects.get(profile=sales)
     assert (policy.allow_google, policy.allow_microsoft, policy.allow_both, policy.max_calendars) == (
         True, False, False, 3)
+
+
+def test_the_standard_profiles_get_default_sync_permissions_once(db, sales):
+    from django.core.management import call_command
+
+    technician = factories.profile("Technician")
+    call_command("install_sync_defaults")
+    assert SyncPolicy.objects.get(profile=sales).allow_both
+    assert not SyncPolicy.objects.get(profile=technician).allow_both
+    SyncPolicy.objects.filter(profile=sales).update(allow_google=False)
+    call_command("install_sync_defaults")  # an administrator's change stays
+    assert not SyncPolicy.objects.get(profile=sales).allow_google

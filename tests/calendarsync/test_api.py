@@ -30,7 +30,7 @@ def test_accounts_and_calendars_are_listed_and_configured(api_as, alice, bob, sy
     changed = api.patch(f"/api/v1/sync/calendars/{calendar.pk}/", {"selected": True, "direction": "import"})
     assert changed.status_code == 200, changed.json()
     assert (changed.json()["selected"], changed.json()["direction"], changed.json()["status"]) == (
-        True, "import", "synced")
+        True, "import", "pending")
     assert changed.json()["action_types"] == [appointment_type.pk]
 
 

@@ -23,7 +23,7 @@ def configure(user, calendar, **changes):
 def test_selecting_a_calendar_syncs_appointment_types_by_default(alice, account, appointment_type, call_type):
     calendar = configure(alice, factories.remote_calendar(account), selected=True)
     assert list(calendar.action_types.all()) == [appointment_type]
-    assert selectors.calendar_status(calendar)[0] == CalendarStatus.SYNCED
+    assert selectors.calendar_status(calendar)[0] == CalendarStatus.PENDING  # nothing synced it yet
     configure(alice, calendar, action_types=[appointment_type, call_type])
     assert calendar.action_types.count() == 2
     with pytest.raises(services.Invalid, match="at least one action type"):
@@ -113,7 +113,7 @@ def test_turning_a_permission_off_pauses_calendars_and_tells_their_users(client,
     both.refresh_from_db()
     assert selectors.calendar_status(both) == (CalendarStatus.PAUSED, "Your profile does not allow the direction "
                                                                       "“Two-way”.")
-    assert selectors.calendar_status(imported)[0] == CalendarStatus.SYNCED
+    assert selectors.calendar_status(imported)[0] == CalendarStatus.PENDING
     client.force_login(alice)
     assert "Two-way is paused" in client.get(reverse("crm:agenda")).content.decode()
     sync_allowed.allow_both = True
@@ -175,3 +175,13 @@ def test_permissions_are_enforced_when_a_policy_or_a_profile_changes(alice, acco
         alice.save()
     calendar.refresh_from_db()
     assert calendar.paused_reason == ""
+
+
+def test_a_calendar_once_synced_says_so(alice, account):
+    calendar = configure(alice, factories.remote_calendar(account), selected=True)
+    calendar.last_synced_at = "2026-11-21T10:00:00Z"
+    assert selectors.calendar_status(calendar)[0] == CalendarStatus.SYNCED
+    calendar.syncing = True
+    assert selectors.calendar_status(calendar)[0] == CalendarStatus.SYNCING
+    calendar.error = "Google limits requests; it will try again by itself."
+    assert selectors.calendar_status(calendar) == (CalendarStatus.ERROR, calendar.error)
