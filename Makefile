@@ -9,6 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 MICROSOFT_PORT ?= 8002
+MICROSOFT_CONSENT_PORT ?= 8003
 SANDBOX := http://127.0.0.1:$(SANDBOX_PORT)
 MICROSOFT := https://127.0.0.1:$(MICROSOFT_PORT)
 
@@ -27,10 +28,12 @@ run: setup
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py install_sync_defaults
 	$(BIN)/python manage.py run_sandboxes --demo --state-dir data/sandbox-state \
-		--google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) & \
+		--google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) \
+		--microsoft-consent-port $(MICROSOFT_CONSENT_PORT) & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true CALENDARSYNC_GOOGLE_SANDBOX_URL=$(SANDBOX) CALENDARSYNC_MICROSOFT_SANDBOX_URL=$(MICROSOFT) \
 	CALENDARSYNC_MICROSOFT_CA_BUNDLE=data/sandbox-tls/sandbox-ca.pem \
+	CALENDARSYNC_MICROSOFT_SANDBOX_CONSENT_URL=http://127.0.0.1:$(MICROSOFT_CONSENT_PORT) \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup lint

@@ -16,6 +16,7 @@ DEFAULTS = {
     "MICROSOFT_CA_BUNDLE": "",  # the CA file the Microsoft sandbox's certificate is signed with
     "GOOGLE_SANDBOX_URL": "",  # e.g. http://127.0.0.1:8001: the Google sandbox, used when no client is configured
     "MICROSOFT_SANDBOX_URL": "",  # e.g. https://127.0.0.1:8002: identity and Graph of the Microsoft sandbox
+    "MICROSOFT_SANDBOX_CONSENT_URL": "",  # its consent page on plain http for browsers (default: the URL above)
     "MICROSOFT_TENANT": "common",  # or "organizations", or one tenant's id
     # OAuth clients. Empty: an app configured in the admin (allauth's social applications), else the
     # sandbox's client when the URLs above point at a sandbox, else the provider is not offered.

@@ -19,7 +19,7 @@ class Client:
     sandbox: bool
     client_id: str
     secret: str
-    authorize_url: str = ""  # Google
+    authorize_url: str = ""  # Google; Microsoft's sandbox (its consent page may be on plain http)
     token_url: str = ""
     userinfo_url: str = ""
     api_url: str = ""
@@ -73,5 +73,7 @@ def _sandbox(provider):
     if provider == "google":
         return Client(provider, True, *SANDBOX_CLIENT, authorize_url=f"{base}/o/oauth2/v2/auth",
                       token_url=f"{base}/token", userinfo_url=f"{base}/oauth2/v2/userinfo", api_url=base)
+    consent = (app_settings.MICROSOFT_SANDBOX_CONSENT_URL or base).rstrip("/")
     return Client(provider, True, *SANDBOX_CLIENT, login_url=base, graph_url=base,
+                  authorize_url=f"{consent}/{app_settings.MICROSOFT_TENANT}/oauth2/v2.0/authorize",
                   ca_bundle=app_settings.MICROSOFT_CA_BUNDLE)

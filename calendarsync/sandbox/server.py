@@ -33,6 +33,15 @@ def start_microsoft(certificates: Path, host="127.0.0.1", port=0, *, demo=False,
     return server
 
 
+def start_plain_twin(server: SandboxServer, host="127.0.0.1", port=0) -> SandboxServer:
+    """The same sandbox on plain http, for browsers: its consent page then shows without a certificate
+    warning (MSAL and Graph clients keep the TLS port, as they must)."""
+    twin = SandboxServer(server.service, host, port)
+    twin.state_file = None
+    twin.start()
+    return twin
+
+
 def _fill(server, load_demo, state_file):
     """Start from the saved state when there is one (it already holds the demo), else from the demo."""
     server.state_file = state_file

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from calendarsync.models import AccountState, ExternalAccount
 
-from .connecting import connect, consent, finish
+from .connecting import connect, consent, finish, start
 
 
 def messages_of(response):
@@ -140,3 +140,20 @@ def test_tokens_are_encrypted_in_the_database(client, alice, sync_allowed, sandb
     # Another server's keys cannot read them: the account asks to be reconnected instead.
     settings.CALENDARSYNC_TOKEN_KEYS = "another-key"
     assert ExternalAccount.objects.get().refresh_token == ""
+
+
+def test_the_microsoft_sandbox_consent_page_can_be_on_plain_http_for_browsers(client, alice, sync_allowed, sandboxes,
+                                                                              microsoft_server, settings):
+    from calendarsync.sandbox.server import start_plain_twin
+
+    twin = start_plain_twin(microsoft_server)
+    try:
+        settings.CALENDARSYNC_MICROSOFT_SANDBOX_CONSENT_URL = twin.base_url
+        client.force_login(alice)
+        authorize = start(client, "microsoft")
+        assert authorize.startswith(f"{twin.base_url}/common/oauth2/v2.0/authorize?")
+        finish(client, consent(sandboxes, authorize, email="grace@example.com"))
+        assert ExternalAccount.objects.get().email == "grace@example.com"  # tokens still came over TLS
+    finally:
+        twin.shutdown()
+        twin.server_close()

@@ -35,7 +35,7 @@ def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports, tmp_pa
     google_port, microsoft_port = unused_ports
     process = subprocess.Popen([sys.executable, "manage.py", "run_sandboxes", "--demo", "--google-port",
                                 str(google_port), "--microsoft-port", str(microsoft_port), "--tls-dir", str(tmp_path),
-                                "--state-dir", str(tmp_path / "state")],
+                                "--state-dir", str(tmp_path / "state"), "--microsoft-consent-port", "0"],
                                cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
     try:
         google = f"http://127.0.0.1:{google_port}"

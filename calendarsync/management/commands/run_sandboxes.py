@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from calendarsync.sandbox.server import DEMO_PEOPLE, start_google, start_microsoft, stop
+from calendarsync.sandbox.server import DEMO_PEOPLE, start_google, start_microsoft, start_plain_twin, stop
 
 
 class Command(BaseCommand):
@@ -16,13 +16,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--google-port", type=int, default=8001)
         parser.add_argument("--microsoft-port", type=int, default=8002)
+        parser.add_argument("--microsoft-consent-port", type=int, default=8003,
+                            help="The Microsoft consent page on plain http too, for browsers (0: no).")
         parser.add_argument("--demo", action="store_true", help="Start with the demo's people and calendars.")
         parser.add_argument("--tls-dir", default=None,
                             help="Where the Microsoft sandbox's test CA is kept (default: data/sandbox-tls).")
         parser.add_argument("--state-dir", default=None,
                             help="Load the sandboxes' state from this folder if it is there, save it on exit.")
 
-    def handle(self, *args, host, google_port, microsoft_port, demo, tls_dir, state_dir, **options):
+    def handle(self, *args, host, google_port, microsoft_port, microsoft_consent_port, demo, tls_dir, state_dir,
+               **options):
         state = Path(state_dir) if state_dir else None
         if state:
             state.mkdir(parents=True, exist_ok=True)
@@ -33,6 +36,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  control API: {google.base_url}/__sandbox__/")
         self.stdout.write(f"Sandbox Microsoft 365 on {microsoft.base_url} (identity and Graph)")
         self.stdout.write(f"  control API: {microsoft.base_url}/__sandbox__/   test CA: {microsoft.certificate}")
+        twin = start_plain_twin(microsoft, host, microsoft_consent_port) if microsoft_consent_port else None
+        if twin:
+            self.stdout.write(f"  consent page for browsers: {twin.base_url}")
         if demo:
             self.stdout.write("  accounts: " + ", ".join(email for email, _, _ in DEMO_PEOPLE))
         stopped = threading.Event()
@@ -41,5 +47,7 @@ class Command(BaseCommand):
             stopped.wait()
         stop(google)
         stop(microsoft)
+        if twin:
+            twin.stop()
         if state:
             self.stdout.write(f"Sandbox state saved in {state}")
