@@ -42,7 +42,8 @@ class Command(BaseCommand):
         if demo:
             self.stdout.write("  accounts: " + ", ".join(email for email, _, _ in DEMO_PEOPLE))
         stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        for name in ("SIGTERM", "SIGHUP"):  # `make run` stops it with SIGTERM; a closed terminal sends SIGHUP
+            signal.signal(getattr(signal, name), lambda *_: stopped.set())
         with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
         stop(google)
