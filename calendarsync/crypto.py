@@ -44,8 +44,3 @@ def decrypt(stored: str) -> str:
         return _fernet().decrypt(stored[len(PREFIX):].encode()).decode()
     except InvalidToken as exc:
         raise TokenKeyError("A stored token cannot be decrypted: CALENDARSYNC_TOKEN_KEYS has changed.") from exc
-
-
-def rotate(stored: str) -> str:
-    """The same secret encrypted with the newest key."""
-    return PREFIX + _fernet().rotate(stored[len(PREFIX):].encode()).decode() if stored else ""

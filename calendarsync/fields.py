@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 class EncryptedTextField(models.TextField):
     """Text kept encrypted in the database (see crypto.py), plain in Python.
 
-    A value the configured keys cannot decrypt reads as empty (and is logged, never shown): for a
+    Serialised (dumpdata) it stays encrypted. A value the configured keys cannot decrypt reads as empty (and is logged, never shown): for a
     token, that means "reconnect needed", which is the honest state when the keys were lost.
     """
 
@@ -22,4 +22,9 @@ class EncryptedTextField(models.TextField):
             return ""
 
     def get_prep_value(self, value):
-        return crypto.encrypt(super().get_prep_value(value) or "")
+        value = super().get_prep_value(value) or ""
+        return value if value.startswith(crypto.PREFIX) else crypto.encrypt(value)  # loaddata brings it encrypted
+
+    def value_to_string(self, obj):
+        """dumpdata writes the encrypted form: a fixture file holds no usable token either."""
+        return crypto.encrypt(self.value_from_object(obj) or "")

@@ -43,3 +43,19 @@ def test_the_standard_profiles_get_default_sync_permissions_once(db, sales):
     SyncPolicy.objects.filter(profile=sales).update(allow_google=False)
     call_command("install_sync_defaults")  # an administrator's change stays
     assert not SyncPolicy.objects.get(profile=sales).allow_google
+
+
+def test_rotating_token_keys(db, alice, settings):
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.CALENDARSYNC_TOKEN_KEYS = "old-key"
+    account = factories.external_account(alice)
+    settings.CALENDARSYNC_TOKEN_KEYS = "new-key,old-key"
+    call_command("rotate_token_keys")
+    settings.CALENDARSYNC_TOKEN_KEYS = "new-key"  # the old key is gone: the tokens still read
+    account.refresh_from_db()
+    assert account.refresh_token == "refresh-secret"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT refresh_token FROM calendarsync_externalaccount")
+        assert "refresh-secret" not in cursor.fetchone()[0]

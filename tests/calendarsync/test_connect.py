@@ -1,5 +1,8 @@
 """Connecting Google and Microsoft accounts through their (sandbox) consent screens, end to end."""
 
+import io
+import tempfile
+
 from allauth.socialaccount.models import SocialAccount
 from django.db import connection
 from django.urls import reverse
@@ -138,6 +141,19 @@ def test_tokens_are_encrypted_in_the_database(client, alice, sync_allowed, sandb
     assert account.refresh_token not in stored[0]
     assert account.access_token not in stored[1]
     # Another server's keys cannot read them: the account asks to be reconnected instead.
+    from django.core.management import call_command
+
+    dump = io.StringIO()
+    call_command("dumpdata", "calendarsync", stdout=dump)
+    assert account.refresh_token not in dump.getvalue()
+    assert account.access_token not in dump.getvalue()
+    ExternalAccount.objects.all().delete()
+    dump.seek(0)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as fixture:
+        fixture.write(dump.getvalue())
+        fixture.flush()
+        call_command("loaddata", fixture.name, verbosity=0)
+    assert ExternalAccount.objects.get().refresh_token == account.refresh_token  # and it loads back
     settings.CALENDARSYNC_TOKEN_KEYS = "another-key"
     assert ExternalAccount.objects.get().refresh_token == ""
 
@@ -157,3 +173,69 @@ def test_the_microsoft_sandbox_consent_page_can_be_on_plain_http_for_browsers(cl
     finally:
         twin.shutdown()
         twin.server_close()
+
+
+def test_a_real_oauth_app_is_used_when_configured(client, alice, sync_allowed, sandboxes, settings):
+    """With credentials in the environment, the provider's real URLs are used (here moved onto the sandbox)
+    and the account is not a sandbox one."""
+    google = sandboxes.google
+    settings.CALENDARSYNC_GOOGLE_CLIENT_ID, settings.CALENDARSYNC_GOOGLE_CLIENT_SECRET = "real-app", "s3cret"
+    settings.CALENDARSYNC_GOOGLE_AUTHORIZE_URL = f"{google}/o/oauth2/v2/auth"
+    settings.CALENDARSYNC_GOOGLE_TOKEN_URL = f"{google}/token"
+    settings.CALENDARSYNC_GOOGLE_API_URL = google
+    client.force_login(alice)
+    page = client.get(reverse("calendarsync:settings")).content.decode()
+    assert "Connect Google Calendar</button>" in page  # no "(sandbox)"
+    authorize = start(client, "google")
+    assert "client_id=real-app" in authorize
+    assert "access_type=offline" in authorize
+    assert "code_challenge=" in authorize
+    finish(client, consent(sandboxes, authorize, email="ada@example.com"))
+    account = ExternalAccount.objects.get()
+    assert (account.sandbox, account.state) == (False, AccountState.ACTIVE)
+    assert account.calendars.count() == 3
+
+
+def test_a_provider_without_client_or_sandbox_is_not_offered(client, alice, sync_allowed, settings):
+    settings.CALENDARSYNC_GOOGLE_SANDBOX_URL = settings.CALENDARSYNC_MICROSOFT_SANDBOX_URL = ""
+    settings.CALENDARSYNC_GOOGLE_CLIENT_ID = settings.CALENDARSYNC_MICROSOFT_CLIENT_ID = ""
+    client.force_login(alice)
+    assert "Not set up on this server yet." in client.get(reverse("calendarsync:settings")).content.decode()
+    refused = client.post(reverse("calendarsync:connect", args=["google"]), follow=True)
+    assert "not set up on this server" in refused.content.decode()
+
+
+def test_a_calendar_deleted_remotely_is_shown_as_gone_then_back(client, alice, sync_allowed, sandboxes, settings):
+    client.force_login(alice)
+    connect(client, sandboxes, "google", "ada@example.com")
+    settings.CALENDARSYNC_CALENDAR_REFRESH_SECONDS = 0
+    assert sandboxes.delete(f"{sandboxes.google}/__sandbox__/calendars/team@group.example.com").status_code == 204
+    page = client.get(reverse("calendarsync:settings")).content.decode()
+    team = ExternalAccount.objects.get().calendars.get(name="Team")
+    assert team.gone_at is not None
+    assert "deleted in Google Calendar or is no longer shared with you" in page
+    sandboxes.post(f"{sandboxes.google}/__sandbox__/calendars", json={
+        "id": "team@group.example.com", "summary": "Team", "owner": "ada.work@example.com",
+        "share": [{"email": "ada@example.com", "role": "writer"}]})
+    client.get(reverse("calendarsync:settings"))
+    team.refresh_from_db()
+    assert team.gone_at is None
+
+
+def test_expired_access_tokens_are_refreshed_and_rotated_refresh_tokens_kept(client, alice, sync_allowed, sandboxes):
+    from calendarsync import services
+
+    client.force_login(alice)
+    connect(client, sandboxes, "google", "ada@example.com")
+    connect(client, sandboxes, "microsoft", "grace@example.com")
+    for account in ExternalAccount.objects.all():
+        before = (account.access_token, account.refresh_token)
+        ExternalAccount.objects.filter(pk=account.pk).update(access_token_expires_at=None)
+        account.refresh_from_db()
+        assert services.calendars_refresh(account, force=True)
+        account.refresh_from_db()
+        assert account.access_token != before[0]
+        assert account.access_token_expires_at is not None
+        if account.provider == "microsoft":  # Microsoft rotates refresh tokens: the new one must be kept
+            assert account.refresh_token != before[1]
+        assert account.state == AccountState.ACTIVE

@@ -79,6 +79,15 @@ def install(service):
             calendar.events[changed["id"]] = changed
         return Response.json(public(changed))
 
+    def remove_calendar(request):
+        """Delete a calendar as its owner would: it leaves every list it was in."""
+        with store().lock:
+            if store().calendars.pop(request.params["cal"], None) is None:
+                return service.error(404, "Not Found", "notFound")
+            for user in store().users.values():
+                user.calendars = [entry for entry in user.calendars if entry.calendar_id != request.params["cal"]]
+        return Response(204, b"", {})
+
     def expire_sync_tokens(request):
         data = request.json() or {}
         for calendar in store().calendars.values():
@@ -107,6 +116,7 @@ def install(service):
     add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events", remote_insert)
     add("PATCH", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)
     add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)
+    add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)", remove_calendar)
     add("POST", f"{PREFIX}/expire-sync-tokens", expire_sync_tokens)
     add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
     add("POST", f"{PREFIX}/revoke", revoke)

@@ -66,6 +66,15 @@ def install(service):
             changed = events.update(store(), calendar, event, request.json() or {})
         return Response.json({"id": changed["id"], "@odata.etag": changed["@odata.etag"]})
 
+    def remove_calendar(request):
+        """Delete a calendar as its owner would: it leaves every mailbox it was shared with."""
+        with store().lock:
+            if store().calendars.pop(request.params["cal"], None) is None:
+                return service.error(404, "No such calendar.", "ErrorItemNotFound")
+            for user in store().users.values():
+                user.calendars = [entry for entry in user.calendars if entry.calendar_id != request.params["cal"]]
+        return Response(204, b"", {})
+
     def expire_delta_tokens(request):
         """Expire every delta token; {"mode": "resync"} answers 410 resyncRequired with a Location."""
         store().delta_expiry = "resync" if (request.json() or {}).get("mode") == "resync" else "syncStateNotFound"
@@ -114,6 +123,7 @@ def install(service):
     add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events", remote_insert)
     add("PATCH", f"{PREFIX}/events/(?P<event>[^/]+)", remote_change)
     add("DELETE", f"{PREFIX}/events/(?P<event>[^/]+)", remote_change)
+    add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)", remove_calendar)
     add("POST", f"{PREFIX}/revoke", revoke)
     add("POST", f"{PREFIX}/expire-delta-tokens", expire_delta_tokens)
     add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
