@@ -10,8 +10,9 @@ log = logging.getLogger(__name__)
 class EncryptedTextField(models.TextField):
     """Text kept encrypted in the database (see crypto.py), plain in Python.
 
-    Serialised (dumpdata) it stays encrypted. A value the configured keys cannot decrypt reads as empty (and is logged, never shown): for a
-    token, that means "reconnect needed", which is the honest state when the keys were lost.
+    Serialised (dumpdata) it stays encrypted. A value the configured keys cannot decrypt reads as
+    empty (and is logged, never shown): for a token, that means "reconnect needed", which is the
+    honest state when the keys were lost.
     """
 
     def from_db_value(self, value, expression, connection):
