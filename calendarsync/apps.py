@@ -7,4 +7,4 @@ class CalendarSyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from calendarsync import receivers  # noqa: F401 - connects them
+        from calendarsync import checks, receivers  # noqa: F401 - registers and connects them

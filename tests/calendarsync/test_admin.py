@@ -59,3 +59,12 @@ def test_rotating_token_keys(db, alice, settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT refresh_token FROM calendarsync_externalaccount")
         assert "refresh-secret" not in cursor.fetchone()[0]
+
+
+def test_deploy_check_warns_without_token_keys(settings):
+    from calendarsync.checks import token_keys_set
+
+    settings.DEBUG, settings.CALENDARSYNC_TOKEN_KEYS = False, ""
+    assert [warning.id for warning in token_keys_set(None)] == ["calendarsync.W001"]
+    settings.CALENDARSYNC_TOKEN_KEYS = "a-long-random-string"
+    assert token_keys_set(None) == []
