@@ -5,6 +5,10 @@ from calendarsync.models import Direction, FirstSync
 from crm.models import ActionType
 
 
+def active_action_types():
+    return list(ActionType.objects.filter(is_active=True).values_list("pk", "name"))
+
+
 class CalendarSettingsForm(forms.Form):
     """How one remote calendar syncs; the directions offered are those the profile allows and the calendar takes."""
 
@@ -12,21 +16,21 @@ class CalendarSettingsForm(forms.Form):
     enabled = forms.BooleanField(label=_("Sync on"), required=False,
                                  help_text=_("Switch off to pause without losing the settings."))
     direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
-    action_types = forms.ModelMultipleChoiceField(label=_("Action types that sync"), required=False,
-                                                  queryset=ActionType.objects.none(),
+    action_types = forms.TypedMultipleChoiceField(label=_("Action types that sync"), required=False, coerce=int,
                                                   widget=forms.CheckboxSelectMultiple)
     first_sync = forms.ChoiceField(label=_("The first sync covers"), choices=FirstSync.choices,
                                    widget=forms.RadioSelect)
     first_sync_since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     is_destination = forms.BooleanField(label=_("New CRM appointments go to this calendar"), required=False)
 
-    def __init__(self, *args, calendar, allowed, **kwargs):
+    def __init__(self, *args, calendar, allowed, action_types=None, **kwargs):
+        """`action_types`: the active types as (id, name) pairs, read once for a page of forms."""
         initial = {"selected": calendar.selected, "enabled": calendar.enabled, "direction": calendar.direction,
-                   "action_types": list(calendar.action_types.all()), "first_sync": calendar.first_sync,
+                   "action_types": [kind.pk for kind in calendar.action_types.all()], "first_sync": calendar.first_sync,
                    "first_sync_since": calendar.first_sync_since, "is_destination": calendar.is_destination}
         super().__init__(*args, initial=initial, prefix=f"calendar-{calendar.pk}", **kwargs)
         self.calendar = calendar
-        self.fields["action_types"].queryset = ActionType.objects.filter(is_active=True)
+        self.fields["action_types"].choices = action_types if action_types is not None else active_action_types()
         directions = [(value, label) for value, label in Direction.choices
                       if value in allowed.directions and (calendar.can_write or value == Direction.IMPORT)]
         self.fields["direction"].choices = directions or [(calendar.direction, Direction(calendar.direction).label)]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from calendarsync import providers, selectors, services
-from calendarsync.forms import CalendarSettingsForm
+from calendarsync.forms import CalendarSettingsForm, active_action_types
 from calendarsync.models import CalendarStatus, ExternalAccount, Provider, RemoteCalendar
 from calendarsync.oauth import clients
 
@@ -33,12 +33,13 @@ def settings_page(request):
     if refreshed:  # the provider was read: show what it said
         accounts = list(selectors.accounts_of(request.user))
     allowed = selectors.allowed_for(request.user)
+    action_types = active_action_types()
     for account in accounts:
         account.problem_text = selectors.account_problem(account)
         for calendar in account.calendars.all():
             calendar.status, calendar.status_text = selectors.calendar_status(calendar)
             calendar.status_label = CalendarStatus(calendar.status).label
-            calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed)
+            calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed, action_types=action_types)
     offers = [{"provider": provider, "client": clients.offered(provider.value),
                "refusal": allowed.provider_refusal(provider.value)} for provider in Provider]
     return render(request, "calendarsync/settings.html", {

@@ -185,3 +185,19 @@ def test_a_calendar_once_synced_says_so(alice, account):
     assert selectors.calendar_status(calendar)[0] == CalendarStatus.SYNCING
     calendar.error = "Google limits requests; it will try again by itself."
     assert selectors.calendar_status(calendar) == (CalendarStatus.ERROR, calendar.error)
+
+
+def test_the_settings_page_costs_the_same_whatever_the_number_of_calendars(client, alice, account, appointment_type,
+                                                                          django_assert_max_num_queries):
+    for index in range(3):
+        configure(alice, factories.remote_calendar(account, f"C{index}"), selected=True)
+    client.force_login(alice)
+    client.get(reverse("calendarsync:settings"))  # warm: the session, the user
+    account.calendars_refreshed_at = "2099-01-01T00:00:00Z"  # no provider call in this test
+    account.save()
+    with django_assert_max_num_queries(14) as few:
+        client.get(reverse("calendarsync:settings"))
+    for index in range(3, 12):
+        factories.remote_calendar(account, f"C{index}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("calendarsync:settings")).status_code == 200
