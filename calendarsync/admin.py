@@ -27,8 +27,12 @@ class RemoteCalendarInline(admin.TabularInline):
     extra = 0
     fields = ["name", "color", "can_write", "selected", "enabled", "direction", "is_destination", "paused_reason",
               "gone_at"]
-    readonly_fields = ["name", "color", "can_write", "paused_reason", "gone_at"]
+    readonly_fields = fields  # users choose how their calendars sync, under their profile's rules
+    can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ExternalAccount)
@@ -67,9 +71,10 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
     list_display = ["name", "account", "selected", "enabled", "direction", "status", "last_synced_at"]
     list_filter = ["selected", "direction", "account__provider"]
     search_fields = ["name", "account__email", "account__user__username"]
+    # Read-only: a calendar's settings are its user's, checked against the profile's rules by the services.
     readonly_fields = ["account", "remote_id", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
-                       "paused_reason", "syncing", "last_synced_at", "error"]
-    filter_horizontal = ["action_types"]
+                       "selected", "enabled", "direction", "action_types", "first_sync", "first_sync_since",
+                       "is_destination", "paused_reason", "syncing", "last_synced_at", "error"]
 
     def has_add_permission(self, request):
         return False

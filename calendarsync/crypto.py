@@ -44,3 +44,14 @@ def decrypt(stored: str) -> str:
         return _fernet().decrypt(stored[len(PREFIX):].encode()).decode()
     except InvalidToken as exc:
         raise TokenKeyError("A stored token cannot be decrypted: CALENDARSYNC_TOKEN_KEYS has changed.") from exc
+
+
+def is_encrypted(value: str) -> bool:
+    """Whether `value` is a token these keys encrypted (a fixture's), not merely text that looks like one."""
+    if not value.startswith(PREFIX):
+        return False
+    try:
+        decrypt(value)
+    except TokenKeyError:
+        return False
+    return True

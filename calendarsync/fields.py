@@ -24,7 +24,7 @@ class EncryptedTextField(models.TextField):
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value) or ""
-        return value if value.startswith(crypto.PREFIX) else crypto.encrypt(value)  # loaddata brings it encrypted
+        return value if crypto.is_encrypted(value) else crypto.encrypt(value)  # loaddata brings it encrypted
 
     def value_to_string(self, obj):
         """dumpdata writes the encrypted form: a fixture file holds no usable token either."""

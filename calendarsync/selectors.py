@@ -78,11 +78,13 @@ def account_problem(account) -> str:
         return {
             AccountProblem.REVOKED: _("%(provider)s no longer accepts this connection (access was withdrawn or "
                                       "expired). Reconnect the account; nothing is lost meanwhile."),
-            AccountProblem.SCOPES_MISSING: _("Insufficient permissions: calendar access was not granted. Reconnect "
+            AccountProblem.SCOPES_MISSING: _("Insufficient permissions: %(missing)s was not granted. Reconnect "
                                              "and allow access to your calendars."),
             AccountProblem.TOKEN_UNREADABLE: _("The stored credentials can no longer be read (the server's keys "
                                                "changed). Reconnect the account."),
-        }.get(account.problem, _("Reconnect the account.")) % {"provider": account.get_provider_display()}
+        }.get(account.problem, _("Reconnect the account.")) % {
+            "provider": account.get_provider_display(),
+            "missing": ", ".join(account.problem_detail.split()) or _("calendar access")}
     if account.problem == AccountProblem.UNREACHABLE:
         return _("%(provider)s could not be reached the last time; it will be tried again by itself.") % {
             "provider": account.get_provider_display()}

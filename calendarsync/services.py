@@ -6,11 +6,13 @@ Refusals are exceptions with a sentence for the user: `Refused` (not allowed: a 
 """
 
 import logging
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from calendarsync import app_settings, providers, selectors
 from calendarsync.models import AccountProblem, AccountState, Direction, ExternalAccount, FirstSync, RemoteCalendar
@@ -18,6 +20,7 @@ from crm import services as crm_services
 from crm.models import ActionType
 
 log = logging.getLogger(__name__)
+COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 ORIGIN = "calendarsync"  # how this app's writes to the CRM are announced (signals carry it)
 
 
@@ -31,6 +34,7 @@ class Invalid(Exception):
 
 # Accounts --------------------------------------------------------------------------------------
 
+@sensitive_variables("access_token", "refresh_token")
 def account_connect(user, *, provider, remote_id, email, name, access_token, refresh_token, expires_at, scopes,
                     sandbox, reconnect=None) -> ExternalAccount:
     """Keep what an OAuth consent gave: a new account, or the same one reconnected (never a second copy).
@@ -77,8 +81,10 @@ def account_set_disabled(account, disabled: bool):
     """An administrator's switch; enabling brings back the state the account's tokens support."""
     if disabled:
         account.state = AccountState.DISABLED
-    else:
-        account.state = AccountState.ACTIVE if account.refresh_token and not account.problem else AccountState.RECONNECT
+    elif account.state == AccountState.DISABLED:
+        needs_user = account.problem in (AccountProblem.REVOKED, AccountProblem.SCOPES_MISSING,
+                                         AccountProblem.TOKEN_UNREADABLE)
+        account.state = AccountState.RECONNECT if needs_user or not account.refresh_token else AccountState.ACTIVE
     account.save(update_fields=["state"])
 
 
@@ -127,8 +133,10 @@ def calendars_refresh(account, *, force=False) -> bool:
         return False
     except providers.ProviderUnavailable as exc:
         log.warning("Calendars of account %s not refreshed: %s", account.pk, exc)
+        # The attempt counts: pages do not wait on a provider that is down at every visit.
         ExternalAccount.objects.filter(pk=account.pk).update(problem=AccountProblem.UNREACHABLE,
-                                                             problem_detail=str(exc)[:1000])
+                                                             problem_detail=str(exc)[:1000],
+                                                             calendars_refreshed_at=timezone.now())
         return False
     _store_calendars(account, listed)
     return True
@@ -137,21 +145,27 @@ def calendars_refresh(account, *, force=False) -> bool:
 def _store_calendars(account, listed):
     now = timezone.now()
     with transaction.atomic():
-        known = {calendar.remote_id: calendar for calendar in account.calendars.select_for_update()}
+        ExternalAccount.objects.select_for_update().get(pk=account.pk)  # one refresh of an account at a time
+        known = {calendar.remote_id: calendar for calendar in account.calendars.all()}
         for info in listed:
-            calendar = known.pop(info.remote_id, None) or RemoteCalendar(account=account, remote_id=info.remote_id)
-            calendar.name, calendar.color, calendar.can_write = info.name, info.color, info.can_write
-            calendar.is_primary, calendar.owner_email, calendar.gone_at = info.is_primary, info.owner_email, None
+            remote_id = info.remote_id[:RemoteCalendar._meta.get_field("remote_id").max_length]
+            calendar = known.pop(remote_id, None) or RemoteCalendar(account=account, remote_id=remote_id)
+            calendar.name = info.name[:RemoteCalendar._meta.get_field("name").max_length]
+            calendar.color = info.color if COLOR.fullmatch(info.color or "") else ""
+            calendar.can_write, calendar.is_primary, calendar.gone_at = info.can_write, info.is_primary, None
+            calendar.owner_email = info.owner_email[:254]
             if not calendar.can_write and calendar.direction != Direction.IMPORT:
                 calendar.direction = Direction.IMPORT  # write access was taken away: import only from now on
+                calendar.is_destination = False
             calendar.save()
         for calendar in known.values():
             if calendar.gone_at is None:
-                calendar.gone_at = now
-                calendar.save(update_fields=["gone_at"])
+                calendar.gone_at, calendar.is_destination = now, False
+                calendar.save(update_fields=["gone_at", "is_destination"])
         account.problem = "" if account.problem == AccountProblem.UNREACHABLE else account.problem
         account.calendars_refreshed_at = now
         account.save(update_fields=["problem", "calendars_refreshed_at"])
+    permissions_enforce([account.user])  # a calendar that came back may be one too many
 
 
 def default_action_types():
@@ -163,6 +177,8 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
     """Change how one calendar syncs; only the arguments given change. Raises Refused or Invalid."""
     if calendar.account.user_id != user.pk:
         raise Refused(_("This calendar is not yours."))
+    if not calendar.account.is_active:
+        raise Refused(selectors.account_problem(calendar.account))
     allowed = selectors.allowed_for(user)
     refusal = allowed.provider_refusal(calendar.account.provider)
     if refusal:
@@ -180,15 +196,14 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
             raise Refused(refusal)
         if direction != Direction.IMPORT and not calendar.can_write:
             raise Invalid(_("%(calendar)s is read-only for you: it can only be imported.") % {"calendar": calendar})
-        if not calendar.selected and selectors.selected_count(calendar.account) >= allowed.max_calendars:
-            raise Refused(_("You may sync at most %(count)d calendars of one account.") % {
-                "count": allowed.max_calendars})
     first_sync = first_sync if first_sync is not None else calendar.first_sync
     since = first_sync_since if first_sync_since is not None else calendar.first_sync_since
     if first_sync not in FirstSync.values:
         raise Invalid(_("Unknown first-sync choice “%(choice)s”.") % {"choice": first_sync})
     if first_sync == FirstSync.SINCE and since is None:
         raise Invalid(_("Say from which date the first sync should start."))
+    if first_sync == FirstSync.SINCE and not date(1900, 1, 1) <= since <= timezone.localdate():
+        raise Invalid(_("The first sync can start from a date between 1900 and today."))
     can_receive = will_select and direction != Direction.IMPORT
     if is_destination and not can_receive:
         raise Invalid(_("New appointments can only go to a selected calendar that exports."))
@@ -198,6 +213,10 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
     if will_select and action_types is not None and not action_types:
         raise Invalid(_("Choose at least one action type to sync."))
     with transaction.atomic():
+        ExternalAccount.objects.select_for_update().get(pk=calendar.account_id)  # the limit holds under concurrency
+        if first_selection and selectors.selected_count(calendar.account) >= allowed.max_calendars:
+            raise Refused(_("You may sync at most %(count)d calendars of one account.") % {
+                "count": allowed.max_calendars})
         calendar.selected, calendar.direction, calendar.first_sync = will_select, direction, first_sync
         calendar.first_sync_since = since if first_sync == FirstSync.SINCE else None
         calendar.enabled = calendar.enabled if enabled is None else enabled
@@ -211,6 +230,8 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
             calendar.action_types.set(action_types)
         elif first_selection and not calendar.action_types.exists():
             calendar.action_types.set(default_action_types())  # G1: appointments only, unless said otherwise
+    permissions_enforce([user])  # a pause this change resolves (or causes) is said at once
+    calendar.refresh_from_db(fields=["paused_reason"])
     return calendar
 
 
@@ -225,14 +246,18 @@ def permissions_enforce(users) -> int:
     changed = 0
     for user in users:
         allowed = selectors.allowed_for(user)
-        calendars = RemoteCalendar.objects.filter(account__user=user, selected=True, gone_at__isnull=True)
+        calendars = RemoteCalendar.objects.filter(account__user=user)
         per_account = {}
         for calendar in calendars.select_related("account").order_by("account", "pk"):
-            per_account[calendar.account_id] = per_account.get(calendar.account_id, 0) + 1
-            reason = (allowed.provider_refusal(calendar.account.provider)
-                      or allowed.direction_refusal(calendar.direction)
-                      or (_("Your profile allows %(count)d calendars per account.") % {"count": allowed.max_calendars}
-                          if per_account[calendar.account_id] > allowed.max_calendars else ""))
+            if not calendar.selected or calendar.gone_at:
+                reason = ""  # nothing to pause
+            else:
+                per_account[calendar.account_id] = per_account.get(calendar.account_id, 0) + 1
+                reason = (allowed.provider_refusal(calendar.account.provider)
+                          or allowed.direction_refusal(calendar.direction)
+                          or (_("Your profile allows %(count)d calendars per account.") % {
+                              "count": allowed.max_calendars}
+                              if per_account[calendar.account_id] > allowed.max_calendars else ""))
             if reason != calendar.paused_reason:
                 calendar.paused_reason = reason
                 calendar.save(update_fields=["paused_reason"])

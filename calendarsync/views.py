@@ -9,6 +9,7 @@ from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -51,24 +52,27 @@ def settings_page(request):
 def connect(request, provider):
     """Send the user to the provider's consent screen (allauth runs the flow, the adapter keeps the result)."""
     if provider not in Provider.values:
-        raise PermissionDenied(_("Unknown provider."))
+        raise Http404(_("Unknown provider."))
     refusal = selectors.allowed_for(request.user).provider_refusal(provider)
     if refusal:
         raise PermissionDenied(refusal)
+    account = None
+    if request.POST.get("account"):
+        if not request.POST["account"].isascii() or not request.POST["account"].isdigit() \
+                or len(request.POST["account"]) > 18:
+            raise Http404(_("No such account."))
+        account = get_object_or_404(ExternalAccount, pk=request.POST["account"], user=request.user, provider=provider)
     if clients.offered(provider) is None:
         messages.error(request, _("%(provider)s is not set up on this server; an administrator must register an "
                                   "OAuth client first.") % {"provider": Provider(provider).label})
         return redirect("calendarsync:settings")
-    account = None
-    if request.POST.get("account"):
-        account = get_object_or_404(ExternalAccount, pk=request.POST["account"], user=request.user, provider=provider)
     auth_params = dict(AUTH_PARAMS[provider])
     if account is not None and account.email:
         auth_params["login_hint"] = account.email
     allauth_provider = get_adapter(request).get_provider(request, provider)
     return allauth_provider.redirect(request, process=AuthProcess.CONNECT,
                                      next_url=reverse("calendarsync:settings"),
-                                     data={"reconnect": account.pk if account else None},
+                                     data={"calendarsync": True, "reconnect": account.pk if account else None},
                                      scope=providers.provider_class(provider).scopes, auth_params=auth_params)
 
 

@@ -1,8 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # allauth's own pages for social accounts would start flows calendarsync does not use: send them to ours.
+    re_path(r"^accounts/3rdparty/", RedirectView.as_view(pattern_name="calendarsync:settings")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/sync/", include("calendarsync.api.urls")),
     path("api/v1/", include("crm.api.urls")),

@@ -19,7 +19,8 @@ class ProviderSerializer(serializers.Serializer):
 class RemoteCalendarSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField(help_text="synced, syncing, paused, error, gone or off")
     status_text = serializers.SerializerMethodField(help_text="What happened and how to fix it, when not synced.")
-    action_types = serializers.PrimaryKeyRelatedField(many=True, queryset=ActionType.objects.all(), required=False)
+    action_types = serializers.PrimaryKeyRelatedField(many=True, queryset=ActionType.objects.filter(is_active=True),
+                                                      required=False)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     first_sync = serializers.ChoiceField(choices=FirstSync.choices, required=False)
 

@@ -5,8 +5,9 @@ Connecting an account needs a browser (the provider's consent screen): clients o
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -16,6 +17,8 @@ from calendarsync import selectors, services
 from calendarsync.api.serializers import ExternalAccountSerializer, ProviderSerializer, RemoteCalendarSerializer
 from calendarsync.models import ExternalAccount, Provider, RemoteCalendar
 from calendarsync.oauth import clients
+
+ERROR = inline_serializer("Error", {"detail": drf_serializers.CharField()})
 
 
 class ProvidersView(APIView):
@@ -41,7 +44,7 @@ class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     def get_queryset(self):
         return selectors.accounts_of(self.request.user)
 
-    @extend_schema(parameters=[OpenApiParameter(
+    @extend_schema(responses={204: None, 400: ERROR}, parameters=[OpenApiParameter(
         "appointments", OpenApiTypes.STR, enum=["keep", "remove"], required=True,
         description="What becomes of the appointments that came from the account: kept as plain CRM "
                     "appointments, or removed.")])
@@ -54,11 +57,13 @@ class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         services.account_disconnect(self.get_object(), remove_imported=choice == "remove")
         return Response(status=204)
 
-    @extend_schema(request=None, responses=RemoteCalendarSerializer(many=True))
+    @extend_schema(request=None, responses={200: RemoteCalendarSerializer(many=True), 409: ERROR})
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
         """Read the account's calendars from the provider now."""
         account = self.get_object()
+        if not account.is_active:
+            return Response({"detail": selectors.account_problem(account)}, status=409)
         services.calendars_refresh(account, force=True)
         calendars = selectors.calendars_of(request.user).filter(account=account)
         return Response(RemoteCalendarSerializer(calendars, many=True).data)
@@ -74,6 +79,13 @@ class RemoteCalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
 
     def get_queryset(self):
         return selectors.calendars_of(self.request.user).order_by("account", "-is_primary", "name")
+
+    @extend_schema(responses={200: RemoteCalendarSerializer, 400: ERROR, 403: ERROR}, description=(
+        "Change how the calendar syncs. A choice the user's profile does not allow (provider, direction, more "
+        "calendars than its limit) is a 403 whose `detail` says why; an impossible one (export to a read-only "
+        "calendar, no action type, a missing date) is a 400."))
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
 
     def perform_update(self, serializer):
         try:

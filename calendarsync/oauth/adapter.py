@@ -5,12 +5,16 @@ one is logged in or signed up. `pre_social_login` takes the tokens and stops the
 redirect, so an external calendar account can never become a way to log in.
 """
 
+import logging
+
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from calendarsync import app_settings, selectors, services
 from calendarsync.models import ExternalAccount
@@ -18,6 +22,7 @@ from calendarsync.models import ExternalAccount
 from . import clients
 
 SETTINGS_PAGE = "calendarsync:settings"
+log = logging.getLogger(__name__)
 
 
 class ConnectionAdapter(DefaultSocialAccountAdapter):
@@ -52,15 +57,16 @@ class ConnectionAdapter(DefaultSocialAccountAdapter):
             session.request = request
         return session
 
+    @method_decorator(sensitive_variables("token"))
     def pre_social_login(self, request, sociallogin):
         state = sociallogin.state or {}
-        if state.get("process") != "connect" or not request.user.is_authenticated:
+        data = state.get("data") or {}
+        if state.get("process") != "connect" or not data.get("calendarsync") or not request.user.is_authenticated:
             messages.error(request, _("External calendar accounts cannot be used to log in. Log in, then connect "
                                       "the account from External synchronization."))
             raise ImmediateHttpResponse(redirect("account_login"))
         provider = sociallogin.account.provider
         client = clients.offered(provider)
-        data = state.get("data") or {}
         reconnect = ExternalAccount.objects.filter(pk=data.get("reconnect"), user=request.user).first() \
             if data.get("reconnect") else None
         token, extra = sociallogin.token, sociallogin.account.extra_data or {}
@@ -88,10 +94,10 @@ class ConnectionAdapter(DefaultSocialAccountAdapter):
         if error == "cancelled":
             messages.warning(request, _("Connection cancelled: %(provider)s was not given access.") % {
                 "provider": provider.name})
-        else:
-            messages.error(request, _("The connection to %(provider)s failed (%(reason)s). Try again; if it keeps "
-                                      "failing, tell an administrator.") % {
-                "provider": provider.name, "reason": exception or error or _("unknown error")})
+        else:  # the detail (a provider's answer) goes to the log, not on the page
+            log.warning("Connecting %s failed: %s %s", provider.id, error, exception)
+            messages.error(request, _("The connection to %(provider)s failed. Try again; if it keeps failing, tell "
+                                      "an administrator.") % {"provider": provider.name})
         raise ImmediateHttpResponse(redirect(SETTINGS_PAGE))
 
     def is_open_for_signup(self, request, sociallogin):

@@ -43,7 +43,9 @@ class GoogleProvider(CalendarProvider):
             try:
                 credentials.refresh(Request())
             except RefreshError as exc:
-                raise AuthorizationLost("revoked", str(exc)) from exc
+                if "invalid_grant" in str(exc):  # revoked, expired or withdrawn: only the user can fix it
+                    raise AuthorizationLost("revoked", str(exc)) from exc
+                raise ProviderUnavailable(f"Google refused a token refresh: {exc}") from exc
             except TransportError as exc:
                 raise ProviderUnavailable(f"Google could not be reached: {exc}") from exc
             self.tokens = Tokens(credentials.token, credentials.refresh_token or self.tokens.refresh_token,

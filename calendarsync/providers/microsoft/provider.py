@@ -30,7 +30,7 @@ def session(ca_bundle="") -> requests.Session:
 
 class MicrosoftProvider(CalendarProvider):
     scopes = ["offline_access", *SCOPES]
-    required_scopes = {"Calendars.ReadWrite"}
+    required_scopes = {"Calendars.ReadWrite", "Calendars.Read.Shared"}
 
     def __init__(self, tokens: Tokens, client, on_tokens):
         super().__init__(tokens, client, on_tokens)
