@@ -1,0 +1,66 @@
+"""One spelling for one meaning, so that a change is a change of content, never of formatting.
+
+Providers reformat what they store (line endings, trailing spaces, RRULE part order, microseconds,
+upper-case colors); comparing normalised events and their fingerprints keeps such echoes from
+counting as edits.
+"""
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from .event import CONTENT, Event
+
+RRULE_ORDER = ["FREQ", "INTERVAL", "COUNT", "UNTIL", "BYMONTH", "BYMONTHDAY", "BYDAY", "BYSETPOS", "WKST"]
+
+
+def normalized(event: Event) -> Event:
+    return replace(
+        event,
+        summary=_line(event.summary),
+        description="\n".join(line.rstrip() for line in event.description.replace("\r\n", "\n")
+                              .replace("\r", "\n").strip().split("\n")),
+        location=_line(event.location),
+        start=_moment(event.start, event.all_day),
+        end=_moment(event.end, event.all_day),
+        time_zone="" if event.all_day else event.time_zone,
+        rrule=rrule_text(event.rrule),
+        exdates=tuple(sorted(set(event.exdates))),
+        color=event.color.lower(),
+    )
+
+
+def fingerprint(event: Event) -> str:
+    """A hash of the normalised content (not the uid): equal fingerprints, nothing to sync."""
+    event = normalized(event)
+    content = {name: _plain(getattr(event, name)) for name in CONTENT}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def rrule_text(text: str) -> str:
+    """RRULE parts in one order, upper case, without a leading 'RRULE:'."""
+    text = text.strip().removeprefix("RRULE:").upper()
+    if not text:
+        return ""
+    parts = dict(part.split("=", 1) for part in text.split(";") if "=" in part)
+    ordered = sorted(parts, key=lambda name: RRULE_ORDER.index(name) if name in RRULE_ORDER else len(RRULE_ORDER))
+    return ";".join(f"{name}={parts[name]}" for name in ordered)
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _moment(value, all_day):
+    if value is None or all_day or not isinstance(value, datetime):
+        return value.date() if isinstance(value, datetime) and all_day else value
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
