@@ -80,7 +80,6 @@ class ActionSerializer(serializers.ModelSerializer):
     display_color = serializers.CharField(read_only=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     action_type = serializers.PrimaryKeyRelatedField(queryset=ActionType.objects.filter(is_active=True))
-    time_zone = serializers.CharField(required=False, help_text="IANA name; default: the user's time zone.")
     exdates = serializers.ListField(child=serializers.CharField(), required=False,
                                     help_text="Keys of cancelled occurrences, e.g. 20261123T090000Z.")
 
@@ -89,10 +88,7 @@ class ActionSerializer(serializers.ModelSerializer):
         fields = ACTION_FIELDS
         read_only_fields = ["uid", "series", "recurrence_id", "created_at", "updated_at"]
         validators = []  # the service validates the whole action (crm.services)
-
-    def validate_time_zone(self, value):
-        Action._meta.get_field("time_zone").run_validators(value)
-        return value
+        extra_kwargs = {"time_zone": {"required": False, "help_text": "IANA name; default: the user's time zone."}}
 
     def validate(self, attrs):
         if self.instance is None and "time_zone" not in attrs:

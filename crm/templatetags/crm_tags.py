@@ -12,9 +12,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def occurrence_url(occurrence, view="action-detail"):
+def occurrence_url(occurrence):
     """Return the page of an occurrence: its row, with the occurrence key for a series."""
-    url = reverse(f"crm:{view}", args=[occurrence.action.pk])
+    url = reverse("crm:action-detail", args=[occurrence.action.pk])
     if occurrence.is_generated:
         url += f"?occurrence={occurrence.recurrence_id}"
     return url

@@ -116,7 +116,6 @@ class ActionFormView(LoginRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | {
             "action": self.action, "occurrence": self.occurrence, "one_occurrence": self.one_occurrence,
-            "appointment_type_ids": list(ActionType.objects.filter(is_appointment=True).values_list("pk", flat=True)),
         }
 
     def _initial_for_new(self):
@@ -163,9 +162,10 @@ def action_delete(request, pk):
 def action_move(request, pk):
     """Move an action or one occurrence (drag and drop in the agenda); answer in JSON."""
     action, occurrence = resolve(request, pk)
-    if not request.user.has_perm("crm.change_action") or not selectors.action_can_edit(
-            user=request.user, action=action):
-        return JsonResponse({"error": _("Your profile does not allow changing this action.")}, status=403)
+    try:
+        _require_edit(request, action, "crm.change_action")
+    except PermissionDenied as refused:  # the agenda's script reads JSON
+        return JsonResponse({"error": str(refused)}, status=403)
     start = _new_start(request.POST, occurrence, timezone.get_current_timezone())
     if start is None:
         return JsonResponse({"error": _("Give the new start as start=YYYY-MM-DDTHH:MM or date=YYYY-MM-DD.")},
@@ -204,10 +204,8 @@ class ActionListView(LoginRequiredMixin, ListView):
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
-        params = self.request.GET.copy()
-        params.pop("page", None)
         return super().get_context_data(**kwargs) | {
             "types": selectors.action_types_active(), "statuses": ActionStatus.choices,
             "owners": selectors.users_active() if self.request.user.has_perm("crm.view_all_actions") else [],
-            "period": self.filterset.form.data["period"], "filters": params.urlencode(),
+            "period": self.filterset.form.data["period"],
         }

@@ -14,7 +14,6 @@ class Block:
     """One occurrence's piece within one day column, positioned in minutes and lanes."""
 
     occurrence: object
-    day: date
     top: int  # minutes after midnight
     height: int  # minutes, at least a readable minimum
     lane: int = 0
@@ -53,7 +52,7 @@ def day_columns(occurrences, days, zone, minimum_minutes=20):
                 continue
             top = int((piece_start - day_start).total_seconds() // 60)
             height = max(int((piece_end - piece_start).total_seconds() // 60), minimum_minutes)
-            columns[day].blocks.append(Block(occurrence, day, top, min(height, MINUTES_PER_DAY - top)))
+            columns[day].blocks.append(Block(occurrence, top, min(height, MINUTES_PER_DAY - top)))
     for column in columns.values():
         _assign_lanes(column.blocks)
     return [columns[day] for day in days]

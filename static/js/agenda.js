@@ -76,8 +76,7 @@
       } else {
         body.set("date", target.dataset.date);
       }
-      if (dragged.dataset.occurrence) body.set("occurrence", dragged.dataset.occurrence);
-      move(dragged.dataset.pk, body);
+      move(dragged.dataset.pk, body, dragged.dataset.occurrence);
       dragged = null;
     });
   });
@@ -87,9 +86,9 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function move(pk, body) {
+  function move(pk, body, occurrence) {
     const url = agenda.dataset.moveUrl.replace("/0/", "/" + pk + "/") +
-      (body.has("occurrence") ? "?occurrence=" + encodeURIComponent(body.get("occurrence")) : "");
+      (occurrence ? "?occurrence=" + encodeURIComponent(occurrence) : "");
     fetch(url, {
       method: "POST", body: body, credentials: "same-origin",
       headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"},
