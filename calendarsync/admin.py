@@ -25,7 +25,7 @@ ProfileAdmin.inlines = [*ProfileAdmin.inlines, SyncPolicyInline]
 class RemoteCalendarInline(admin.TabularInline):
     model = RemoteCalendar
     extra = 0
-    fields = ["name", "color", "can_write", "selected", "enabled", "direction", "is_destination", "paused_reason",
+    fields = ["name", "color", "can_write", "selected", "enabled", "direction", "is_destination",
               "gone_at"]
     readonly_fields = fields  # users choose how their calendars sync, under their profile's rules
     can_delete = False
@@ -74,12 +74,12 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
     # Read-only: a calendar's settings are its user's, checked against the profile's rules by the services.
     readonly_fields = ["account", "remote_id", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
                        "selected", "enabled", "direction", "action_types", "first_sync", "first_sync_since",
-                       "is_destination", "paused_reason", "syncing", "last_synced_at", "error"]
+                       "is_destination", "syncing", "last_synced_at", "error"]
 
     def has_add_permission(self, request):
         return False
 
     @admin.display(description=_("status"))
     def status(self, calendar):
-        status, text = selectors.calendar_status(calendar)
+        status, text = selectors.calendar_status(calendar, selectors.pause_reasons(calendar.account.user))
         return f"{status.label}: {text}" if text else status.label

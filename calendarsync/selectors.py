@@ -1,5 +1,6 @@
 """Every read of calendarsync's state for pages, the API and the admin: who may do what, what to show."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
@@ -84,15 +85,44 @@ def account_problem(account) -> str:
                                                "changed). Reconnect the account."),
         }.get(account.problem, _("Reconnect the account.")) % {
             "provider": account.get_provider_display(),
-            "missing": ", ".join(account.problem_detail.split()) or _("calendar access")}
+            "missing": ", ".join(account.missing_scopes.split()) or _("calendar access")}
     if account.problem == AccountProblem.UNREACHABLE:
         return _("%(provider)s could not be reached the last time; it will be tried again by itself.") % {
             "provider": account.get_provider_display()}
     return ""
 
 
-def calendar_status(calendar) -> tuple[str, str]:
-    """The indicator (a CalendarStatus) and, when it is not plainly fine, the sentence that explains it."""
+def pause_reasons(user, calendars=None) -> dict[int, str]:
+    """Why each of the user's selected calendars is paused by their profile, by calendar id (Z4).
+
+    Worked out from the profile's permissions every time, so that a permission turned off pauses
+    at once, and turned on again resumes, whatever changed it. Calendars beyond the per-account
+    limit are the most recently added ones. `calendars`: all the user's calendars when already loaded.
+    """
+    return {calendar.pk: reason for calendar, reason in _paused(user, calendars)}
+
+
+def _paused(user, calendars=None):
+    allowed = allowed_for(user)
+    if calendars is None:
+        calendars = RemoteCalendar.objects.filter(account__user=user).select_related("account")
+    counted = Counter()
+    for calendar in sorted((calendar for calendar in calendars if calendar.selected and not calendar.gone_at),
+                           key=lambda calendar: (calendar.account_id, calendar.pk)):
+        counted[calendar.account_id] += 1
+        over = counted[calendar.account_id] > allowed.max_calendars
+        reason = (allowed.provider_refusal(calendar.account.provider) or allowed.direction_refusal(calendar.direction)
+                  or (_("Your profile allows %(count)d calendars per account.") % {"count": allowed.max_calendars}
+                      if over else ""))
+        if reason:
+            yield calendar, reason
+
+
+def calendar_status(calendar, reasons: dict[int, str]) -> tuple[str, str]:
+    """The indicator (a CalendarStatus) and, when it is not plainly fine, the sentence that explains it.
+
+    `reasons` are pause_reasons() of the calendar's user, read once for all their calendars.
+    """
     account = calendar.account
     if calendar.gone_at:
         return CalendarStatus.GONE, _("This calendar was deleted in %(provider)s or is no longer shared with you.") % {
@@ -101,8 +131,8 @@ def calendar_status(calendar) -> tuple[str, str]:
         return CalendarStatus.OFF, ""
     if not account.is_active:
         return CalendarStatus.PAUSED, account_problem(account)
-    if calendar.paused_reason:
-        return CalendarStatus.PAUSED, calendar.paused_reason
+    if calendar.pk in reasons:
+        return CalendarStatus.PAUSED, reasons[calendar.pk]
     if not calendar.enabled:
         return CalendarStatus.PAUSED, _("You switched sync off for this calendar.")
     if calendar.error:
@@ -120,7 +150,6 @@ def notices_for(user) -> list[str]:
         return []
     notices = [_("%(account)s: %(problem)s") % {"account": account, "problem": account_problem(account)}
                for account in ExternalAccount.objects.filter(user=user, state=AccountState.RECONNECT)]
-    notices += [_("%(calendar)s is paused: %(reason)s") % {"calendar": calendar.name, "reason": calendar.paused_reason}
-                for calendar in RemoteCalendar.objects.filter(account__user=user, selected=True)
-                .exclude(paused_reason="")]
+    notices += [_("%(calendar)s is paused: %(reason)s") % {"calendar": calendar.name, "reason": reason}
+                for calendar, reason in _paused(user)]
     return notices

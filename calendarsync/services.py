@@ -62,7 +62,7 @@ def account_connect(user, *, provider, remote_id, email, name, access_token, ref
             account.state = AccountState.RECONNECT if missing or not account.refresh_token else AccountState.ACTIVE
         account.problem = AccountProblem.SCOPES_MISSING if missing else (
             "" if account.refresh_token else AccountProblem.REVOKED)
-        account.problem_detail = " ".join(sorted(missing))
+        account.missing_scopes = " ".join(sorted(missing))
         account.save()
     if account.is_active:
         calendars_refresh(account, force=True)
@@ -72,9 +72,9 @@ def account_connect(user, *, provider, remote_id, email, name, access_token, ref
 def account_lost(account, problem, detail=""):
     """The provider refused the grant: sync stops for the account until the user reconnects it."""
     ExternalAccount.objects.filter(pk=account.pk).exclude(state=AccountState.DISABLED).update(
-        state=AccountState.RECONNECT, problem=problem, problem_detail=detail[:1000], access_token="")
+        state=AccountState.RECONNECT, problem=problem, missing_scopes="", access_token="")
     account.refresh_from_db()
-    log.info("Account %s needs reconnecting: %s %s", account.pk, problem, detail)
+    log.info("Account %s needs reconnecting: %s %s", account.pk, problem, detail)  # the provider's words: the log
 
 
 def account_set_disabled(account, disabled: bool):
@@ -135,7 +135,6 @@ def calendars_refresh(account, *, force=False) -> bool:
         log.warning("Calendars of account %s not refreshed: %s", account.pk, exc)
         # The attempt counts: pages do not wait on a provider that is down at every visit.
         ExternalAccount.objects.filter(pk=account.pk).update(problem=AccountProblem.UNREACHABLE,
-                                                             problem_detail=str(exc)[:1000],
                                                              calendars_refreshed_at=timezone.now())
         return False
     _store_calendars(account, listed)
@@ -165,7 +164,6 @@ def _store_calendars(account, listed):
         account.problem = "" if account.problem == AccountProblem.UNREACHABLE else account.problem
         account.calendars_refreshed_at = now
         account.save(update_fields=["problem", "calendars_refreshed_at"])
-    permissions_enforce([account.user])  # a calendar that came back may be one too many
 
 
 def default_action_types():
@@ -230,36 +228,4 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
             calendar.action_types.set(action_types)
         elif first_selection and not calendar.action_types.exists():
             calendar.action_types.set(default_action_types())  # G1: appointments only, unless said otherwise
-    permissions_enforce([user])  # a pause this change resolves (or causes) is said at once
-    calendar.refresh_from_db(fields=["paused_reason"])
     return calendar
-
-
-# Permissions -----------------------------------------------------------------------------------
-
-def permissions_enforce(users) -> int:
-    """Pause what the users' profiles no longer allow, and resume what they allow again (Z4).
-
-    Returns how many calendars changed. The reason is stored on the calendar, which every page of
-    its user shows until it is resolved.
-    """
-    changed = 0
-    for user in users:
-        allowed = selectors.allowed_for(user)
-        calendars = RemoteCalendar.objects.filter(account__user=user)
-        per_account = {}
-        for calendar in calendars.select_related("account").order_by("account", "pk"):
-            if not calendar.selected or calendar.gone_at:
-                reason = ""  # nothing to pause
-            else:
-                per_account[calendar.account_id] = per_account.get(calendar.account_id, 0) + 1
-                reason = (allowed.provider_refusal(calendar.account.provider)
-                          or allowed.direction_refusal(calendar.direction)
-                          or (_("Your profile allows %(count)d calendars per account.") % {
-                              "count": allowed.max_calendars}
-                              if per_account[calendar.account_id] > allowed.max_calendars else ""))
-            if reason != calendar.paused_reason:
-                calendar.paused_reason = reason
-                calendar.save(update_fields=["paused_reason"])
-                changed += 1
-    return changed

@@ -35,10 +35,12 @@ def settings_page(request):
         accounts = list(selectors.accounts_of(request.user))
     allowed = selectors.allowed_for(request.user)
     action_types = active_action_types()
+    reasons = selectors.pause_reasons(request.user, [calendar for account in accounts
+                                                     for calendar in account.calendars.all()])
     for account in accounts:
         account.problem_text = selectors.account_problem(account)
         for calendar in account.calendars.all():
-            calendar.status, calendar.status_text = selectors.calendar_status(calendar)
+            calendar.status, calendar.status_text = selectors.calendar_status(calendar, reasons)
             calendar.status_label = CalendarStatus(calendar.status).label
             calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed, action_types=action_types)
     offers = [{"provider": provider, "client": clients.offered(provider.value),

@@ -17,8 +17,8 @@ class ProviderSerializer(serializers.Serializer):
 
 
 class RemoteCalendarSerializer(serializers.ModelSerializer):
-    status = serializers.SerializerMethodField(help_text="synced, syncing, paused, error, gone or off")
-    status_text = serializers.SerializerMethodField(help_text="What happened and how to fix it, when not synced.")
+    status = serializers.CharField(read_only=True, help_text="off, pending, synced, syncing, paused, error or gone")
+    status_text = serializers.CharField(read_only=True, help_text="What happened and how to fix it, when not synced.")
     action_types = serializers.PrimaryKeyRelatedField(many=True, queryset=ActionType.objects.filter(is_active=True),
                                                       required=False)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
@@ -28,15 +28,15 @@ class RemoteCalendarSerializer(serializers.ModelSerializer):
         model = RemoteCalendar
         fields = ["id", "account", "name", "color", "can_write", "is_primary", "owner_email", "gone_at", "selected",
                   "enabled", "direction", "action_types", "first_sync", "first_sync_since", "is_destination",
-                  "paused_reason", "last_synced_at", "status", "status_text"]
+                  "last_synced_at", "status", "status_text"]
         read_only_fields = ["id", "account", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
-                            "paused_reason", "last_synced_at"]
+                            "last_synced_at"]
 
-    def get_status(self, calendar) -> str:
-        return selectors.calendar_status(calendar)[0].value
-
-    def get_status_text(self, calendar) -> str:
-        return selectors.calendar_status(calendar)[1]
+    def to_representation(self, calendar):
+        if "pause_reasons" not in self.context:  # once per response, however many calendars it lists
+            self.context["pause_reasons"] = selectors.pause_reasons(calendar.account.user)
+        status, text = selectors.calendar_status(calendar, self.context["pause_reasons"])
+        return super().to_representation(calendar) | {"status": status.value, "status_text": text}
 
 
 class ExternalAccountSerializer(serializers.ModelSerializer):

@@ -47,7 +47,8 @@ class ExternalAccount(models.Model):
     scopes = models.TextField(_("granted scopes"), blank=True)
     state = models.CharField(_("state"), max_length=20, choices=AccountState.choices, default=AccountState.ACTIVE)
     problem = models.CharField(_("problem"), max_length=30, choices=AccountProblem.choices, blank=True)
-    problem_detail = models.TextField(_("problem detail"), blank=True)
+    missing_scopes = models.TextField(_("missing scopes"), blank=True,
+                                      help_text=_("The permissions the last consent left out, space separated."))
     connected_at = models.DateTimeField(_("connected at"), auto_now_add=True)
     calendars_refreshed_at = models.DateTimeField(_("calendars refreshed at"), null=True, blank=True)
 

@@ -47,8 +47,6 @@ class RemoteCalendar(models.Model):
                                   default=FirstSync.FROM_NOW)
     first_sync_since = models.DateField(_("since"), null=True, blank=True)
     is_destination = models.BooleanField(_("destination for new appointments"), default=False)
-    paused_reason = models.TextField(_("paused because"), blank=True,
-                                     help_text=_("Set when a profile permission no longer allows this calendar."))
 
     syncing = models.BooleanField(_("syncing now"), default=False)
     last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)

@@ -1,34 +1,40 @@
 """Sandbox servers for every calendarsync test: started once per run, reset by the tests that use them."""
 
 import pytest
-import requests
 
 from calendarsync.models import SyncPolicy
-from calendarsync.sandbox.google.api import GoogleSandbox
-from calendarsync.sandbox.http import SandboxServer
-from calendarsync.sandbox.microsoft.api import MicrosoftSandbox
-from calendarsync.sandbox.tls import ensure_certificate, server_context
+from calendarsync.providers.microsoft.provider import session
+from calendarsync.sandbox.server import start_google, start_microsoft
+
+
+@pytest.fixture(autouse=True)
+def _no_real_services(settings):
+    """The real providers' URLs point at a closed loopback port: no test ever reaches Google or Microsoft."""
+    nowhere = "http://127.0.0.1:9"
+    for name in ("GOOGLE_API_URL", "GOOGLE_TOKEN_URL", "GOOGLE_USERINFO_URL", "MICROSOFT_LOGIN_URL",
+                 "MICROSOFT_GRAPH_URL"):
+        setattr(settings, f"CALENDARSYNC_{name}", nowhere)
+    settings.CALENDARSYNC_GOOGLE_AUTHORIZE_URL = f"{nowhere}/o/oauth2/v2/auth"
 
 
 @pytest.fixture(scope="session")
 def google_server():
-    server = SandboxServer(GoogleSandbox())
-    server.start()
+    server = start_google()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def certificate(tmp_path_factory):
-    return ensure_certificate(tmp_path_factory.mktemp("tls"))
+def microsoft_server(tmp_path_factory):
+    server = start_microsoft(tmp_path_factory.mktemp("tls"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
-def microsoft_server(certificate):
-    server = SandboxServer(MicrosoftSandbox(), ssl_context=server_context(*certificate))
-    server.start()
-    yield server
-    server.stop()
+def certificate(microsoft_server):
+    """The test CA file the Microsoft sandbox's certificate is signed with."""
+    return str(microsoft_server.certificate)
 
 
 GOOGLE_PEOPLE = [("ada@example.com", "Ada Lovelace"), ("ada.work@example.com", "Ada at work")]
@@ -38,9 +44,8 @@ MICROSOFT_PEOPLE = [("grace@example.com", "Grace Hopper"), ("alan@example.com", 
 @pytest.fixture
 def sandboxes(settings, google_server, microsoft_server, certificate):
     """Both sandboxes, reset, with people and calendars; the project pointed at them, no real client set."""
-    ca = str(certificate[0])
-    web = requests.Session()
-    web.trust_env, web.verify = False, ca
+    ca = certificate
+    web = session(ca)
     google, microsoft = google_server.base_url, microsoft_server.base_url
     for base in (google, microsoft):
         web.post(f"{base}/__sandbox__/reset").raise_for_status()

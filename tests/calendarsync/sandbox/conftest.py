@@ -60,7 +60,7 @@ def http(certificate):
     """A requests session that trusts the sandbox CA and ignores REQUESTS_CA_BUNDLE (MSAL needs this)."""
     session = requests.Session()
     session.trust_env = False
-    session.verify = str(certificate[0])
+    session.verify = certificate
     return session
 
 
