@@ -2,11 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from calendarsync.models import Direction, FirstSync
-from crm.models import ActionType
+from crm.selectors import action_types_active
 
 
 def active_action_types():
-    return list(ActionType.objects.filter(is_active=True).values_list("pk", "name"))
+    return list(action_types_active().values_list("pk", "name"))
 
 
 class CalendarSettingsForm(forms.Form):
@@ -16,8 +16,9 @@ class CalendarSettingsForm(forms.Form):
     enabled = forms.BooleanField(label=_("Sync on"), required=False,
                                  help_text=_("Switch off to pause without losing the settings."))
     direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
-    action_types = forms.TypedMultipleChoiceField(label=_("Action types that sync"), required=False, coerce=int,
-                                                  widget=forms.CheckboxSelectMultiple)
+    action_types = forms.TypedMultipleChoiceField(
+        label=_("Action types that sync"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only these kinds of action go to this calendar and come from it. Default: appointments."))
     first_sync = forms.ChoiceField(label=_("The first sync covers"), choices=FirstSync.choices,
                                    widget=forms.RadioSelect)
     first_sync_since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -55,6 +55,23 @@ def allowed_for(user) -> Allowed:
     return Allowed(frozenset(providers), frozenset(directions), min(policy.max_calendars, limit))
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A provider as a user may connect it here: through which client, or why not."""
+
+    provider: Provider
+    client: object  # an oauth.clients.Client, or None when this server cannot connect it
+    refusal: str  # why the user's profile may not connect it; empty when it may
+
+
+def offers_for(user) -> list[Offer]:
+    from calendarsync.oauth import clients
+
+    allowed = allowed_for(user)
+    return [Offer(provider, clients.offered(provider.value), allowed.provider_refusal(provider.value))
+            for provider in Provider]
+
+
 def accounts_of(user):
     """The user's accounts with their calendars (still listed ones first), in two queries."""
     calendars = RemoteCalendar.objects.order_by("gone_at", "-is_primary", "name").prefetch_related("action_types")
@@ -66,9 +83,8 @@ def calendars_of(user):
     return RemoteCalendar.objects.filter(account__user=user).select_related("account").prefetch_related("action_types")
 
 
-def selected_count(account, excluding=None) -> int:
-    calendars = account.calendars.filter(selected=True, gone_at__isnull=True)
-    return calendars.exclude(pk=excluding.pk).count() if excluding else calendars.count()
+def selected_count(account) -> int:
+    return account.calendars.filter(selected=True, gone_at__isnull=True).count()
 
 
 def account_problem(account) -> str:

@@ -6,21 +6,30 @@ Refusals are exceptions with a sentence for the user: `Refused` (not allowed: a 
 """
 
 import logging
-import re
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from calendarsync import app_settings, providers, selectors
-from calendarsync.models import AccountProblem, AccountState, Direction, ExternalAccount, FirstSync, RemoteCalendar
+from calendarsync.models import (
+    AccountProblem,
+    AccountState,
+    Direction,
+    EventLink,
+    ExternalAccount,
+    FirstSync,
+    RemoteCalendar,
+)
+from crm import selectors as crm_selectors
 from crm import services as crm_services
-from crm.models import ActionType
+from crm.recurrence import EARLIEST_YEAR
+from crm.validators import validate_hex_color
 
 log = logging.getLogger(__name__)
-COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 ORIGIN = "calendarsync"  # how this app's writes to the CRM are announced (signals carry it)
 
 
@@ -88,13 +97,14 @@ def account_set_disabled(account, disabled: bool):
     account.save(update_fields=["state"])
 
 
-def account_disconnect(account, *, remove_imported: bool):
+def account_disconnect(account, *, appointments: str):
     """Stop all sync through the account and forget it. The appointments that came from its calendars
-    become plain CRM appointments, or are deleted when `remove_imported` (as if deleted by hand)."""
-    from calendarsync.models import EventLink
-
+    are kept as plain CRM appointments (`appointments="keep"`) or deleted as if by hand ("remove")."""
+    if appointments not in ("keep", "remove"):
+        raise Invalid(_("Say “keep” or “remove”: what becomes of the appointments that came from %(account)s.") % {
+            "account": account})
     with transaction.atomic():
-        if remove_imported:
+        if appointments == "remove":
             imported = EventLink.objects.filter(calendar__account=account, imported=True).select_related("action")
             for link in imported:
                 crm_services.action_delete(action=link.action, origin=ORIGIN)
@@ -150,7 +160,7 @@ def _store_calendars(account, listed):
             remote_id = info.remote_id[:RemoteCalendar._meta.get_field("remote_id").max_length]
             calendar = known.pop(remote_id, None) or RemoteCalendar(account=account, remote_id=remote_id)
             calendar.name = info.name[:RemoteCalendar._meta.get_field("name").max_length]
-            calendar.color = info.color if COLOR.fullmatch(info.color or "") else ""
+            calendar.color = info.color if _is_color(info.color) else ""
             calendar.can_write, calendar.is_primary, calendar.gone_at = info.can_write, info.is_primary, None
             calendar.owner_email = info.owner_email[:254]
             if not calendar.can_write and calendar.direction != Direction.IMPORT:
@@ -167,7 +177,15 @@ def _store_calendars(account, listed):
 
 
 def default_action_types():
-    return list(ActionType.objects.filter(is_appointment=True))
+    return list(crm_selectors.action_types_active().filter(is_appointment=True))
+
+
+def _is_color(text) -> bool:
+    try:
+        validate_hex_color(text)
+    except ValidationError:
+        return False
+    return bool(text)
 
 
 def calendar_configure(user, calendar, *, selected=None, enabled=None, direction=None, action_types=None,
@@ -200,7 +218,7 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
         raise Invalid(_("Unknown first-sync choice “%(choice)s”.") % {"choice": first_sync})
     if first_sync == FirstSync.SINCE and since is None:
         raise Invalid(_("Say from which date the first sync should start."))
-    if first_sync == FirstSync.SINCE and not date(1900, 1, 1) <= since <= timezone.localdate():
+    if first_sync == FirstSync.SINCE and not date(EARLIEST_YEAR, 1, 1) <= since <= timezone.localdate():
         raise Invalid(_("The first sync can start from a date between 1900 and today."))
     can_receive = will_select and direction != Direction.IMPORT
     if is_destination and not can_receive:

@@ -43,10 +43,8 @@ def settings_page(request):
             calendar.status, calendar.status_text = selectors.calendar_status(calendar, reasons)
             calendar.status_label = CalendarStatus(calendar.status).label
             calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed, action_types=action_types)
-    offers = [{"provider": provider, "client": clients.offered(provider.value),
-               "refusal": allowed.provider_refusal(provider.value)} for provider in Provider]
     return render(request, "calendarsync/settings.html", {
-        "accounts": accounts, "offers": offers, "allowed": allowed})
+        "accounts": accounts, "offers": selectors.offers_for(request.user), "allowed": allowed})
 
 
 @require_POST
@@ -82,12 +80,11 @@ def connect(request, provider):
 @login_required
 def disconnect(request, pk):
     account = get_object_or_404(ExternalAccount, pk=pk, user=request.user)
-    choice = request.POST.get("appointments")
-    if choice not in ("keep", "remove"):
-        messages.error(request, _("Say what to do with the appointments that came from %(account)s.") % {
-            "account": account})
+    try:
+        services.account_disconnect(account, appointments=request.POST.get("appointments"))
+    except services.Invalid as exc:
+        messages.error(request, str(exc))
         return redirect("calendarsync:settings")
-    services.account_disconnect(account, remove_imported=choice == "remove")
     messages.success(request, _("%(account)s is disconnected; nothing syncs through it any more.") % {
         "account": account})
     return redirect("calendarsync:settings")

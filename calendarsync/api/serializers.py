@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from calendarsync import selectors
 from calendarsync.models import Direction, ExternalAccount, FirstSync, RemoteCalendar
-from crm.models import ActionType
+from crm.selectors import action_types_active
 
 
 class ProviderSerializer(serializers.Serializer):
@@ -19,7 +19,7 @@ class ProviderSerializer(serializers.Serializer):
 class RemoteCalendarSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="off, pending, synced, syncing, paused, error or gone")
     status_text = serializers.CharField(read_only=True, help_text="What happened and how to fix it, when not synced.")
-    action_types = serializers.PrimaryKeyRelatedField(many=True, queryset=ActionType.objects.filter(is_active=True),
+    action_types = serializers.PrimaryKeyRelatedField(many=True, queryset=action_types_active(),
                                                       required=False)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     first_sync = serializers.ChoiceField(choices=FirstSync.choices, required=False)

@@ -15,8 +15,7 @@ from rest_framework.views import APIView
 
 from calendarsync import selectors, services
 from calendarsync.api.serializers import ExternalAccountSerializer, ProviderSerializer, RemoteCalendarSerializer
-from calendarsync.models import ExternalAccount, Provider, RemoteCalendar
-from calendarsync.oauth import clients
+from calendarsync.models import ExternalAccount, RemoteCalendar
 
 ERROR = inline_serializer("Error", {"detail": drf_serializers.CharField()})
 
@@ -24,14 +23,10 @@ ERROR = inline_serializer("Error", {"detail": drf_serializers.CharField()})
 class ProvidersView(APIView):
     @extend_schema(responses=ProviderSerializer(many=True))
     def get(self, request):
-        allowed = selectors.allowed_for(request.user)
         connect_url = request.build_absolute_uri(reverse("calendarsync:settings"))
-        rows = []
-        for provider in Provider:
-            client = clients.offered(provider.value)
-            rows.append({"provider": provider.value, "name": provider.label, "available": client is not None,
-                         "sandbox": bool(client and client.sandbox), "connect_url": connect_url,
-                         "refusal": allowed.provider_refusal(provider.value)})
+        rows = [{"provider": offer.provider.value, "name": offer.provider.label, "available": offer.client is not None,
+                 "sandbox": bool(offer.client and offer.client.sandbox), "connect_url": connect_url,
+                 "refusal": offer.refusal} for offer in selectors.offers_for(request.user)]
         return Response(ProviderSerializer(rows, many=True).data)
 
 
@@ -42,7 +37,7 @@ class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     queryset = ExternalAccount.objects.none()  # for the schema; requests see their own accounts only
 
     def get_queryset(self):
-        return selectors.accounts_of(self.request.user)
+        return ExternalAccount.objects.filter(user=self.request.user).order_by("provider", "email")
 
     @extend_schema(responses={204: None, 400: ERROR}, parameters=[OpenApiParameter(
         "appointments", OpenApiTypes.STR, enum=["keep", "remove"], required=True,
@@ -50,11 +45,10 @@ class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
                     "appointments, or removed.")])
     def destroy(self, request, *args, **kwargs):
         """Disconnect the account: nothing syncs through it any more."""
-        choice = request.query_params.get("appointments")
-        if choice not in ("keep", "remove"):
-            raise ValidationError({"appointments": ["Say “keep” or “remove”: what becomes of the appointments that "
-                                                    "came from this account."]})
-        services.account_disconnect(self.get_object(), remove_imported=choice == "remove")
+        try:
+            services.account_disconnect(self.get_object(), appointments=request.query_params.get("appointments"))
+        except services.Invalid as exc:
+            raise ValidationError({"appointments": [str(exc)]}) from exc
         return Response(status=204)
 
     @extend_schema(request=None, responses={200: RemoteCalendarSerializer(many=True), 409: ERROR})

@@ -27,10 +27,6 @@ class Event:
     private: bool = False
     color: str = ""  # "#rrggbb", or "" for the calendar's own
 
-    @property
-    def is_series(self) -> bool:
-        return bool(self.rrule)
-
 
 # Fields that change together: one side moving the start and the other the end must not make an
 # event that ends before it starts, so "when" is merged as a whole, and so is the recurrence.

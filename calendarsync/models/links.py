@@ -10,7 +10,6 @@ class EventLink(models.Model):
     action = models.ForeignKey("crm.Action", verbose_name=_("action"), on_delete=models.CASCADE,
                                related_name="+")
     remote_id = models.CharField(_("event id at the provider"), max_length=1024)
-    ical_uid = models.CharField(_("iCalendar UID"), max_length=1024, blank=True)
     imported = models.BooleanField(_("came from the remote calendar"), default=False,
                                    help_text=_("Created in the CRM by sync, rather than exported from it."))
 

@@ -30,8 +30,10 @@ class ConnectionAdapter(DefaultSocialAccountAdapter):
         """One app per provider offered: a real client (environment or admin) or the sandbox's."""
         apps = []
         for name in ("google", "microsoft"):
+            if provider and provider != name:
+                continue
             client = clients.offered(name)
-            if client is None or (provider and provider != name) or (client_id and client_id != client.client_id):
+            if client is None or (client_id and client_id != client.client_id):
                 continue
             settings = {"oauth_pkce_enabled": True}
             if name == "microsoft":
@@ -46,12 +48,11 @@ class ConnectionAdapter(DefaultSocialAccountAdapter):
         session = super().get_requests_session()
         client = clients.offered("microsoft")
         if client and client.ca_bundle:
-            session.trust_env = False
             send = session.request
 
             def request(method, url, **kwargs):
                 if url.startswith((client.login_url, client.graph_url)):
-                    kwargs.setdefault("verify", client.ca_bundle)
+                    kwargs.setdefault("verify", client.ca_bundle)  # an explicit verify beats REQUESTS_CA_BUNDLE
                 return send(method, url, **kwargs)
 
             session.request = request

@@ -10,8 +10,10 @@ class Tokens:
     refresh_token: str
     expires_at: datetime | None
 
-    def fresh(self, margin=timedelta(minutes=2)) -> bool:
-        return bool(self.access_token and self.expires_at and self.expires_at > datetime.now(UTC) + margin)
+    def fresh(self) -> bool:
+        """Usable for a while yet (two minutes of margin for the requests about to be made)."""
+        soon = datetime.now(UTC) + timedelta(minutes=2)
+        return bool(self.access_token and self.expires_at and self.expires_at > soon)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 from allauth.socialaccount.providers.google.views import GoogleOAuth2Adapter
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+from django.utils.functional import cached_property
 
 from .. import clients
 
@@ -7,9 +8,10 @@ from .. import clients
 class GoogleAdapter(GoogleOAuth2Adapter):
     """allauth's Google adapter, with URLs read per request (allauth reads its own once, at import)."""
 
-    authorize_url = property(lambda self: clients.offered("google").authorize_url)
-    access_token_url = property(lambda self: clients.offered("google").token_url)
-    identity_url = property(lambda self: clients.offered("google").userinfo_url)
+    offered = cached_property(lambda self: clients.offered("google"))  # one adapter per request
+    authorize_url = property(lambda self: self.offered.authorize_url)
+    access_token_url = property(lambda self: self.offered.token_url)
+    identity_url = property(lambda self: self.offered.userinfo_url)
 
     def parse_token(self, data):
         token = super().parse_token(data)
