@@ -9,10 +9,11 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crm.recurrence import RecurrenceError, normalize_rrule
 
 from .event import CONTENT, Event
-
-RRULE_ORDER = ["FREQ", "INTERVAL", "COUNT", "UNTIL", "BYMONTH", "BYMONTHDAY", "BYDAY", "BYSETPOS", "WKST"]
 
 
 def normalized(event: Event) -> Event:
@@ -25,7 +26,7 @@ def normalized(event: Event) -> Event:
         start=_moment(event.start, event.all_day),
         end=_moment(event.end, event.all_day),
         time_zone="" if event.all_day else event.time_zone,
-        rrule=rrule_text(event.rrule),
+        rrule=rrule_text(event.rrule, event),
         exdates=tuple(sorted(set(event.exdates))),
         color=event.color.lower(),
     )
@@ -38,14 +39,19 @@ def fingerprint(event: Event) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def rrule_text(text: str) -> str:
-    """RRULE parts in one order, upper case, without a leading 'RRULE:'."""
-    text = text.strip().removeprefix("RRULE:").upper()
-    if not text:
-        return ""
-    parts = dict(part.split("=", 1) for part in text.split(";") if "=" in part)
-    ordered = sorted(parts, key=lambda name: RRULE_ORDER.index(name) if name in RRULE_ORDER else len(RRULE_ORDER))
-    return ";".join(f"{name}={parts[name]}" for name in ordered)
+def rrule_text(text: str, event: Event) -> str:
+    """The rule as the CRM stores it (crm.recurrence.normalize_rrule: one part order, UNTIL in UTC for
+    timed series), so that a provider's spelling of the same rule is not an edit. A rule the CRM would
+    refuse is only cleaned up; the engine reports such an event instead of syncing it."""
+    text = text.strip()
+    if not text or event.start is None:
+        return text.removeprefix("RRULE:").upper()
+    zone = ZoneInfo(event.time_zone) if event.time_zone and not event.all_day else UTC
+    start = event.start.astimezone(zone) if isinstance(event.start, datetime) else event.start
+    try:
+        return normalize_rrule(text, start=start, zone=zone)
+    except (RecurrenceError, ValueError, ZoneInfoNotFoundError):
+        return text.removeprefix("RRULE:").upper()
 
 
 def _line(text: str) -> str:

@@ -25,8 +25,11 @@ def test_formatting_is_not_content():
     assert fingerprint(replace(BASE, uid="another")) == fingerprint(BASE)  # content, not identity
     assert fingerprint(replace(BASE, location="Paris")) != fingerprint(BASE)
     assert normalized(replace(BASE, all_day=True, start=NINE, end=TEN)).start == date(2026, 11, 23)
-    assert rrule_text("RRULE:until=20261231T000000Z;FREQ=daily;interval=2") == \
-        "FREQ=DAILY;INTERVAL=2;UNTIL=20261231T000000Z"
+    assert rrule_text("RRULE:until=20261231T000000Z;FREQ=daily;interval=2", BASE) == \
+        "FREQ=DAILY;UNTIL=20261231T000000Z;INTERVAL=2"
+    # A bare UNTIL date is the end of that day in the series' zone, as the CRM stores it.
+    assert fingerprint(replace(BASE, rrule="FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231")) == fingerprint(
+        replace(BASE, rrule="FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231T225959Z"))
 
 
 @pytest.mark.parametrize(("local", "remote", "expected", "conflicts", "writes"), [
