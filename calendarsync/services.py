@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -130,9 +131,16 @@ def calendars_refresh(account, *, force=False) -> bool:
     """
     if not account.is_active:
         return False
-    due = timezone.now() - timedelta(seconds=app_settings.CALENDAR_REFRESH_SECONDS)
+    now = timezone.now()
+    due = now - timedelta(seconds=app_settings.CALENDAR_REFRESH_SECONDS)
     if not force and account.calendars_refreshed_at and account.calendars_refreshed_at > due:
         return False
+    if not force:  # claim the refresh before calling out: two page loads never both read the provider
+        claimed = ExternalAccount.objects.filter(pk=account.pk).filter(
+            Q(calendars_refreshed_at__isnull=True) | Q(calendars_refreshed_at__lt=due)).update(
+            calendars_refreshed_at=now)
+        if not claimed:
+            return False
     if not account.refresh_token:
         account_lost(account, AccountProblem.TOKEN_UNREADABLE)
         return False
@@ -145,7 +153,7 @@ def calendars_refresh(account, *, force=False) -> bool:
         log.warning("Calendars of account %s not refreshed: %s", account.pk, exc)
         # The attempt counts: pages do not wait on a provider that is down at every visit.
         ExternalAccount.objects.filter(pk=account.pk).update(problem=AccountProblem.UNREACHABLE,
-                                                             calendars_refreshed_at=timezone.now())
+                                                             calendars_refreshed_at=now)
         return False
     _store_calendars(account, listed)
     return True
@@ -159,13 +167,15 @@ def _store_calendars(account, listed):
         for info in listed:
             remote_id = info.remote_id[:RemoteCalendar._meta.get_field("remote_id").max_length]
             calendar = known.pop(remote_id, None) or RemoteCalendar(account=account, remote_id=remote_id)
-            calendar.name = info.name[:RemoteCalendar._meta.get_field("name").max_length]
-            calendar.color = info.color if _is_color(info.color) else ""
-            calendar.can_write, calendar.is_primary, calendar.gone_at = info.can_write, info.is_primary, None
-            calendar.owner_email = info.owner_email[:254]
-            if not calendar.can_write and calendar.direction != Direction.IMPORT:
-                calendar.direction = Direction.IMPORT  # write access was taken away: import only from now on
-                calendar.is_destination = False
+            listed = {"name": info.name[:RemoteCalendar._meta.get_field("name").max_length],
+                      "color": info.color if _is_color(info.color) else "", "can_write": info.can_write,
+                      "is_primary": info.is_primary, "owner_email": info.owner_email[:254], "gone_at": None}
+            if not info.can_write and calendar.direction != Direction.IMPORT:
+                listed.update(direction=Direction.IMPORT, is_destination=False)  # write access was taken away
+            if calendar.pk and all(getattr(calendar, name) == value for name, value in listed.items()):
+                continue  # as it was: nothing to write
+            for name, value in listed.items():
+                setattr(calendar, name, value)
             calendar.save()
         for calendar in known.values():
             if calendar.gone_at is None:

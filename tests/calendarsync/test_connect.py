@@ -239,3 +239,21 @@ def test_expired_access_tokens_are_refreshed_and_rotated_refresh_tokens_kept(cli
         if account.provider == "microsoft":  # Microsoft rotates refresh tokens: the new one must be kept
             assert account.refresh_token != before[1]
         assert account.state == AccountState.ACTIVE
+
+
+def test_a_refresh_is_claimed_before_calling_out_and_writes_only_what_changed(client, alice, sync_allowed, sandboxes):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from calendarsync import services
+
+    client.force_login(alice)
+    connect(client, sandboxes, "google", "ada@example.com")
+    ExternalAccount.objects.update(calendars_refreshed_at=None)
+    first, second = ExternalAccount.objects.get(), ExternalAccount.objects.get()  # two page loads at once
+    assert services.calendars_refresh(first)
+    assert not services.calendars_refresh(second)  # the first one claimed it
+    with CaptureQueriesContext(connection) as queries:
+        assert services.calendars_refresh(first, force=True)
+    assert not [query for query in queries.captured_queries
+                if query["sql"].startswith("UPDATE") and "remotecalendar" in query["sql"]]
