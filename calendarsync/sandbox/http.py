@@ -218,7 +218,7 @@ class Service:
                 if fault.drop:
                     raise DropConnection
                 if fault.latency:
-                    threading.Event().wait(fault.latency)  # not time.sleep, which tests may stub
+                    time.sleep(fault.latency)
                 if fault.status:
                     return self.fault_response(fault)
         handler, name, params = self.router.match(request.method, request.path)

@@ -41,6 +41,7 @@ class MicrosoftSandbox(Service):
     def dispatch(self, handler, request):
         """As every service does, and GraphError answers in Graph's error envelope."""
         try:
+            _only_oneself(self.store, request)
             return super().dispatch(handler, request)
         except GraphError as exc:
             response = self.error(exc.status, exc.message, exc.code)
@@ -71,3 +72,12 @@ class MicrosoftSandbox(Service):
         response.headers.setdefault("request-id", str(uuid.uuid4()))
         response.headers.setdefault("client-request-id", request_id)
         return response
+
+
+def _only_oneself(store, request):
+    """/users/{id or e-mail}/... is the caller's own mailbox or nobody's: delegated tokens reach no further
+    (calendars shared with the caller are reached through their own /me/calendars)."""
+    asked = request.params.get("user")
+    user = store.users.get(request.email) if asked else None
+    if asked and (user is None or asked.lower() not in (user.oid, user.email.lower())):
+        raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")

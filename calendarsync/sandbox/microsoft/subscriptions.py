@@ -123,7 +123,8 @@ def lifecycle(store, subscription: dict, lifecycle_event: str):
                   "clientState": subscription["clientState"], "lifecycleEvent": lifecycle_event}
         _send(store, subscription, subscription["lifecycleNotificationUrl"], [notice], lifecycle_event)
     if lifecycle_event == "subscriptionRemoved":
-        store.subscriptions.pop(subscription["id"], None)
+        with store.lock:  # this runs unlocked: it waits on the application's web hook
+            store.subscriptions.pop(subscription["id"], None)
 
 
 def _flush(store, subscription):

@@ -2,6 +2,7 @@
 
 import http.client
 import time
+from types import SimpleNamespace
 
 import httplib2
 import pytest
@@ -15,7 +16,7 @@ EVENT = {"summary": "E", "start": {"dateTime": "2026-11-23T10:00:00+01:00", "tim
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
     """The client's own retries sleep random()*2**n seconds; tests need not wait."""
-    monkeypatch.setattr(google_http.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(google_http, "time", SimpleNamespace(sleep=lambda seconds: None))  # that module's only
 
 
 @pytest.mark.parametrize(("status", "expected_reason"), [

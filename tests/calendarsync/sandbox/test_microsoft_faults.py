@@ -62,3 +62,11 @@ def test_writes_to_meetings_record_the_mail_outlook_sends(graph, microsoft):
         ("create", ["alan@example.com"]), ("update", ["alan@example.com"]), ("delete", ["alan@example.com"]),
         ("create", [])]
     assert writes[-1]["event"] == plain["id"]
+
+
+def test_users_paths_reach_only_ones_own_mailbox(graph, microsoft):
+    microsoft.control("POST", "users", {"email": "alan@example.com"})
+    assert graph.get(f"{graph.base}/users/grace@example.com/calendars").status_code == 200
+    assert graph.get(f"{graph.base}/users/{microsoft.user['id']}").json()["mail"] == "grace@example.com"
+    refused = graph.get(f"{graph.base}/users/alan@example.com")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "ErrorAccessDenied")
