@@ -18,7 +18,7 @@ from .events import (
     validate,
 )
 from .listing import SyncTokenExpired, list_events, parse_time
-from .recurring import instances, instant, is_instance, original_start_of
+from .recurring import instance, instances, instant, is_instance
 from .store import CALENDAR_COLORS, EVENT_COLORS, GoogleStore
 
 API = "/calendar/v3"
@@ -188,7 +188,7 @@ class GoogleSandbox(Service):
                     answer[item.get("id", "")] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
                     continue
                 calendar = self.store.calendars[entry.calendar_id]
-                answer[item["id"]] = {"busy": busy_periods(calendar, time_min, time_max)}
+                answer[item["id"]] = {"busy": busy_periods(calendar, time_min, time_max, self.store.kept_pages)}
         return Response.json({"kind": "calendar#freeBusy", "timeMin": body["timeMin"], "timeMax": body["timeMax"],
                               "calendars": answer})
 
@@ -198,7 +198,7 @@ class GoogleSandbox(Service):
         _, calendar = self._calendar(request)
         with self.store.lock:
             try:
-                return Response.json(list_events(calendar, request.query))
+                return Response.json(list_events(calendar, request.query, self.store.kept_pages))
             except SyncTokenExpired:
                 return self.error(410, "Sync token is no longer valid, a full sync is required.",
                                   "fullSyncRequired", "syncToken", domain="calendar")
@@ -227,14 +227,12 @@ class GoogleSandbox(Service):
                 return self._event_error(exc)
             show_deleted = request.arg("showDeleted") == "true"
             items = []
-            for stamp, _, _ in instances(master, time_min, time_max) if master.get("recurrence") else []:
-                instance_id = f"{master['id']}_{stamp}"
-                stored = calendar.events.get(instance_id)
-                if stored is not None:
-                    if stored.get("status") != "cancelled" or show_deleted:
-                        items.append(public(stored))
-                    continue
-                items.append(public(self._find(calendar, instance_id)))
+            for stamp, start, end in instances(master, time_min, time_max) if master.get("recurrence") else []:
+                stored = calendar.events.get(f"{master['id']}_{stamp}")
+                if stored is None:
+                    items.append(public(instance(master, stamp, start, end)))
+                elif stored.get("status") != "cancelled" or show_deleted:
+                    items.append(public(stored))
             return Response.json({"kind": "calendar#events", "summary": calendar.summary,
                                   "timeZone": calendar.time_zone, "items": items})
 
@@ -325,11 +323,7 @@ class GoogleSandbox(Service):
         master = calendar.events.get(found.group("master")) if found else None
         if master is None or not master.get("recurrence") or not is_instance(master, found.group("stamp")):
             return None
-        instance = {name: copy.deepcopy(value) for name, value in master.items() if name not in ("recurrence", "_seq")}
-        original = original_start_of(found.group("stamp"), master)
-        start, end = _shifted_times(master, original)
-        instance.update(id=event_id, recurringEventId=master["id"], originalStartTime=original, start=start, end=end)
-        return instance
+        return instance(master, found.group("stamp"))
 
     def _precondition(self, request, event):
         expected = request.header("If-Match")
@@ -350,12 +344,12 @@ class GoogleSandbox(Service):
         return Response.json(public(event), ETag=event["etag"])
 
 
-def busy_periods(calendar, time_min, time_max):
+def busy_periods(calendar, time_min, time_max, cache):
     periods = []
     query = {"singleEvents": ["true"], "timeMin": [time_min.isoformat()], "timeMax": [time_max.isoformat()],
              "maxResults": ["2500"]}
     while True:
-        page = list_events(calendar, query)
+        page = list_events(calendar, query, cache)
         for event in page["items"]:
             if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
                 continue
@@ -373,15 +367,4 @@ def busy_periods(calendar, time_min, time_max):
     stamp = "%Y-%m-%dT%H:%M:%SZ"
     return [{"start": start.astimezone(UTC).strftime(stamp), "end": end.astimezone(UTC).strftime(stamp)}
             for start, end in merged]
-
-
-def _shifted_times(master, original):
-    """An instance's start is its original start; its end keeps the master's duration."""
-    start, end = parse_moment(master["start"], "start"), parse_moment(master["end"], "end")
-    begin = parse_moment(original, "start")
-    zone = master["start"].get("timeZone")
-    finish = begin + (end - start)
-    if "date" in original:
-        return original, {"date": finish.isoformat()}
-    return original, {"dateTime": finish.isoformat(), "timeZone": zone}
 

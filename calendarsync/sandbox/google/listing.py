@@ -5,8 +5,9 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
+from ..pages import kept
 from .events import EventError, minimal_tombstone, parse_moment, public
-from .recurring import instances, instant, original_start_of
+from .recurring import instance, instances, instant
 
 # Parameters a syncToken cannot be combined with.
 NOT_WITH_SYNC_TOKEN = ("iCalUID", "orderBy", "privateExtendedProperty", "q", "sharedExtendedProperty", "timeMin",
@@ -45,8 +46,11 @@ def parse_time(query, name) -> datetime | None:
     return moment
 
 
-def list_events(calendar, query: dict) -> dict:
-    """Return the events.list answer for one calendar, or raise EventError / SyncTokenExpired."""
+def list_events(calendar, query: dict, cache: dict) -> dict:
+    """Return the events.list answer for one calendar, or raise EventError / SyncTokenExpired.
+
+    The rows of a listing are computed on its first page and kept in `cache` for the next ones.
+    """
     def arg(name, default=None):
         return (query.get(name) or [default])[0]
 
@@ -72,22 +76,26 @@ def list_events(calendar, query: dict) -> dict:
         raise EventError(400, "invalid", "Invalid page token; the other parameters must not change between pages.")
     since = _since(calendar, sync_token) if sync_token else None
 
-    rows = [event for event in calendar.events.values()
-            if event["_seq"] <= page["snap"] and (since is None or event["_seq"] > since)]
-    if since is None and updated_min is None:
-        rows = [event for event in rows if _shown(event, single, show_deleted == "true")]
-    if updated_min is not None:
-        rows = [event for event in rows if datetime.fromisoformat(event["updated"].replace("Z", "+00:00"))
-                >= updated_min]
-    rows = _filter(rows, query, arg)
-    if single:
-        rows = _expand(calendar, rows, time_min, time_max, show_deleted == "true" or since is not None)
-    elif time_min or time_max:
-        rows = [event for event in rows if _overlaps(event, time_min, time_max)]
-    if arg("orderBy") == "startTime":
-        rows.sort(key=lambda event: _start_instant(event))
-    elif arg("orderBy") == "updated":
-        rows.sort(key=lambda event: event["updated"])
+    def compute():
+        rows = [event for event in calendar.events.values()
+                if event["_seq"] <= page["snap"] and (since is None or event["_seq"] > since)]
+        if since is None and updated_min is None:
+            rows = [event for event in rows if _shown(event, single, show_deleted == "true")]
+        if updated_min is not None:
+            rows = [event for event in rows if datetime.fromisoformat(event["updated"].replace("Z", "+00:00"))
+                    >= updated_min]
+        rows = _filter(rows, query, arg)
+        if single:
+            rows = _expand(calendar, rows, time_min, time_max, show_deleted == "true" or since is not None)
+        elif time_min or time_max:
+            rows = [event for event in rows if _overlaps(event, time_min, time_max)]
+        if arg("orderBy") == "startTime":
+            rows.sort(key=lambda event: _start_instant(event))
+        elif arg("orderBy") == "updated":
+            rows.sort(key=lambda event: event["updated"])
+        return rows
+
+    rows = kept(cache, (calendar.id, calendar.epoch, key, page["snap"], since), compute)
 
     offset = page["off"]
     items = rows[offset:offset + max_results]
@@ -147,14 +155,9 @@ def _expand(calendar, rows, time_min, time_max, with_cancelled):
         if event.get("recurrence") and not event.get("recurringEventId"):
             if event.get("status") == "cancelled":
                 continue
-            for stamp, start, end in instances(event, time_min, time_max):
-                instance_id = f"{event['id']}_{stamp}"
-                if (event["id"], instance_id) in exceptions:
-                    continue
-                instance = {name: value for name, value in event.items() if name != "recurrence"}
-                instance.update(id=instance_id, recurringEventId=event["id"], start=start, end=end,
-                                originalStartTime=original_start_of(stamp, event))
-                expanded.append(instance)
+            expanded += [instance(event, stamp, start, end)
+                         for stamp, start, end in instances(event, time_min, time_max)
+                         if (event["id"], f"{event['id']}_{stamp}") not in exceptions]
         elif (event.get("status") != "cancelled" or with_cancelled) and (
                 not (time_min or time_max) or _overlaps(event, time_min, time_max)):
             expanded.append(event)

@@ -26,6 +26,22 @@ def original_start_of(stamp: str, master: dict) -> dict:
     return {"dateTime": moment.astimezone(zoneinfo.ZoneInfo(zone_name)).isoformat(), "timeZone": zone_name}
 
 
+def instance(master: dict, stamp: str, start: dict | None = None, end: dict | None = None) -> dict:
+    """An unchanged instance of a recurring event, as Google shows it (its start and end computed when
+    not given). A shallow copy: writers deep-copy what they change."""
+    original = original_start_of(stamp, master)
+    if start is None:
+        begin, first, last = (parse_moment(original, "start"), parse_moment(master["start"], "start"),
+                              parse_moment(master["end"], "end"))
+        finish = begin + (last - first)  # the master's duration
+        start, end = original, ({"date": finish.isoformat()} if "date" in original else
+                                {"dateTime": finish.isoformat(), "timeZone": master["start"].get("timeZone")})
+    event = {name: value for name, value in master.items() if name != "recurrence"}
+    event.update(id=f"{master['id']}_{stamp}", recurringEventId=master["id"], originalStartTime=original,
+                 start=start, end=end)
+    return event
+
+
 def instances(master: dict, time_min: datetime | None, time_max: datetime | None) -> list[tuple[str, dict, dict]]:
     """Return (stamp, start, end) EventDateTimes of the master's instances overlapping the window."""
     start = parse_moment(master["start"], "start")

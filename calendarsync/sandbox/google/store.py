@@ -91,11 +91,13 @@ class GoogleStore:
         self.channels: dict[str, dict] = {}  # channel id -> watch
         self.writes: list[dict] = []  # every write with its sendUpdates, for tests to read
         self.on_change = lambda calendar_id: None  # push notifications hook in here
+        self.kept_pages: dict = {}  # listings being paged through (sandbox/pages.py)
         self._etag = int(time.time() * 1_000_000)
 
     def restored(self):
         for calendar in self.calendars.values():
             calendar.epoch += 1
+        self.kept_pages.clear()
 
     # People and calendars -------------------------------------------------------------------
 

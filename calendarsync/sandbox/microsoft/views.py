@@ -13,13 +13,13 @@ import json
 from datetime import datetime
 from urllib.parse import urlencode
 
+from ..pages import kept
 from . import recurrence, times
 from .errors import GraphError
 from .graph import access, overlaps, present, query_int
 from .paths import ME, V1
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000  # the largest page the sandbox gives (Graph does not document one)
-KEPT = 32  # delta rounds and calendar views whose items are kept between pages, least recently used dropped
 NOT_WITH_DELTA = ("$select", "$expand", "$filter", "$orderby", "$search")
 TOKEN_FIELDS = {"cal": str, "start": str, "end": str, "snap": int, "off": int, "epoch": int}
 
@@ -50,7 +50,7 @@ def calendar_view(service, request):
     entry = access(service, request)
     store = service.store
     key = json.dumps(["view", entry.calendar_id, start.isoformat(), end.isoformat(), store.change_seq])
-    found = _kept(store, key, lambda: in_window(store.calendars[entry.calendar_id], start, end))
+    found = kept(store.kept_pages, key, lambda: in_window(store.calendars[entry.calendar_id], start, end))
     top, skip = _page_size(request), query_int(request, "$skip", 0)
     page = {"@odata.context": f"{request.base_url}{V1}/$metadata#Collection(event)",
             "value": [present(event, request) for event in found[skip:skip + top]]}
@@ -81,7 +81,7 @@ def delta(service, request):
     key = json.dumps(["delta", *(token[name] for name in ("cal", "start", "end", "since", "snap", "epoch"))])
     if token["off"] and key not in store.kept_pages:
         _expired(store, request, token)
-    items = _kept(store, key, lambda: _changes(store.calendars[entry.calendar_id], token))
+    items = kept(store.kept_pages, key, lambda: _changes(store.calendars[entry.calendar_id], token))
     size = _page_size(request)
     page_items = [{"@odata.type": "#microsoft.graph.event", **present(item, request)} if "@removed" not in item
                   else item for item in items[token["off"]:token["off"] + size]]
@@ -93,17 +93,6 @@ def delta(service, request):
     response = service.json(answer)
     response.headers["Preference-Applied"] = f"odata.maxpagesize={size}, odata.track-changes"
     return response
-
-
-def _kept(store, key, compute):
-    """Computed items kept under `key` while a client pages through them, the least recently used dropped."""
-    items = store.kept_pages.pop(key, None)
-    if items is None:
-        items = compute()
-    store.kept_pages[key] = items
-    while len(store.kept_pages) > KEPT:
-        store.kept_pages.pop(next(iter(store.kept_pages)))
-    return items
 
 
 def _expired(store, request, token):

@@ -169,3 +169,17 @@ def test_a_seeded_calendar_has_series_exceptions_all_day_and_dst_edges(client, g
     assert len({item["start"].get("timeZone") for item in items} - {None}) >= 4
     singles = client.events().list(calendarId="primary", singleEvents=True, maxResults=2500).execute()["items"]
     assert len(singles) > len(items)
+
+
+def test_pages_of_one_listing_neither_shift_nor_repeat_when_events_change_meanwhile(client, google):
+    created = [client.events().insert(calendarId="primary", body={**EVENT, "summary": f"E{index}"}).execute()
+               for index in range(6)]
+    first = client.events().list(calendarId="primary", maxResults=2, orderBy="updated").execute()
+    client.events().delete(calendarId="primary", eventId=created[0]["id"]).execute()  # while paging
+    client.events().insert(calendarId="primary", body={**EVENT, "summary": "New"}).execute()
+    seen, page = [item["summary"] for item in first["items"]], first
+    while "nextPageToken" in page:
+        page = client.events().list(calendarId="primary", maxResults=2, orderBy="updated",
+                                    pageToken=page["nextPageToken"]).execute()
+        seen += [item["summary"] for item in page["items"]]
+    assert sorted(seen) == [f"E{index}" for index in range(6)]  # the listing as it was when it began

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from dateutil import rrule
 
-from calendarsync.sandbox.microsoft import views
+from calendarsync.sandbox import pages
 
 from .conftest import EVENT, follow_delta
 
@@ -95,7 +95,7 @@ def test_a_round_no_longer_kept_answers_410_instead_of_skipping_items(graph, mic
         graph.post(f"{graph.base}/me/events", json={**EVENT, "subject": f"E{index}"})
     first = graph.get(f"{graph.base}/me/calendarView/delta?{WINDOW}",
                       headers={"Prefer": "odata.maxpagesize=2"}).json()
-    for minute in range(views.KEPT + 1):  # other rounds push this one out
+    for minute in range(pages.KEPT + 1):  # other rounds push this one out
         graph.get(f"{graph.base}/me/calendarView/delta?startDateTime=2026-10-01T00:{minute:02d}:00Z"
                   f"&endDateTime=2026-12-01T00:00:00Z")
     response = graph.get(first["@odata.nextLink"], headers={"Prefer": "odata.maxpagesize=2"})
