@@ -1,6 +1,5 @@
 """The Google sandbox service: OAuth token endpoint and Calendar API v3, over GoogleStore."""
 
-import copy
 from datetime import UTC
 
 from ..http import Refused, Request, Response, Service, unlocked
@@ -8,13 +7,13 @@ from . import batch, control, oauth, push
 from .events import (
     INSTANCE_ID,
     EventError,
-    apply_patch,
+    cancel,
     check_id,
     create,
     new_id,
     parse_moment,
     public,
-    replace_body,
+    update,
     validate,
 )
 from .listing import SyncTokenExpired, list_events, parse_time
@@ -78,9 +77,16 @@ class GoogleSandbox(Service):
             return self.error(status, "Backend Error", "backendError")
         return super().fault_error(status)
 
-    def _event_error(self, exc: EventError):
-        return self.error(exc.status, exc.message, exc.reason, exc.location,
-                          domain="calendar" if exc.reason == "timeRangeEmpty" else "global")
+    def dispatch(self, handler, request):
+        """As every service does, and an event the API refuses answers in Google's error envelope."""
+        try:
+            return super().dispatch(handler, request)
+        except EventError as exc:
+            return self.error(exc.status, exc.message, exc.reason, exc.location,
+                              domain="calendar" if exc.reason == "timeRangeEmpty" else "global")
+        except SyncTokenExpired:
+            return self.error(410, "Sync token is no longer valid, a full sync is required.", "fullSyncRequired",
+                              "syncToken", domain="calendar")
 
     # OAuth ---------------------------------------------------------------------------------
 
@@ -170,11 +176,8 @@ class GoogleSandbox(Service):
         if email is None:
             return self._unauthorized()
         body = self._body(request)
-        try:
-            time_min, time_max = parse_time({"t": [body.get("timeMin", "")]}, "t"), parse_time(
-                {"t": [body.get("timeMax", "")]}, "t")
-        except EventError as exc:
-            return self._event_error(exc)
+        time_min, time_max = parse_time({"t": [body.get("timeMin", "")]}, "t"), parse_time(
+            {"t": [body.get("timeMax", "")]}, "t")
         if time_min is None or time_max is None or time_max <= time_min:
             return self.error(400, "The specified time range is empty.", "timeRangeEmpty", "timeMax", "calendar")
         items = body.get("items") or []
@@ -196,14 +199,7 @@ class GoogleSandbox(Service):
 
     def events_list(self, request):
         _, calendar = self._calendar(request)
-        with self.store.lock:
-            try:
-                return Response.json(list_events(calendar, request.query, self.store.kept_pages))
-            except SyncTokenExpired:
-                return self.error(410, "Sync token is no longer valid, a full sync is required.",
-                                  "fullSyncRequired", "syncToken", domain="calendar")
-            except EventError as exc:
-                return self._event_error(exc)
+        return Response.json(list_events(calendar, request.query, self.store.kept_pages))
 
     def events_get(self, request):
         _, calendar = self._calendar(request)
@@ -221,10 +217,7 @@ class GoogleSandbox(Service):
             master = calendar.events.get(request.params["event"])
             if master is None:
                 return self.error(404, "Not Found", "notFound")
-            try:
-                time_min, time_max = parse_time(request.query, "timeMin"), parse_time(request.query, "timeMax")
-            except EventError as exc:
-                return self._event_error(exc)
+            time_min, time_max = parse_time(request.query, "timeMin"), parse_time(request.query, "timeMax")
             show_deleted = request.arg("showDeleted") == "true"
             items = []
             for stamp, start, end in instances(master, time_min, time_max) if master.get("recurrence") else []:
@@ -239,27 +232,21 @@ class GoogleSandbox(Service):
     def events_insert(self, request, *, importing=False):
         email, calendar = self._calendar(request, write=True)
         body = self._body(request)
-        with self.store.lock:
-            try:
-                if importing:
-                    if not body.get("iCalUID"):
-                        raise EventError(400, "required", "Missing iCalUID.")
-                    existing = next((event for event in calendar.events.values()
-                                     if event.get("iCalUID") == body["iCalUID"] and not event.get("recurringEventId")),
-                                    None)
-                    if existing is not None:
-                        return self._write(request, calendar, existing, body, replace=True, method="import")
-                event_id = body.get("id") or new_id()
-                check_id(event_id)
-                if event_id in calendar.events:
-                    return self.error(409, "The requested identifier already exists.", "duplicate")
-                validate(body)
-            except EventError as exc:
-                return self._event_error(exc)
-            event = create(self.store, calendar, {**body, "id": event_id}, creator=email)
-            self.store.log_write("import" if importing else "insert", calendar.id, event_id,
-                                 request.arg("sendUpdates"))
-            return self._event_response(event)
+        if importing:
+            if not body.get("iCalUID"):
+                raise EventError(400, "required", "Missing iCalUID.")
+            existing = next((event for event in calendar.events.values()
+                             if event.get("iCalUID") == body["iCalUID"] and not event.get("recurringEventId")), None)
+            if existing is not None:
+                return self._write(request, calendar, existing, body, replace=True, method="import")
+        event_id = body.get("id") or new_id()
+        check_id(event_id)
+        if event_id in calendar.events:
+            return self.error(409, "The requested identifier already exists.", "duplicate")
+        validate(body)
+        event = create(self.store, calendar, {**body, "id": event_id}, creator=email)
+        self.store.log_write("import" if importing else "insert", calendar.id, event_id, request.arg("sendUpdates"))
+        return self._event_response(event)
 
     def events_import(self, request):
         return self.events_insert(request, importing=True)
@@ -281,9 +268,7 @@ class GoogleSandbox(Service):
             precondition = self._precondition(request, event)
             if precondition is not None:
                 return precondition
-            event["status"] = "cancelled"
-            self.store.touch(calendar, event)
-            calendar.events[event["id"]] = event
+            cancel(self.store, calendar, event)
             self.store.log_write("delete", calendar.id, event["id"], request.arg("sendUpdates"))
             return Response(204, b"", {})
 
@@ -300,17 +285,7 @@ class GoogleSandbox(Service):
             return self._write(request, calendar, event, body, replace=replace, method=method)
 
     def _write(self, request, calendar, event, body, *, replace, method):
-        changed = copy.deepcopy(event)
-        (replace_body if replace else apply_patch)(changed, body)
-        if replace and event.get("status") == "cancelled" and "status" not in body:
-            changed["status"] = "confirmed"
-        try:
-            validate(changed)
-        except EventError as exc:
-            return self._event_error(exc)
-        only_reminders = set(body) <= {"reminders"}
-        self.store.touch(calendar, changed, bump_updated=not only_reminders)
-        calendar.events[changed["id"]] = changed
+        changed = update(self.store, calendar, event, body, replace=replace)
         self.store.log_write(method, calendar.id, changed["id"], request.arg("sendUpdates"))
         return self._event_response(changed)
 

@@ -4,12 +4,11 @@ It sets up people and calendars, acts as another person editing events, expires 
 injects faults and reports what was asked of the sandbox.
 """
 
-import copy
 
 from ..control import PREFIX, install_common
 from ..http import Response
 from . import seed
-from .events import EventError, apply_patch, create, public, validate
+from .events import cancel, create, public, update, validate
 from .store import GoogleStore
 
 
@@ -46,10 +45,7 @@ def install(service):
         created = []
         with store().lock:
             for body in events:
-                try:
-                    validate(body)
-                except EventError as exc:
-                    return service.error(exc.status, exc.message, exc.reason)
+                validate(body)  # an EventError answers in Google's shape (GoogleSandbox.dispatch)
                 event = create(store(), calendar, body, creator=calendar.owner)
                 created.append(public(event))
         return Response.json(created if len(created) != 1 else created[0])
@@ -69,14 +65,10 @@ def install(service):
         event = calendar.events.get(request.params["event"]) if calendar else None
         if event is None:
             return service.error(404, "Not Found", "notFound")
-        with store().lock:
-            changed = copy.deepcopy(event)
-            if request.method == "DELETE":
-                changed["status"] = "cancelled"
-            else:
-                apply_patch(changed, request.json() or {})
-            store().touch(calendar, changed)
-            calendar.events[changed["id"]] = changed
+        if request.method == "DELETE":
+            changed = cancel(store(), calendar, event)
+        else:  # checked as the API checks it
+            changed = update(store(), calendar, event, request.json() or {}, replace=False)
         return Response.json(public(changed))
 
     def remove_calendar(request):

@@ -1,5 +1,6 @@
 """Google Calendar event rules: validation of a body, ids, and the fields a write may set."""
 
+import copy
 import re
 import secrets
 import string
@@ -110,6 +111,29 @@ def create(store, calendar, body: dict, *, creator: str) -> dict:
     store.touch(calendar, event)
     calendar.events[event_id] = event
     return event
+
+
+def update(store, calendar, event: dict, body: dict, *, replace: bool) -> dict:
+    """Change an event as patch (or, `replace`, update) does: a new copy, checked, stored with a new etag.
+
+    Copies, never changes in place: listings being paged through keep the rows they began with.
+    """
+    changed = copy.deepcopy(event)
+    (replace_body if replace else apply_patch)(changed, body)
+    if replace and event.get("status") == "cancelled" and "status" not in body:
+        changed["status"] = "confirmed"
+    validate(changed)
+    store.touch(calendar, changed, bump_updated=not set(body) <= {"reminders"})  # reminders are the user's own
+    calendar.events[changed["id"]] = changed
+    return changed
+
+
+def cancel(store, calendar, event: dict) -> dict:
+    """Delete an event (a cancelled instance, for an instance of a series), as a new copy."""
+    cancelled = {**event, "status": "cancelled"}
+    store.touch(calendar, cancelled)
+    calendar.events[cancelled["id"]] = cancelled
+    return cancelled
 
 
 def apply_patch(stored: dict, patch: dict):

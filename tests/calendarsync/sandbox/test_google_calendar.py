@@ -1,5 +1,9 @@
 """Contract tests of the Google sandbox, through google-api-python-client and google-auth."""
 
+import json
+import urllib.error
+import urllib.request
+
 import pytest
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
@@ -183,3 +187,14 @@ def test_pages_of_one_listing_neither_shift_nor_repeat_when_events_change_meanwh
                                     pageToken=page["nextPageToken"]).execute()
         seen += [item["summary"] for item in page["items"]]
     assert sorted(seen) == [f"E{index}" for index in range(6)]  # the listing as it was when it began
+
+
+def test_an_edit_as_another_person_is_checked_as_the_api_checks_it(client, google):
+    event = client.events().insert(calendarId="primary", body=EVENT).execute()
+    url = f"{google.url}/__sandbox__/calendars/ada@example.com/events/{event['id']}"
+    request = urllib.request.Request(url, method="PATCH", headers={"Content-Type": "application/json"}, data=json.dumps(
+        {"end": {"dateTime": "2026-11-23T09:00:00+01:00"}}).encode())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)  # noqa: S310 - the sandbox on loopback
+    assert refused.value.code == 400
+    assert client.events().get(calendarId="primary", eventId=event["id"]).execute()["etag"] == event["etag"]
