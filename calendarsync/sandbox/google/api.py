@@ -184,14 +184,13 @@ class GoogleSandbox(Service):
         if len(items) > 50:
             return self.error(400, "Too many calendars requested.", "tooManyCalendarsRequested")
         answer = {}
-        with self.store.lock:
-            for item in items:
-                entry = self.store.entry(email, item.get("id", ""))
-                if entry is None:
-                    answer[item.get("id", "")] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
-                    continue
-                calendar = self.store.calendars[entry.calendar_id]
-                answer[item["id"]] = {"busy": busy_periods(calendar, time_min, time_max, self.store.kept_pages)}
+        for item in items:
+            entry = self.store.entry(email, item.get("id", ""))
+            if entry is None:
+                answer[item.get("id", "")] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+                continue
+            calendar = self.store.calendars[entry.calendar_id]
+            answer[item["id"]] = {"busy": busy_periods(calendar, time_min, time_max, self.store.kept_pages)}
         return Response.json({"kind": "calendar#freeBusy", "timeMin": body["timeMin"], "timeMax": body["timeMax"],
                               "calendars": answer})
 
@@ -203,31 +202,29 @@ class GoogleSandbox(Service):
 
     def events_get(self, request):
         _, calendar = self._calendar(request)
-        with self.store.lock:
-            event = self._find(calendar, request.params["event"])
-            if event is None:
-                return self.error(404, "Not Found", "notFound")
-            if request.header("If-None-Match") == event["etag"]:
-                return Response(304, b"", {"ETag": event["etag"]})
-            return self._event_response(event)
+        event = self._find(calendar, request.params["event"])
+        if event is None:
+            return self.error(404, "Not Found", "notFound")
+        if request.header("If-None-Match") == event["etag"]:
+            return Response(304, b"", {"ETag": event["etag"]})
+        return self._event_response(event)
 
     def events_instances(self, request):
         _, calendar = self._calendar(request)
-        with self.store.lock:
-            master = calendar.events.get(request.params["event"])
-            if master is None:
-                return self.error(404, "Not Found", "notFound")
-            time_min, time_max = parse_time(request.query, "timeMin"), parse_time(request.query, "timeMax")
-            show_deleted = request.arg("showDeleted") == "true"
-            items = []
-            for stamp, start, end in instances(master, time_min, time_max) if master.get("recurrence") else []:
-                stored = calendar.events.get(f"{master['id']}_{stamp}")
-                if stored is None:
-                    items.append(public(instance(master, stamp, start, end)))
-                elif stored.get("status") != "cancelled" or show_deleted:
-                    items.append(public(stored))
-            return Response.json({"kind": "calendar#events", "summary": calendar.summary,
-                                  "timeZone": calendar.time_zone, "items": items})
+        master = calendar.events.get(request.params["event"])
+        if master is None:
+            return self.error(404, "Not Found", "notFound")
+        time_min, time_max = parse_time(request.query, "timeMin"), parse_time(request.query, "timeMax")
+        show_deleted = request.arg("showDeleted") == "true"
+        items = []
+        for stamp, start, end in instances(master, time_min, time_max) if master.get("recurrence") else []:
+            stored = calendar.events.get(f"{master['id']}_{stamp}")
+            if stored is None:
+                items.append(public(instance(master, stamp, start, end)))
+            elif stored.get("status") != "cancelled" or show_deleted:
+                items.append(public(stored))
+        return Response.json({"kind": "calendar#events", "summary": calendar.summary,
+                              "timeZone": calendar.time_zone, "items": items})
 
     def events_insert(self, request, *, importing=False):
         email, calendar = self._calendar(request, write=True)
@@ -259,30 +256,28 @@ class GoogleSandbox(Service):
 
     def events_delete(self, request):
         _, calendar = self._calendar(request, write=True)
-        with self.store.lock:
-            event = self._find(calendar, request.params["event"])
-            if event is None:
-                return self.error(404, "Not Found", "notFound")
-            if event.get("status") == "cancelled" and event["id"] in calendar.events:
-                return self.error(410, "Resource has been deleted", "deleted")
-            precondition = self._precondition(request, event)
-            if precondition is not None:
-                return precondition
-            cancel(self.store, calendar, event)
-            self.store.log_write("delete", calendar.id, event["id"], request.arg("sendUpdates"))
-            return Response(204, b"", {})
+        event = self._find(calendar, request.params["event"])
+        if event is None:
+            return self.error(404, "Not Found", "notFound")
+        if event.get("status") == "cancelled" and event["id"] in calendar.events:
+            return self.error(410, "Resource has been deleted", "deleted")
+        precondition = self._precondition(request, event)
+        if precondition is not None:
+            return precondition
+        cancel(self.store, calendar, event)
+        self.store.log_write("delete", calendar.id, event["id"], request.arg("sendUpdates"))
+        return Response(204, b"", {})
 
     def _change(self, request, *, replace, method):
         _, calendar = self._calendar(request, write=True)
         body = self._body(request)
-        with self.store.lock:
-            event = self._find(calendar, request.params["event"])
-            if event is None:
-                return self.error(404, "Not Found", "notFound")
-            precondition = self._precondition(request, event)
-            if precondition is not None:
-                return precondition
-            return self._write(request, calendar, event, body, replace=replace, method=method)
+        event = self._find(calendar, request.params["event"])
+        if event is None:
+            return self.error(404, "Not Found", "notFound")
+        precondition = self._precondition(request, event)
+        if precondition is not None:
+            return precondition
+        return self._write(request, calendar, event, body, replace=replace, method=method)
 
     def _write(self, request, calendar, event, body, *, replace, method):
         changed = update(self.store, calendar, event, body, replace=replace)

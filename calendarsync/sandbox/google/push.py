@@ -22,16 +22,15 @@ def watch(service, request: Request) -> Response:
     channel_id, address = str(body.get("id", "")), body.get("address", "")
     if not channel_id or len(channel_id) > 64 or body.get("type") != "web_hook" or not address:
         return service.error(400, "Invalid channel.", "invalid")
-    with service.store.lock:
-        if channel_id in service.store.channels:
-            return service.error(400, f"Channel id {channel_id} not unique", "channelIdNotUnique")
-        ttl = int((body.get("params") or {}).get("ttl", DEFAULT_TTL))
-        expiration = int(body.get("expiration") or 0) or int((time.time() + min(ttl, DEFAULT_TTL)) * 1000)
-        channel = {"id": channel_id, "resourceId": secrets.token_urlsafe(16), "address": address,
-                   "token": body.get("token"), "expiration": expiration, "calendar": calendar.id,
-                   "resourceUri": f"{request.base_url}/calendar/v3/calendars/{calendar.id}/events?alt=json",
-                   "number": 0, "deliveries": []}
-        service.store.channels[channel_id] = channel
+    if channel_id in service.store.channels:
+        return service.error(400, f"Channel id {channel_id} not unique", "channelIdNotUnique")
+    ttl = int((body.get("params") or {}).get("ttl", DEFAULT_TTL))
+    expiration = int(body.get("expiration") or 0) or int((time.time() + min(ttl, DEFAULT_TTL)) * 1000)
+    channel = {"id": channel_id, "resourceId": secrets.token_urlsafe(16), "address": address,
+               "token": body.get("token"), "expiration": expiration, "calendar": calendar.id,
+               "resourceUri": f"{request.base_url}/calendar/v3/calendars/{calendar.id}/events?alt=json",
+               "number": 0, "deliveries": []}
+    service.store.channels[channel_id] = channel
     notify(channel, "sync")
     answer = {"kind": "api#channel", "id": channel_id, "resourceId": channel["resourceId"],
               "resourceUri": channel["resourceUri"], "expiration": str(expiration)}
@@ -42,11 +41,10 @@ def watch(service, request: Request) -> Response:
 
 def stop(service, request: Request) -> Response:
     body = service._body(request)
-    with service.store.lock:
-        channel = service.store.channels.get(body.get("id", ""))
-        if channel is None or channel["resourceId"] != body.get("resourceId"):
-            return service.error(404, f"Channel '{body.get('id')}' not found for project", "notFound")
-        channel["stopped"] = True
+    channel = service.store.channels.get(body.get("id", ""))
+    if channel is None or channel["resourceId"] != body.get("resourceId"):
+        return service.error(404, f"Channel '{body.get('id')}' not found for project", "notFound")
+    channel["stopped"] = True
     return Response(204, b"", {})
 
 

@@ -48,31 +48,28 @@ def install(service):
         if calendar is None:
             return service.error(404, "No such calendar.", "ErrorItemNotFound")
         bodies = request.json()
-        with store().lock:
-            created = [events.create(store(), calendar, body) for body in
-                       (bodies if isinstance(bodies, list) else [bodies])]
+        created = [events.create(store(), calendar, body) for body in
+                   (bodies if isinstance(bodies, list) else [bodies])]
         answer = [{"id": event["id"], "@odata.etag": event["@odata.etag"]} for event in created]
         return Response.json(answer if isinstance(bodies, list) else answer[0])
 
     def remote_change(request):
         """Change or delete any event, occurrence or exception as another person would."""
-        with store().lock:
-            calendar, event = store().locate(request.params["event"])
-            if event is None:
-                return service.error(404, "The specified object was not found in the store.", "ErrorItemNotFound")
-            if request.method == "DELETE":
-                events.delete(store(), calendar, event)
-                return Response(204, b"", {})
-            changed = events.update(store(), calendar, event, request.json() or {})
+        calendar, event = store().locate(request.params["event"])
+        if event is None:
+            return service.error(404, "The specified object was not found in the store.", "ErrorItemNotFound")
+        if request.method == "DELETE":
+            events.delete(store(), calendar, event)
+            return Response(204, b"", {})
+        changed = events.update(store(), calendar, event, request.json() or {})
         return Response.json({"id": changed["id"], "@odata.etag": changed["@odata.etag"]})
 
     def remove_calendar(request):
         """Delete a calendar as its owner would: it leaves every mailbox it was shared with."""
-        with store().lock:
-            if store().calendars.pop(request.params["cal"], None) is None:
-                return service.error(404, "No such calendar.", "ErrorItemNotFound")
-            for user in store().users.values():
-                user.calendars = [entry for entry in user.calendars if entry.calendar_id != request.params["cal"]]
+        if store().calendars.pop(request.params["cal"], None) is None:
+            return service.error(404, "No such calendar.", "ErrorItemNotFound")
+        for user in store().users.values():
+            user.calendars = [entry for entry in user.calendars if entry.calendar_id != request.params["cal"]]
         return Response(204, b"", {})
 
     def expire_delta_tokens(request):

@@ -85,20 +85,19 @@ def create_event(service, request):
     body = json_body(request)
     store = service.store
     calendar = store.calendars[entry.calendar_id]
-    with store.lock:
-        transaction = body.get("transactionId")
-        if transaction is not None and not isinstance(transaction, str):
-            raise GraphError(400, "RequestBodyRead", "Cannot convert the value of 'transactionId' to text.")
-        known = store.transactions.setdefault(calendar.owner, {})
-        if transaction and transaction in known:
-            existing = store.find_event(request.email, known[transaction])[1]
-            if existing is not None:  # a retried create: the same event, never a duplicate
-                return service.json(present(existing, request), 201)
-        event = events.create(store, calendar, body)
-        if transaction:
-            known[transaction] = event["id"]
-        store.writes.append({"method": "create", "event": event["id"], "transactionId": transaction,
-                             "mailed": _attendees(event)})
+    transaction = body.get("transactionId")
+    if transaction is not None and not isinstance(transaction, str):
+        raise GraphError(400, "RequestBodyRead", "Cannot convert the value of 'transactionId' to text.")
+    known = store.transactions.setdefault(calendar.owner, {})
+    if transaction and transaction in known:
+        existing = store.find_event(request.email, known[transaction])[1]
+        if existing is not None:  # a retried create: the same event, never a duplicate
+            return service.json(present(existing, request), 201)
+    event = events.create(store, calendar, body)
+    if transaction:
+        known[transaction] = event["id"]
+    store.writes.append({"method": "create", "event": event["id"], "transactionId": transaction,
+                         "mailed": _attendees(event)})
     return service.json(present(event, request), 201)
 
 
@@ -109,19 +108,17 @@ def get_event(service, request):
 def update_event(service, request):
     calendar, event, _ = _event(service, request, write=True)
     body = json_body(request)
-    with service.store.lock:
-        _check_etag(request, event)
-        changed = events.update(service.store, calendar, event, body)
-        service.store.writes.append({"method": "update", "event": changed["id"], "mailed": _attendees(changed)})
+    _check_etag(request, event)
+    changed = events.update(service.store, calendar, event, body)
+    service.store.writes.append({"method": "update", "event": changed["id"], "mailed": _attendees(changed)})
     return service.json(present(changed, request))
 
 
 def delete_event(service, request):
     calendar, event, _ = _event(service, request, write=True)
-    with service.store.lock:
-        _check_etag(request, event)
-        events.delete(service.store, calendar, event)
-        service.store.writes.append({"method": "delete", "event": event["id"], "mailed": _attendees(event)})
+    _check_etag(request, event)
+    events.delete(service.store, calendar, event)
+    service.store.writes.append({"method": "delete", "event": event["id"], "mailed": _attendees(event)})
     return Response(204, b"", {})
 
 

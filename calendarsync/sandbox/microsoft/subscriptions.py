@@ -90,8 +90,7 @@ def renew(service, request):
 
 def remove(service, request):
     subscription = _mine(service, request)
-    with service.store.lock:
-        del service.store.subscriptions[subscription["id"]]
+    del service.store.subscriptions[subscription["id"]]
     return Response(204, b"", {})
 
 
