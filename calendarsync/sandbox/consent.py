@@ -4,8 +4,11 @@ As Google's granular consent does, a person may leave out any scope beyond signi
 then gets a grant without it (and must notice).
 """
 
+import base64
+import hashlib
 import html
-from urllib.parse import parse_qs
+import json
+from urllib.parse import parse_qs, urlencode
 
 from .http import Request, Response
 
@@ -49,3 +52,23 @@ def granted_scope(request: Request) -> str:
         return " ".join(asked)
     ticked = set(form.get("granted", []))
     return " ".join(scope for scope in asked if scope in ALWAYS_GRANTED or scope in ticked)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def with_query(url: str, params: dict) -> str:
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def pkce_ok(asked: dict, verifier: str) -> bool:
+    """Whether the code verifier answers the challenge the authorize request carried (S256 or plain)."""
+    if asked.get("code_challenge_method", "plain") == "S256":
+        return b64url(hashlib.sha256(verifier.encode()).digest()) == asked["code_challenge"]
+    return verifier == asked["code_challenge"]
+
+
+def unsigned_jwt(claims: dict) -> str:
+    """An id_token without a signature, which the clients accept straight from a token endpoint."""
+    return ".".join(b64url(json.dumps(part).encode()) for part in ({"alg": "none", "typ": "JWT"}, claims)) + "."

@@ -1,11 +1,10 @@
 """events.list: filters, expansion, pages and sync tokens, following the Calendar API's rules."""
 
-import base64
 import hashlib
 import json
 from datetime import UTC, datetime
 
-from ..pages import kept
+from ..pages import decode, encode, kept
 from .events import EventError, minimal_tombstone, parse_moment, public
 from .recurring import instance, instances, instant
 
@@ -15,17 +14,6 @@ NOT_WITH_SYNC_TOKEN = ("iCalUID", "orderBy", "privateExtendedProperty", "q", "sh
 # Parameters that shape the result, and so must stay the same across the pages of one listing.
 SHAPING = ("singleEvents", "showDeleted", "maxResults", "syncToken", "orderBy", "q", "iCalUID", "timeMin",
            "timeMax", "updatedMin", "privateExtendedProperty", "sharedExtendedProperty")
-
-
-def encode_token(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_token(token: str) -> dict | None:
-    try:
-        return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, TypeError):
-        return None
 
 
 def query_key(query: dict) -> str:
@@ -71,7 +59,7 @@ def list_events(calendar, query: dict, cache: dict) -> dict:
     updated_min = parse_time(query, "updatedMin")
 
     key = query_key(query)
-    page = decode_token(arg("pageToken")) if arg("pageToken") else {"q": key, "snap": calendar.change_seq, "off": 0}
+    page = decode(arg("pageToken")) if arg("pageToken") else {"q": key, "snap": calendar.change_seq, "off": 0}
     if page is None or page.get("q") != key:
         raise EventError(400, "invalid", "Invalid page token; the other parameters must not change between pages.")
     since = _since(calendar, sync_token) if sync_token else None
@@ -102,9 +90,9 @@ def list_events(calendar, query: dict, cache: dict) -> dict:
     answer = {"kind": "calendar#events", "summary": calendar.summary, "timeZone": calendar.time_zone,
               "accessRole": "owner", "defaultReminders": [], "etag": f'"{calendar.change_seq}"'}
     if offset + max_results < len(rows):
-        answer["nextPageToken"] = encode_token({"q": key, "snap": page["snap"], "off": offset + max_results})
+        answer["nextPageToken"] = encode({"q": key, "snap": page["snap"], "off": offset + max_results})
     else:
-        answer["nextSyncToken"] = encode_token({"cal": calendar.id, "seq": page["snap"], "epoch": calendar.epoch})
+        answer["nextSyncToken"] = encode({"cal": calendar.id, "seq": page["snap"], "epoch": calendar.epoch})
     strip = since is not None and show_deleted == "false"
     answer["items"] = [minimal_tombstone(event) if strip and event.get("status") == "cancelled" else public(event)
                        for event in items]
@@ -116,7 +104,7 @@ class SyncTokenExpired(Exception):
 
 
 def _since(calendar, token) -> int:
-    data = decode_token(token)
+    data = decode(token)
     if not isinstance(data, dict) or data.get("cal") != calendar.id or data.get("epoch") != calendar.epoch:
         raise SyncTokenExpired
     if not isinstance(data.get("seq"), int) or data["seq"] < calendar.oldest_tombstone_seq:

@@ -4,12 +4,8 @@ The consent screen is a real page a person (or a browser test) clicks: choose a 
 then Allow or Deny. Authorization codes honour PKCE (S256 and plain) and the redirect URI.
 """
 
-import base64
-import hashlib
-import json
 import secrets
 import time
-from urllib.parse import urlencode
 
 from .. import consent
 from ..http import Request, Response
@@ -42,13 +38,13 @@ def authorize_answer(service, request: Request) -> Response:
     form = request.form()
     redirect_uri, state = form.get("redirect_uri", ""), form.get("state", "")
     if form.get("decision") != "allow":
-        return Response.redirect(_with_query(redirect_uri, {"error": "access_denied", "state": state}))
+        return Response.redirect(consent.with_query(redirect_uri, {"error": "access_denied", "state": state}))
     if form.get("email") not in service.store.users:
         return Response.html("<p>Choose an account.</p>", 400)
     code = "4/" + secrets.token_urlsafe(24)
     granted = consent.granted_scope(request)
     service.store.codes[code] = {**form, "scope": granted, "expires": time.time() + CODE_SECONDS}
-    return Response.redirect(_with_query(redirect_uri, {"code": code, "state": state, "scope": granted}))
+    return Response.redirect(consent.with_query(redirect_uri, {"code": code, "state": state, "scope": granted}))
 
 
 def exchange_code(service, form: dict) -> Response:
@@ -59,7 +55,7 @@ def exchange_code(service, form: dict) -> Response:
     if form.get("redirect_uri") != request["redirect_uri"] or form.get("client_id") != request["client_id"]:
         return _oauth_error("redirect_uri_mismatch" if form.get("redirect_uri") != request["redirect_uri"]
                             else "invalid_client", "Bad Request")
-    if request.get("code_challenge") and not _pkce_matches(request, form.get("code_verifier", "")):
+    if request.get("code_challenge") and not consent.pkce_ok(request, form.get("code_verifier", "")):
         return _oauth_error("invalid_grant", "Missing code verifier." if not form.get("code_verifier")
                             else "Invalid code verifier.")
     offline = request.get("access_type") == "offline"
@@ -76,7 +72,7 @@ def id_token(user, client_id) -> str:
     claims = {"iss": ISSUER, "azp": client_id, "aud": client_id, "sub": user.sub, "email": user.email,
               "email_verified": True, "name": user.name, "given_name": user.name.split()[0],
               "family_name": " ".join(user.name.split()[1:]), "iat": now, "exp": now + 3599}
-    return ".".join(_b64(json.dumps(part).encode()) for part in ({"alg": "none", "typ": "JWT"}, claims)) + "."
+    return consent.unsigned_jwt(claims)
 
 
 def userinfo(service, request: Request) -> Response:
@@ -89,19 +85,5 @@ def userinfo(service, request: Request) -> Response:
                           "family_name": " ".join(user.name.split()[1:]), "picture": ""})
 
 
-def _pkce_matches(request, verifier):
-    if request.get("code_challenge_method", "plain") == "S256":
-        return _b64(hashlib.sha256(verifier.encode()).digest()) == request["code_challenge"]
-    return verifier == request["code_challenge"]
-
-
 def _oauth_error(error, description, status=400):
     return Response.json({"error": error, "error_description": description}, status)
-
-
-def _with_query(url, params):
-    return url + ("&" if "?" in url else "?") + urlencode(params)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")

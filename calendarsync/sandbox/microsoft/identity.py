@@ -5,14 +5,12 @@
 Errors carry AADSTS codes as Azure AD's do.
 """
 
-import base64
 import hashlib
 import json
 import secrets
 import time
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from .. import consent
 from ..http import Request, Response
@@ -59,7 +57,7 @@ def authorize_answer(service, request: Request) -> Response:
     form = request.form()
     redirect_uri, state = form.get("redirect_uri", ""), form.get("state", "")
     if form.get("decision") != "allow":
-        return Response.redirect(_with_query(redirect_uri, {
+        return Response.redirect(consent.with_query(redirect_uri, {
             "error": "access_denied", "error_description": "AADSTS65004: User declined to consent to access the app.",
             "state": state}))
     if form.get("email") not in service.store.users:
@@ -67,7 +65,7 @@ def authorize_answer(service, request: Request) -> Response:
     code = "0.A" + secrets.token_urlsafe(40)
     service.store.codes[code] = {**form, "scope": consent.granted_scope(request), "expires": time.time() + 600}
     answer = {"code": code, "state": state, "session_state": str(uuid.uuid4())}
-    return Response.redirect(_with_query(redirect_uri, answer))
+    return Response.redirect(consent.with_query(redirect_uri, answer))
 
 
 def token(service, request: Request) -> Response:
@@ -80,7 +78,7 @@ def token(service, request: Request) -> Response:
             return _error("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired "
                           "due to inactivity. Send a new interactive authorization request for this user and resource.",
                           70008)
-        if asked.get("code_challenge") and _challenge(asked, form.get("code_verifier", "")) != asked["code_challenge"]:
+        if asked.get("code_challenge") and not consent.pkce_ok(asked, form.get("code_verifier", "")):
             return _error("invalid_grant", "AADSTS501481: The Code_Verifier does not match the code_challenge "
                           "supplied in the authorization request.", 501481)
         return _tokens(store, asked["email"], form.get("client_id", ""), asked.get("scope", ""),
@@ -114,8 +112,8 @@ def _tokens(store, email, client_id, scope, nonce=None) -> Response:
     return Response.json({
         "token_type": "Bearer", "scope": " ".join(graph_scopes), "expires_in": ACCESS_TOKEN_SECONDS,
         "ext_expires_in": ACCESS_TOKEN_SECONDS, "access_token": issued["access"], "refresh_token": issued["refresh"],
-        "client_info": _b64(json.dumps({"uid": user.oid, "utid": TENANT_ID}).encode()),
-        "id_token": ".".join(_b64(json.dumps(part).encode()) for part in ({"alg": "none", "typ": "JWT"}, claims)) + ".",
+        "client_info": consent.b64url(json.dumps({"uid": user.oid, "utid": TENANT_ID}).encode()),
+        "id_token": consent.unsigned_jwt(claims),
     })
 
 
@@ -123,17 +121,3 @@ def _error(error, description, code, status=400, **extra) -> Response:
     return Response.json({"error": error, "error_description": description, "error_codes": [code],
                           "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"), "trace_id": str(uuid.uuid4()),
                           "correlation_id": str(uuid.uuid4()), **extra}, status)
-
-
-def _challenge(asked, verifier):
-    if asked.get("code_challenge_method", "plain") == "S256":
-        return _b64(hashlib.sha256(verifier.encode()).digest())
-    return verifier
-
-
-def _with_query(url, params):
-    return url + ("&" if "?" in url else "?") + urlencode(params)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")

@@ -8,12 +8,11 @@ seen by the next round. A round that is no longer kept answers 410, as an old sk
 Graph: the client starts again, and nothing is silently skipped.
 """
 
-import base64
 import json
 from datetime import datetime
 from urllib.parse import urlencode
 
-from ..pages import kept
+from ..pages import decode, encode, kept
 from . import recurrence, times
 from .errors import GraphError
 from .graph import access, overlaps, present, query_int
@@ -150,15 +149,14 @@ def _page_size(request):
 
 
 def _link(request, name, token):
-    encoded = base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode()).decode().rstrip("=")
-    return f"{request.base_url}{request.path}?{urlencode({name: encoded})}"
+    return f"{request.base_url}{request.path}?{urlencode({name: encode(token)})}"
 
 
 def _decode(text):
     """A token of ours, checked field by field; None for anything else (forged, truncated, foreign)."""
+    data = decode(text)
     try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        if not isinstance(data, dict) or any(type(data.get(name)) is not kind for name, kind in TOKEN_FIELDS.items()):
+        if data is None or any(type(data.get(name)) is not kind for name, kind in TOKEN_FIELDS.items()):
             return None
         if data.get("since") is not None and type(data["since"]) is not int:
             return None

@@ -198,3 +198,10 @@ def test_an_edit_as_another_person_is_checked_as_the_api_checks_it(client, googl
         urllib.request.urlopen(request)  # noqa: S310 - the sandbox on loopback
     assert refused.value.code == 400
     assert client.events().get(calendarId="primary", eventId=event["id"]).execute()["etag"] == event["etag"]
+
+
+@pytest.mark.parametrize("token", ["WzFd", "bm90IGpzb24", "!!"])  # a JSON list, not JSON, not base64
+def test_a_page_token_that_is_not_ours_is_a_400(client, token):
+    with pytest.raises(HttpError) as refused:
+        client.events().list(calendarId="primary", pageToken=token).execute()
+    assert refused.value.status_code == 400
