@@ -37,7 +37,6 @@ def start_plain_twin(server: SandboxServer, host="127.0.0.1", port=0) -> Sandbox
     """The same sandbox on plain http, for browsers: its consent page then shows without a certificate
     warning (MSAL and Graph clients keep the TLS port, as they must)."""
     twin = SandboxServer(server.service, host, port)
-    twin.state_file = None
     twin.start()
     return twin
 

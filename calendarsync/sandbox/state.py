@@ -53,7 +53,8 @@ def _encode(value):
 def _decode(kind, value):
     if dataclasses.is_dataclass(kind):
         hints = get_type_hints(kind)
-        return kind(**{name: _decode(hints[name], item) for name, item in value.items()})
+        # Fields a newer sandbox no longer has are left out, so an older state file still loads.
+        return kind(**{name: _decode(hints[name], item) for name, item in value.items() if name in hints})
     origin, arguments = get_origin(kind), get_args(kind)
     if origin is dict and arguments:
         return {key: _decode(arguments[1], item) for key, item in value.items()}

@@ -107,7 +107,7 @@ def _since(calendar, token) -> int:
     data = decode(token)
     if not isinstance(data, dict) or data.get("cal") != calendar.id or data.get("epoch") != calendar.epoch:
         raise SyncTokenExpired
-    if not isinstance(data.get("seq"), int) or data["seq"] < calendar.oldest_tombstone_seq:
+    if not isinstance(data.get("seq"), int) or data["seq"] < 0:
         raise SyncTokenExpired
     return data["seq"]
 

@@ -38,7 +38,6 @@ class Calendar:
     description: str = ""
     change_seq: int = 0
     epoch: int = 0  # bumped to invalidate every sync token of the calendar
-    oldest_tombstone_seq: int = 0  # tokens older than this get 410 once tombstones are purged
     events: dict[str, dict] = field(default_factory=dict)  # id -> event JSON, with "_seq"
 
 

@@ -40,3 +40,14 @@ def test_demo_states_round_trip_through_json(tmp_path):
         assert state.dump(copy) == state.dump(original)
         assert type(next(iter(copy.users.values()))) is type(next(iter(original.users.values())))
     assert not state.load(MicrosoftStore(), tmp_path / "missing.json")
+
+
+def test_a_state_file_from_an_older_sandbox_still_loads(tmp_path):
+    original = GoogleStore()
+    load_google_demo(original)
+    saved = state.dump(original)
+    for calendar in saved["calendars"].values():
+        calendar["a_field_since_removed"] = 0
+    restored = GoogleStore()
+    state.restore(restored, saved)
+    assert set(restored.calendars) == set(original.calendars)
