@@ -80,13 +80,14 @@ def action_save(*, action: Action, participants=None, contacts=None, origin=ORIG
             if kept:
                 action.exdates = before.exdates  # the caller's object stays as it was
             raise
-        rekey = _series_rekeying(action, before) if before is not None else None
+        overrides = list(Action.objects.filter(series=action)) if before is not None else []  # read once
+        rekey = _series_rekeying(action, before, overrides) if before is not None else None
         if kept:
             action.exdates = sorted(key for key in map(rekey or (lambda key: key), before.exdates) if key)
         action.compute_span()
         action.save()
         if before is not None:
-            _follow_series(action, rekey, origin)
+            _follow_series(action, overrides, rekey, origin)
         if participants is not None:
             action.participants.set(participants)
         if contacts is not None:
@@ -188,7 +189,7 @@ def _check_occurrence(series: Action, recurrence_id: str) -> None:
         raise OccurrenceError(_("“%(key)s” is not an occurrence of this series.") % {"key": recurrence_id})
 
 
-def _series_rekeying(series: Action, before: Action):
+def _series_rekeying(series: Action, before: Action, overrides: list[Action]):
     """Return key -> new key (None: gone) for a validated series whose timing or rule changed, else None.
 
     An exception keeps its occurrence: moved with the whole series when the series still has
@@ -201,8 +202,7 @@ def _series_rekeying(series: Action, before: Action):
         return None
     if new_start is None:
         return lambda key: None
-    known = set(before.exdates) | set(Action.objects.filter(series_id=series.pk).values_list("recurrence_id",
-                                                                                               flat=True))
+    known = set(before.exdates) | {override.recurrence_id for override in overrides}
     choices = {key: [recurrence.shift_key(key, old_start=old_start, new_start=new_start),
                      recurrence.shift_key(key, old_start=old_start, new_start=new_start, keep_date=True)]
                for key in known}
@@ -212,9 +212,8 @@ def _series_rekeying(series: Action, before: Action):
     return mapping.get
 
 
-def _follow_series(series: Action, rekey, origin) -> None:
+def _follow_series(series: Action, overrides: list[Action], rekey, origin) -> None:
     """Bring a saved series' overrides along: new keys, gone when orphaned, the series' owner."""
-    overrides = list(Action.objects.filter(series=series))
     changed = {}
     if rekey is not None:
         staying = []
