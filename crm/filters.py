@@ -7,6 +7,19 @@ from crm import selectors
 from crm.models import Action, ActionStatus, Company, Contact
 from crm.validators import validate_agenda_year
 
+# What a free-text search looks at, the same in the API (?search=) and on the pages (?q=).
+ACTION_SEARCH = ("subject", "location", "description", "company__name")
+COMPANY_SEARCH = ("name", "city", "country", "industry", "email")
+CONTACT_SEARCH = ("first_name", "last_name", "email", "company__name", "job_title")
+
+
+def matching(rows, fields, text):
+    """The rows where any of `fields` contains `text`, ignoring case."""
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__icontains": text})
+    return rows.filter(condition)
+
 
 class ActionFilter(django_filters.FilterSet):
     type = django_filters.CharFilter(field_name="action_type__code", help_text="Action type code, e.g. call.")
@@ -34,8 +47,7 @@ class ActionPageFilter(ActionFilter):
     )
 
     def search(self, actions, name, value):
-        return actions.filter(Q(subject__icontains=value) | Q(location__icontains=value)
-                              | Q(company__name__icontains=value))
+        return matching(actions, ACTION_SEARCH, value)
 
     def in_period(self, actions, name, value):
         return selectors.actions_in_period(actions, value)

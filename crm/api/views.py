@@ -40,7 +40,7 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
     serializer_class = serializers.ActionSerializer
     permission_classes = [permissions.IsAuthenticated, ProfilePermissions, CanEditAction]
     filterset_class = filters.ActionFilter
-    search_fields = ["subject", "location", "description", "company__name"]
+    search_fields = filters.ACTION_SEARCH
     ordering_fields = ["span_start", "updated_at", "subject"]
 
     def get_queryset(self):
@@ -130,7 +130,7 @@ class CompanyViewSet(UserTimeZoneMixin, SavedByServiceMixin, viewsets.ModelViewS
     serializer_class = serializers.CompanySerializer
     permission_classes = [permissions.IsAuthenticated, ProfilePermissions]
     filterset_class = filters.CompanyFilter
-    search_fields = ["name", "city", "email"]
+    search_fields = filters.COMPANY_SEARCH
     ordering_fields = ["name", "city", "updated_at"]
 
     def get_queryset(self):
@@ -144,7 +144,7 @@ class ContactViewSet(UserTimeZoneMixin, SavedByServiceMixin, viewsets.ModelViewS
     serializer_class = serializers.ContactSerializer
     permission_classes = [permissions.IsAuthenticated, ProfilePermissions]
     filterset_class = filters.ContactFilter
-    search_fields = ["first_name", "last_name", "email", "company__name"]
+    search_fields = filters.CONTACT_SEARCH
     ordering_fields = ["last_name", "updated_at"]
 
     def get_queryset(self):

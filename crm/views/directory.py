@@ -1,9 +1,10 @@
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.views.generic import DetailView, ListView, UpdateView
 
 from crm import selectors, services
+from crm.filters import COMPANY_SEARCH, CONTACT_SEARCH, matching
 from crm.forms import CompanyForm, ContactForm
 from crm.views.params import id_param
 
@@ -15,18 +16,13 @@ class SearchListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     def get_queryset(self):
         rows = self.base_queryset()
         query = self.request.GET.get("q", "").strip()
-        if query:
-            condition = Q()
-            for field in self.search_fields:
-                condition |= Q(**{f"{field}__icontains": query})
-            rows = rows.filter(condition)
-        return rows
+        return matching(rows, self.search_fields, query) if query else rows
 
 
 class CompanyListView(SearchListView):
     template_name = "crm/company_list.html"
     permission_required = "crm.view_company"
-    search_fields = ("name", "city", "country", "industry")
+    search_fields = COMPANY_SEARCH
 
     def base_queryset(self):
         return selectors.companies_all().annotate(contact_count=Count("contacts")).order_by("name")
@@ -35,7 +31,7 @@ class CompanyListView(SearchListView):
 class ContactListView(SearchListView):
     template_name = "crm/contact_list.html"
     permission_required = "crm.view_contact"
-    search_fields = ("first_name", "last_name", "email", "company__name", "job_title")
+    search_fields = CONTACT_SEARCH
 
     def base_queryset(self):
         return selectors.contacts_all()
