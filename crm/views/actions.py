@@ -16,6 +16,7 @@ from crm import recurrence, selectors, services
 from crm.filters import ActionPageFilter
 from crm.forms import ActionForm, default_times
 from crm.models import ActionStatus, ActionType
+from crm.occurrences import Occurrence
 from crm.views.params import id_param, parse_moment
 
 
@@ -30,9 +31,10 @@ def resolve(request, pk):
         selectors.actions_visible_to(request.user).select_related("action_type", "owner", "company", "series"),
         pk=pk,
     )
+    if action.series_id:  # the override row is that occurrence: no need to look it up again
+        start, end = action.first_occurrence()
+        return action.series, Occurrence(action, start, end, action.recurrence_id)
     key = request.GET.get("occurrence", "")
-    if action.series_id:
-        action, key = action.series, action.recurrence_id
     try:
         return action, selectors.occurrence_of(action=action, recurrence_id=key if action.is_series else "")
     except recurrence.RecurrenceError as exc:
