@@ -27,6 +27,13 @@ DEFAULTS = {
     "TOKEN_KEYS": "",  # comma-separated secrets for stored tokens, newest first (see crypto.py)
     "MAX_CALENDARS_PER_ACCOUNT": 10,  # a profile's own limit cannot exceed it
     "CALENDAR_REFRESH_SECONDS": 300,  # how often returning to the settings page re-reads remote calendars
+    "HORIZON_DAYS": 365,  # how far ahead remote events are imported (G3)
+    "MASS_DELETE_SHARE": 0.5,  # a run deleting more than this share of a calendar's links is held instead
+    "MASS_DELETE_MIN_LINKS": 10,  # ... when the calendar has at least this many
+    "TRASH_DAYS": 30,  # how long appointments deleted remotely stay restorable
+    "PUSH_DELAY_SECONDS": 2,  # saves within this delay go out in one push
+    "AGENDA_PULL_SECONDS": 120,  # opening the agenda pulls at most this often per user
+    "PULL_MINUTES": 15,  # the periodic pull of every selected calendar
 }
 
 

@@ -7,4 +7,4 @@ class CalendarSyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from calendarsync import checks  # noqa: F401 - registers them
+        from calendarsync import checks, receivers  # noqa: F401 - registers them

@@ -3,7 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Exists, Prefetch, Q
 from django.utils.translation import gettext as _
 
 from calendarsync import app_settings
@@ -12,10 +12,12 @@ from calendarsync.models import (
     AccountState,
     CalendarStatus,
     Direction,
+    EventLink,
     ExternalAccount,
     Provider,
     RemoteCalendar,
 )
+from crm.models import ActionType
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,14 @@ def _paused(user, calendars=None):
             yield calendar, reason
 
 
+def syncable(calendar) -> bool:
+    """Whether a calendar is to be synced: selected and on, still listed, its account working, its user's
+    profile allowing it, and not held for the user to look at."""
+    account = calendar.account
+    return bool(calendar.selected and calendar.enabled and not calendar.gone_at and not calendar.hold
+                and account.is_active and calendar.pk not in pause_reasons(account.user))
+
+
 def calendar_status(calendar, reasons: dict[int, str]) -> tuple[str, str]:
     """The indicator (a CalendarStatus) and, when it is not plainly fine, the sentence that explains it.
 
@@ -151,6 +161,8 @@ def calendar_status(calendar, reasons: dict[int, str]) -> tuple[str, str]:
         return CalendarStatus.PAUSED, reasons[calendar.pk]
     if not calendar.enabled:
         return CalendarStatus.PAUSED, _("You switched sync off for this calendar.")
+    if calendar.hold:
+        return CalendarStatus.PAUSED, calendar.hold
     if calendar.error:
         return CalendarStatus.ERROR, calendar.error
     if calendar.syncing:
@@ -169,3 +181,25 @@ def notices_for(user) -> list[str]:
     notices += [_("%(calendar)s is paused: %(reason)s") % {"calendar": calendar.name, "reason": reason}
                 for calendar, reason in _paused(user)]
     return notices
+
+
+# Calendars that receive CRM changes (paused ones too: their outbox waits for them).
+_PUSHING = Q(selected=True, gone_at__isnull=True, direction__in=[Direction.EXPORT, Direction.BOTH])
+
+
+def push_targets(action) -> list[int]:
+    """The calendars a change of this appointment must reach, in one query: those it (or its series) is
+    linked to, or when it is in none yet, its owner's destination calendar if that takes its type (G1)."""
+    ids = [action.pk, action.series_id] if action.series_id else [action.pk]
+    appointment = Exists(ActionType.objects.filter(pk=action.action_type_id, is_appointment=True))
+    takes_type = Q(action_types=action.action_type_id) | (Q(action_types__isnull=True) & Q(appointment))
+    destination = (Q(account__user_id=action.owner_id, is_destination=True) & takes_type
+                   & ~Exists(EventLink.objects.filter(action_id__in=ids)))
+    return list(RemoteCalendar.objects.filter(_PUSHING).filter(Q(links__action_id__in=ids) | destination)
+                .distinct().values_list("pk", flat=True))
+
+
+def linked_push_targets(action_ids) -> list[int]:
+    return list(RemoteCalendar.objects.filter(_PUSHING, links__action_id__in=action_ids).distinct()
+                .values_list("pk", flat=True))
+

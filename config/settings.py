@@ -151,6 +151,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# A shared cache (Redis in production) lets all processes agree on debounced pushes and pulls.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # Celery. Without a broker, tasks run in-process (eagerly) so that one machine needs nothing else.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -166,6 +169,11 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "pull-selected-calendars": {"task": "calendarsync.tasks.pull_all",
+                                "schedule": 60.0 * env.int("CALENDARSYNC_PULL_MINUTES", default=15)},
+    "purge-sync-trash": {"task": "calendarsync.tasks.purge_trash", "schedule": 24 * 3600.0},
+}
 
 # Any CALENDARSYNC_* setting (calendarsync/app_settings.py lists them with their defaults, the real
 # services) can come from the environment; `make run` points the provider URLs at the sandboxes.

@@ -7,7 +7,7 @@ occurrence it replaces (`recurrence_id`), exactly as iCalendar, Google and Graph
 """
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 
 @dataclass(frozen=True)
@@ -42,3 +42,41 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 CONTENT = tuple(name for group in GROUPS.values() for name in group)
 assert set(CONTENT) | {"uid", "recurrence_id"} == {field.name for field in fields(Event)}
+
+
+def to_json(event: Event) -> dict:
+    """The event as plain JSON values (dates in ISO 8601), for storing a link's base."""
+    data = {name: getattr(event, name) for name in ("uid", "recurrence_id", *CONTENT)}
+    for name in ("start", "end"):
+        data[name] = data[name].isoformat() if data[name] is not None else None
+    data["exdates"] = list(event.exdates)
+    return data
+
+
+def from_json(data: dict) -> Event:
+    known = {field.name for field in fields(Event)}
+    values = {name: value for name, value in data.items() if name in known}
+    parse = date.fromisoformat if values.get("all_day") else datetime.fromisoformat
+    for name in ("start", "end"):
+        if values.get(name):
+            values[name] = parse(values[name])
+    values["exdates"] = tuple(values.get("exdates", ()))
+    return Event(**values)
+
+
+def overlaps(event: Event, start: datetime, end: datetime) -> bool:
+    """Whether the event's time meets [start, end). A series counts as soon as it starts before the
+    window ends: whether its rule ended before the window starts is not worth an expansion here."""
+    first = _instant(event.start)
+    if first is None or first >= end:
+        return False
+    if event.rrule:
+        return True
+    last = _instant(event.end)
+    return last is None or last > start
+
+
+def _instant(value):
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)

@@ -63,11 +63,12 @@ class Plan:
 def plan(links: list[Link], local: dict[str, Event | None], remote: dict[str, Event | None], *,
          direction: Direction, policy: Policy = Policy.MOST_RECENT, local_times: dict | None = None,
          remote_times: dict | None = None, current_local: dict | None = None, current_remote: dict | None = None,
-         max_trash_share: float = 0.5, min_links_for_guard: int = 10) -> Plan:
+         max_trash_share: float = 0.5, min_links_for_guard: int = 10, linked: int | None = None) -> Plan:
     """`local` and `remote` hold what changed since the last sync (None: deleted), by id.
 
     `current_local` / `current_remote` give the unchanged side of a link that changed on one side
-    only (its current content, for merging); `*_times` the moment each change was made.
+    only (its current content, for merging); `*_times` the moment each change was made. `links` may
+    be only those touched; `linked` is then how many the calendar has in all, for the guard.
     """
     local_times, remote_times = local_times or {}, remote_times or {}
     current_local, current_remote = current_local or {}, current_remote or {}
@@ -83,9 +84,9 @@ def plan(links: list[Link], local: dict[str, Event | None], remote: dict[str, Ev
     for remote_id, event in remote.items():
         if remote_id not in linked_remote and event is not None and direction.pulls:
             result.ops.append(Op("create_local", remote_id=remote_id, event=normalized(event)))
-    trashed = len(result.of("trash_local"))
-    if len(links) >= min_links_for_guard and trashed > max_trash_share * len(links):
-        return Plan(paused=f"{trashed} of {len(links)} linked events would be deleted in the CRM")
+    trashed, linked = len(result.of("trash_local")), len(links) if linked is None else linked
+    if linked >= min_links_for_guard and trashed > max_trash_share * linked:
+        return Plan(paused=f"{trashed} of {linked} linked events would be deleted in the CRM")
     return result
 
 
@@ -142,12 +143,12 @@ def match(local: dict[str, Event], remote: dict[str, Event]) -> list[Link]:
     """Pair the events of a first sync that are the same appointment: same uid first, then same summary,
     start and end (P4: connecting twice or after a reset creates no duplicate). Each event pairs once."""
     pairs, taken = [], set()
-    by_uid = {event.uid: remote_id for remote_id, event in remote.items() if event.uid}
+    by_uid = {(event.uid, event.recurrence_id): remote_id for remote_id, event in remote.items() if event.uid}
     by_content = {}
     for remote_id, event in remote.items():
         by_content.setdefault(_identity(event), []).append(remote_id)
     for local_id, event in local.items():
-        remote_id = by_uid.get(event.uid)
+        remote_id = by_uid.get((event.uid, event.recurrence_id))
         if remote_id is None or remote_id in taken:
             remote_id = next((candidate for candidate in by_content.get(_identity(event), ())
                               if candidate not in taken), None)

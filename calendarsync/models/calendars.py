@@ -51,6 +51,16 @@ class RemoteCalendar(models.Model):
     syncing = models.BooleanField(_("syncing now"), default=False)
     last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
     error = models.TextField(_("current error"), blank=True, help_text=_("What happened and how to fix it."))
+    cursor = models.TextField(_("sync cursor"), blank=True, editable=False,
+                              help_text=_("The provider's token for changes since the last sync; empty: list all."))
+    window_start = models.DateTimeField(_("synced since"), null=True, blank=True, editable=False,
+                                        help_text=_("Where the synced period starts, fixed by the first sync."))
+    hold = models.TextField(_("held because"), blank=True,
+                            help_text=_("Sync stopped by itself (too many deletions at once) until the user resumes."))
+    deletions_confirmed = models.BooleanField(_("deletions confirmed"), default=False, editable=False,
+                                              help_text=_("The user resumed a held calendar: its next run may delete."))
+    last_run = models.ForeignKey("calendarsync.SyncRun", verbose_name=_("last run"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+", editable=False)
 
     class Meta:
         verbose_name = _("remote calendar")

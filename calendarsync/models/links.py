@@ -3,15 +3,25 @@ from django.utils.translation import gettext_lazy as _
 
 
 class EventLink(models.Model):
-    """One CRM action joined to one remote event of one remote calendar (the sync engine fills these)."""
+    """One CRM action joined to one remote event of one remote calendar, with what both last agreed on.
+
+    The link outlives its action: deleting an appointment leaves `action_id` pointing at nothing
+    (no database constraint, nothing cascades), which is how the engine learns it must delete the
+    remote event. It is dropped once the remote side has followed.
+    """
 
     calendar = models.ForeignKey("calendarsync.RemoteCalendar", verbose_name=_("calendar"), on_delete=models.CASCADE,
                                  related_name="links")
-    action = models.ForeignKey("crm.Action", verbose_name=_("action"), on_delete=models.CASCADE,
-                               related_name="+")
+    action = models.ForeignKey("crm.Action", verbose_name=_("action"), on_delete=models.DO_NOTHING,
+                               db_constraint=False, related_name="+")
     remote_id = models.CharField(_("event id at the provider"), max_length=1024)
+    ical_uid = models.CharField(_("iCalendar UID"), max_length=1024, blank=True)
+    etag = models.CharField(_("ETag"), max_length=255, blank=True)
+    base = models.JSONField(_("last agreed content"), null=True, blank=True,
+                            help_text=_("The normalised event both sides held after the last sync."))
     imported = models.BooleanField(_("came from the remote calendar"), default=False,
                                    help_text=_("Created in the CRM by sync, rather than exported from it."))
+    synced_at = models.DateTimeField(_("synced at"), auto_now=True)
 
     class Meta:
         verbose_name = _("event link")

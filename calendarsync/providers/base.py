@@ -1,7 +1,13 @@
-"""What every provider offers the rest of calendarsync, and the errors it may raise."""
+"""What every provider offers the rest of calendarsync, and the errors it may raise.
+
+Providers speak in `core.Event`s: each maps its own resource to and from that neutral shape, and
+owns its protocol (paging, cursors, batching, preconditions, retries). The engine never sees HTTP.
+"""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from calendarsync.core.event import Event
 
 
 @dataclass
@@ -41,18 +47,91 @@ class ProviderUnavailable(Exception):
     """The provider could not be reached or failed; trying again later may work."""
 
 
+@dataclass(frozen=True)
+class RemoteEvent:
+    """One changed remote event. `event` None: deleted. A cancelled occurrence of a series that has
+    no event of its own names its series and occurrence key. `problem`: unreadable, to be skipped."""
+
+    remote_id: str
+    etag: str = ""
+    event: Event | None = None
+    updated: datetime | None = None
+    series_id: str = ""
+    occurrence: str = ""
+    problem: str = ""
+
+
+@dataclass
+class Changes:
+    """What changed since a cursor, or everything in the window when `full` (no cursor, or it expired:
+    absence from a full listing is not a deletion)."""
+
+    events: list[RemoteEvent]
+    cursor: str
+    full: bool
+
+
+@dataclass(frozen=True)
+class Write:
+    """One remote write. `key` identifies it in the results and makes a retried create harmless
+    (the event's id is derived from it, or it is sent as the provider's idempotency key)."""
+
+    kind: str  # "create", "update" or "delete"
+    key: str
+    event: Event | None = None
+    remote_id: str = ""  # the event written; for a new occurrence of a series, the series
+    etag: str = ""  # the precondition: the write fails with "stale" if the event changed since
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    key: str
+    status: str  # "ok"; "gone" (deleted remotely); "stale" (changed remotely: pull, then retry); "failed"
+    remote_id: str = ""
+    etag: str = ""
+    event: Event | None = None  # what the provider now holds, read back through its mapping
+    message: str = ""
+
+
+@dataclass
+class Usage:
+    requests: int = 0  # HTTP requests made (a batch counts once)
+    retries: int = 0
+    waited: float = 0.0  # seconds slept on Retry-After and backoff
+
+
 class CalendarProvider:
-    """The interface (issue 5 adds changes, writes and free/busy)."""
+    """The interface every provider implements."""
 
     scopes: list[str]
     required_scopes: set[str]
 
+    write_batch: int  # writes per request
+
     def __init__(self, tokens: Tokens, client, on_tokens):
         """`client` is an oauth.clients.Client: the app and URLs the account was connected through."""
         self.tokens, self.client, self.on_tokens = tokens, client, on_tokens
+        self.usage = Usage()
 
     def list_calendars(self) -> list[CalendarInfo]:
         raise NotImplementedError
+
+    def changes(self, calendar_id: str, cursor: str, window: tuple[datetime, datetime]) -> Changes:
+        """Events changed since `cursor`; with no cursor, or an expired one, every event of the window."""
+        raise NotImplementedError
+
+    def write(self, calendar_id: str, writes: list[Write]) -> list[WriteResult]:
+        """Carry out writes in as few requests as the provider allows; one result per write, in order."""
+        raise NotImplementedError
+
+    def free_busy(self, calendar_ids: list[str], start: datetime, end: datetime) -> dict[str, list[tuple]]:
+        """Busy (start, end) intervals per calendar."""
+        raise NotImplementedError
+
+    def storable(self, event: Event) -> Event:
+        """The event as this provider can hold it (a palette color for an exact one, say): comparing this,
+        not the original, keeps a value the provider rounds from looking changed at every sync."""
+        return event
 
     @classmethod
     def missing_scopes(cls, granted: str) -> set[str]:

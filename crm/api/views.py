@@ -14,6 +14,7 @@ from crm import filters, selectors, services
 from crm.api import serializers
 from crm.api.permissions import CanEditAction, ProfilePermissions
 from crm.middleware import activate_user_time_zone
+from crm.signals import agenda_opened
 
 
 class UserTimeZoneMixin:
@@ -55,6 +56,7 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
             return super().list(request, *args, **kwargs)
         window = serializers.WindowSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
+        agenda_opened.send(sender=self.__class__, user=request.user)  # a mobile agenda, as the web one (G5)
         occurrences = selectors.occurrences_between(
             actions=self.filter_queryset(self.get_queryset()), zone=timezone.get_current_timezone(),
             **window.validated_data,

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from crm import selectors
+from crm.signals import agenda_opened
 from crm.views import agenda_layout
 from crm.views.params import parse_moment
 
@@ -21,6 +22,7 @@ class AgendaView(LoginRequiredMixin, TemplateView):
         view = self.request.GET.get("view") if self.request.GET.get("view") in VIEWS else "week"
         anchor = _parse_date(self.request.GET.get("date")) or timezone.localdate()
         first_day, last_day = _window(view, anchor)
+        agenda_opened.send(sender=self.__class__, user=self.request.user)  # external calendars may refresh (G5)
         who, actions, people = self._whose_agenda()
         occurrences = selectors.occurrences_between(
             actions=actions, start=datetime.combine(first_day, time.min, zone),

@@ -3,7 +3,10 @@ base URL is a setting) and google-auth for the refresh."""
 
 import json
 import os
-from datetime import UTC
+import random
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import googleapiclient
 import httplib2
@@ -14,10 +17,28 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
-from ..base import AuthorizationLost, CalendarInfo, CalendarProvider, ProviderUnavailable, Tokens
+from ..base import (
+    AuthorizationLost,
+    CalendarInfo,
+    CalendarProvider,
+    Changes,
+    ProviderUnavailable,
+    RemoteEvent,
+    Tokens,
+    Write,
+    WriteResult,
+)
+from .mapping import Unreadable, event_id, from_google, instance_id, occurrence_of, storable, to_google
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 TIMEOUT = 30
+PAGE_SIZE = 2500  # the most events.list gives per page
+BATCH_SIZE = 50  # Google advises against larger batches of writes
+ATTEMPTS = 6  # tries of one request that Google asks to slow down or failed transiently
+LONGEST_WAIT = 60  # seconds; a longer Retry-After ends the run, to be retried by the next one
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "usageLimits"}
+TRANSIENT = {429, 500, 502, 503, 504}
 _discovery = None
 
 
@@ -30,9 +51,15 @@ def _document(api_url):
     return {**_discovery, "rootUrl": api_url.rstrip("/") + "/"}  # batches follow the root URL too
 
 
+class SyncTokenExpired(Exception):
+    """410: the sync token is no longer valid; only a full listing will do."""
+
+
 class GoogleProvider(CalendarProvider):
     scopes = ["openid", "email", "profile", CALENDAR_SCOPE]
     required_scopes = {CALENDAR_SCOPE}
+    write_batch = BATCH_SIZE
+    sleep = staticmethod(time.sleep)
 
     def _credentials(self) -> Credentials:
         expiry = self.tokens.expires_at.astimezone(UTC).replace(tzinfo=None) if self.tokens.expires_at else None
@@ -54,8 +81,144 @@ class GoogleProvider(CalendarProvider):
         return credentials
 
     def _service(self):
-        http = AuthorizedHttp(self._credentials(), http=httplib2.Http(timeout=TIMEOUT))
-        return build_from_document(_document(self.client.api_url), http=http)
+        if getattr(self, "_built", None) is None:
+            http = AuthorizedHttp(self._credentials(), http=httplib2.Http(timeout=TIMEOUT))
+            self._built = build_from_document(_document(self.client.api_url), http=http)
+        return self._built
+
+    def storable(self, event):
+        return storable(event)
+
+    # Changes
+
+    def changes(self, calendar_id, cursor, window):
+        if cursor:
+            try:
+                return self._listing(calendar_id, {"syncToken": cursor}, full=False)
+            except SyncTokenExpired:
+                pass  # Google forgot where we were: read everything again, deleting nothing for it
+        start, end = window
+        return self._listing(calendar_id, {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end)}, full=True)
+
+    def _listing(self, calendar_id, query, *, full):
+        events = self._service().events()
+        request = events.list(calendarId=calendar_id, maxResults=PAGE_SIZE, singleEvents=False, **query)
+        items, cursor, zone = [], "", "UTC"
+        while request is not None:
+            page = self._execute(request, expired=SyncTokenExpired)
+            items += page.get("items", [])
+            zone = page.get("timeZone") or zone
+            cursor = page.get("nextSyncToken", cursor)
+            request = events.list_next(request, page)
+        return Changes(_remote_events(items, zone), cursor, full)
+
+    # Writes
+
+    def write(self, calendar_id, writes):
+        results, pending, attempt = {}, list(writes), 0
+        while pending:
+            retry, wait = [], 0.0
+            for start in range(0, len(pending), BATCH_SIZE):
+                chunk = pending[start:start + BATCH_SIZE]
+                for write, outcome in zip(chunk, self._batch(calendar_id, chunk), strict=True):
+                    delay = _retry_delay(outcome, attempt) if isinstance(outcome, HttpError) else None
+                    if delay is not None and attempt + 1 < ATTEMPTS:
+                        retry.append(write)
+                        wait = max(wait, delay)
+                    else:
+                        results[write.key] = self._result(calendar_id, write, outcome)
+            if retry:
+                self._wait(wait)
+            pending, attempt = retry, attempt + 1
+        return [results[write.key] for write in writes]
+
+    def _batch(self, calendar_id, writes):
+        """One batch request; returns per write the answer's JSON (None for a deletion) or its HttpError."""
+        answers = {}
+        batch = self._service().new_batch_http_request(
+            callback=lambda request_id, response, error: answers.__setitem__(request_id, error or response))
+        for index, write in enumerate(writes):
+            batch.add(self._request(calendar_id, write), request_id=str(index))
+        self._execute(batch)
+        return [answers.get(str(index)) for index in range(len(writes))]
+
+    def _request(self, calendar_id, write: Write):
+        events = self._service().events()
+        if write.kind == "create" and write.event.recurrence_id:  # an occurrence of a series we hold
+            occurrence = instance_id(write.remote_id, write.event.recurrence_id)
+            return events.update(calendarId=calendar_id, eventId=occurrence, body=to_google(write.event),
+                                 sendUpdates="none")
+        if write.kind == "create":
+            body = {**to_google(write.event), "id": event_id(write.key)}
+            return events.insert(calendarId=calendar_id, body=body, sendUpdates="none")
+        if write.kind == "update":
+            request = events.update(calendarId=calendar_id, eventId=write.remote_id, body=to_google(write.event),
+                                    sendUpdates="none")
+        else:
+            request = events.delete(calendarId=calendar_id, eventId=write.remote_id, sendUpdates="none")
+        if write.etag:
+            request.headers["If-Match"] = write.etag
+        return request
+
+    def _result(self, calendar_id, write, outcome) -> WriteResult:
+        if not isinstance(outcome, HttpError):
+            if write.kind == "delete":
+                return WriteResult(write.key, "ok", write.remote_id)
+            return self._stored(write.key, outcome)
+        status = outcome.status_code
+        if write.kind == "create" and status == 409:
+            # Created by an earlier attempt whose answer was lost (or deleted since): make it what we meant.
+            request = self._service().events().update(calendarId=calendar_id, eventId=event_id(write.key),
+                                                      body=to_google(write.event), sendUpdates="none")
+            return self._stored(write.key, self._execute(request))
+        if status in (404, 410):
+            return WriteResult(write.key, "gone", write.remote_id, message=str(outcome.reason))
+        if status == 412:
+            return WriteResult(write.key, "stale", write.remote_id, message="changed in Google meanwhile")
+        _raise_for_account(outcome)
+        return WriteResult(write.key, "failed", write.remote_id, message=f"Google answered {status}: {outcome.reason}")
+
+    def _stored(self, key, item) -> WriteResult:
+        try:
+            event = from_google(item, "UTC")
+        except Unreadable as exc:
+            return WriteResult(key, "failed", item.get("id", ""), message=str(exc))
+        return WriteResult(key, "ok", item["id"], item.get("etag", ""), event)
+
+    # Free/busy
+
+    def free_busy(self, calendar_ids, start, end):
+        body = {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end), "items": [{"id": cid} for cid in calendar_ids]}
+        answer = self._execute(self._service().freebusy().query(body=body))
+        return {cid: [(_parse_rfc3339(busy["start"]), _parse_rfc3339(busy["end"]))
+                      for busy in answer.get("calendars", {}).get(cid, {}).get("busy", [])] for cid in calendar_ids}
+
+    # Requests
+
+    def _execute(self, request, *, expired=None):
+        """Send one request (or batch), waiting as Google asks on rate limits and transient failures."""
+        for attempt in range(ATTEMPTS):
+            self.usage.requests += 1
+            try:
+                return request.execute()
+            except HttpError as exc:
+                if exc.status_code == 410 and expired is not None:
+                    raise expired(str(exc)) from exc
+                delay = _retry_delay(exc, attempt)
+                if delay is None or attempt + 1 == ATTEMPTS:
+                    _raise_for_account(exc)
+                    raise ProviderUnavailable(_describe(exc)) from exc
+            except (OSError, httplib2.HttpLib2Error) as exc:
+                if attempt + 1 == ATTEMPTS:
+                    raise ProviderUnavailable(f"Google could not be reached: {exc}") from exc
+                delay = _backoff(attempt)
+            self._wait(delay)
+        raise AssertionError("unreachable")
+
+    def _wait(self, seconds):
+        self.usage.retries += 1
+        self.usage.waited += seconds
+        self.sleep(seconds)
 
     def list_calendars(self) -> list[CalendarInfo]:
         service = self._service()
@@ -80,3 +243,80 @@ def _calendar(item) -> CalendarInfo:
     return CalendarInfo(remote_id=item["id"], name=item.get("summaryOverride") or item.get("summary") or item["id"],
                         color=item.get("backgroundColor", ""), can_write=item.get("accessRole") in ("owner", "writer"),
                         is_primary=bool(item.get("primary")), owner_email=item["id"] if item.get("primary") else "")
+
+
+def _remote_events(items, zone) -> list[RemoteEvent]:
+    """Map a listing. A cancelled occurrence whose series is in the same listing becomes one of the
+    series' exception dates instead of a change of its own."""
+    cancelled, found = {}, []
+    for item in items:
+        if item.get("status") == "cancelled" and item.get("recurringEventId"):
+            try:
+                cancelled.setdefault(item["recurringEventId"], []).append((item, occurrence_of(item)))
+            except Unreadable as exc:
+                found.append(RemoteEvent(item["id"], problem=str(exc)))
+            continue
+        if item.get("status") == "cancelled":
+            found.append(RemoteEvent(item["id"], item.get("etag", "")))
+            continue
+        try:
+            event = from_google(item, zone)
+        except Unreadable as exc:
+            found.append(RemoteEvent(item["id"], problem=str(exc)))
+            continue
+        keys = [key for _, key in cancelled.pop(item["id"], [])] if event.rrule else []
+        if keys:
+            event = replace(event, exdates=tuple(sorted({*event.exdates, *keys})))
+        found.append(RemoteEvent(item["id"], item.get("etag", ""), event, _parse_rfc3339(item.get("updated"))))
+    series = {remote.remote_id: index for index, remote in enumerate(found) if remote.event and remote.event.rrule}
+    for series_id, occurrences in cancelled.items():
+        for item, key in occurrences:
+            if series_id in series:  # the series came after its cancelled occurrence
+                index = series[series_id]
+                event = found[index].event
+                found[index] = replace(found[index], event=replace(event, exdates=tuple(sorted({*event.exdates, key}))))
+            else:
+                found.append(RemoteEvent(item["id"], item.get("etag", ""), series_id=series_id, occurrence=key))
+    return found
+
+
+def _retry_delay(error: HttpError, attempt) -> float | None:
+    """Seconds to wait before trying again, or None when trying again cannot help."""
+    reasons = {detail.get("reason") for detail in (error.error_details or []) if isinstance(detail, dict)}
+    if error.status_code not in TRANSIENT and not (error.status_code == 403 and reasons & RATE_REASONS):
+        return None
+    asked = (error.resp or {}).get("retry-after")
+    if asked and str(asked).isdigit():
+        if int(asked) > LONGEST_WAIT:
+            return None
+        return float(asked)
+    return _backoff(attempt)
+
+
+def _backoff(attempt):
+    return min(2 ** attempt, 32) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
+
+
+def _raise_for_account(error: HttpError):
+    if error.status_code == 401:
+        raise AuthorizationLost("revoked", str(error))
+    if error.status_code == 403 and "insufficient" in str(error).lower():
+        raise AuthorizationLost("scopes_missing", str(error))
+
+
+def _describe(error: HttpError) -> str:
+    reasons = {detail.get("reason") for detail in (error.error_details or []) if isinstance(detail, dict)}
+    if error.status_code == 403 and reasons & QUOTA_REASONS:
+        return ("Google's usage limit for this application is used up; sync resumes by itself when Google "
+                "allows it again (an administrator can ask Google for a higher quota).")
+    if error.status_code == 429 or reasons & RATE_REASONS:
+        return "Google asked to slow down and kept refusing; the next sync will try again."
+    return f"Google answered {error.status_code}: {error.reason}"
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_rfc3339(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None

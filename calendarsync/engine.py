@@ -1,0 +1,223 @@
+"""The sync engine: the one place where the database, a provider and the pure core meet.
+
+One run of one calendar, holding its row lock so that no other worker syncs it meanwhile:
+
+1. pull what changed remotely since the cursor (everything in the window on a first sync, or
+   when the provider forgot the cursor: then absence is not deletion);
+2. read what changed locally: the calendar's outbox, and on a first sync the appointments it covers;
+3. pair unlinked events that are the same appointment (P4), then ask `core.plan` what to do;
+4. apply the local part, send the remote part in batches, and record links with their new base;
+5. keep the cursor, clear the outbox entries that went out, and record the run.
+
+A write the provider refused as stale (changed remotely meanwhile) is retried after a new pull,
+in the same run. Provider trouble ends the run with its error in words; what was done is kept,
+and what was not stays in the outbox. Every remote create is idempotent, so nothing is duplicated.
+"""
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calendarsync import app_settings, local, selectors
+from calendarsync.core.event import overlaps
+from calendarsync.core.normalize import normalized
+from calendarsync.core.plan import Direction, Link, match, plan
+from calendarsync.models import FirstSync, OutboxEntry, RemoteCalendar, SyncRun, Trigger
+from calendarsync.providers import AuthorizationLost, ProviderUnavailable, for_account
+
+log = logging.getLogger(__name__)
+ROUNDS = 3  # pulls per run: the first, then again after writes refused as stale
+
+
+class Busy(Exception):
+    """Another worker is syncing this calendar."""
+
+
+def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, provider=None, progress=None) -> SyncRun | None:
+    """Sync one calendar now; None when it is not to be synced (not selected, paused, held...).
+
+    `provider` replaces the account's (tests); `progress(done, total)` hears about remote writes.
+    """
+    started = time.monotonic()
+    with transaction.atomic():
+        calendar = (RemoteCalendar.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("account__user").filter(pk=calendar_id).first())
+        if calendar is None and RemoteCalendar.objects.filter(pk=calendar_id).exists():
+            raise Busy(calendar_id)
+        if calendar is None or not selectors.syncable(calendar):
+            return None
+        from calendarsync.services import _save_tokens, account_lost
+
+        run = SyncRun(calendar=calendar, trigger=trigger, dry_run=dry_run)
+        provider = provider or for_account(calendar.account, _save_tokens(calendar.account))
+        try:
+            Run(calendar, provider, run, progress).execute()
+        except AuthorizationLost as exc:
+            account_lost(calendar.account, exc.problem, str(exc))
+            run.error = selectors.account_problem(calendar.account)
+        except ProviderUnavailable as exc:
+            run.error = str(exc)
+        run.requests, run.seconds = provider.usage.requests, round(time.monotonic() - started, 3)
+        run.save()
+        calendar.last_run, calendar.error = run, run.error
+        fields = ["last_run", "error", "cursor", "window_start", "hold", "deletions_confirmed"]
+        if not dry_run and not run.error:
+            calendar.last_synced_at = timezone.now()
+            fields.append("last_synced_at")
+        calendar.save(update_fields=fields)
+    return run
+
+
+class Run:
+    """The work of one run, its figures kept on `run` (a SyncRun, saved by the caller)."""
+
+    def __init__(self, calendar, provider, run, progress=None):
+        self.calendar, self.provider, self.run, self.progress = calendar, provider, run, progress
+        self.now = timezone.now()
+        self.first = calendar.window_start is None
+        self.window = (calendar.window_start or _window_start(calendar, self.now),
+                       self.now + timedelta(days=app_settings.HORIZON_DAYS))
+        self.direction = Direction(calendar.direction)
+        self.side = local.Side(calendar, origin=origin_of(calendar.pk), report=self.skip)
+
+    def execute(self):
+        for _round in range(ROUNDS):
+            if not self.round():
+                break
+        if not self.run.dry_run:
+            self.calendar.window_start = self.window[0]
+
+    def round(self) -> bool:
+        """One pull, plan and apply; returns whether writes were refused as stale (pull again)."""
+        changes = self.provider.changes(self.calendar.remote_id, self.calendar.cursor, self.window)
+        self.run.full = self.run.full or changes.full
+        remote, meta, cancelled = {}, {}, []
+        for item in changes.events:
+            if item.problem:
+                self.skip(_("Remote event %(id)s skipped: %(problem)s") % {"id": item.remote_id,
+                                                                          "problem": item.problem})
+            elif item.event is None and item.occurrence:
+                cancelled.append(item)
+            else:
+                remote[item.remote_id] = self.provider.storable(normalized(item.event)) if item.event else None
+                meta[item.remote_id] = item
+        outbox = list(OutboxEntry.objects.filter(calendar=self.calendar))
+        links = self.side.links(None if changes.full else set(remote), {entry.action_id for entry in outbox})
+        by_remote = {link.remote_id: link for link in links}
+        changed_local = self.side.changed({entry.action_id for entry in outbox}, self.provider.storable)
+        pairs = []
+        if changes.full:
+            pairs = self.pair(remote, changed_local, by_remote, links)
+        current_local = self.side.current(links, changed_local, remote, self.provider.storable)
+        core_links = [Link(str(link.action_id), link.remote_id, local.base_of(link)) for link in links]
+        core_links += pairs
+        result = plan(
+            core_links, {str(pk): event for pk, event in changed_local.items()}, remote,
+            direction=self.direction, local_times=self.side.times, current_local=current_local,
+            current_remote={link.remote_id: local.base_of(link) for link in links if link.remote_id not in remote},
+            remote_times={remote_id: item.updated for remote_id, item in meta.items()},
+            max_trash_share=1.0 if self.calendar.deletions_confirmed else app_settings.MASS_DELETE_SHARE,
+            min_links_for_guard=app_settings.MASS_DELETE_MIN_LINKS, linked=self.side.linked_count())
+        if result.paused:
+            self.calendar.hold = _("Held: %(what)s. If that is right, resume sync of this calendar; otherwise "
+                                   "check the calendar at the provider.") % {"what": result.paused}
+            self.run.error = self.calendar.hold
+            return False
+        ops = [op for op in result.ops if self.wanted(op, meta)]
+        if self.run.dry_run:
+            self.run.report += [f"{op.kind} {op.local_id or op.remote_id} {op.event.summary if op.event else ''}"
+                                .strip() for op in ops]
+            self.count(ops)
+            return False
+        existing = {link.remote_id: link for link in links}
+        self.side.apply(ops, existing, meta)
+        if self.direction.pulls:
+            self.side.cancel_occurrences(cancelled, pushes=self.direction.pushes)
+        stale, failed = self.push([op for op in ops if op.kind.endswith("_remote")], existing)
+        self.side.clear_outbox(outbox, keep=stale | failed, started=self.now)
+        self.calendar.cursor, self.calendar.deletions_confirmed = changes.cursor, False
+        self.count(ops)
+        return bool(stale)
+
+    def pair(self, remote, changed_local, by_remote, links):
+        """Match unlinked remote events with unlinked appointments (a first sync, a reset, a lost cursor)."""
+        unlinked = {remote_id: event for remote_id, event in remote.items()
+                    if event is not None and remote_id not in by_remote}
+        candidates = self.side.candidates(self.window, {event.uid for event in unlinked.values()},
+                                          self.provider.storable)
+        pairs = match({str(pk): event for pk, event in candidates.items()}, unlinked)
+        for pair in pairs:
+            changed_local[int(pair.local_id)] = candidates[int(pair.local_id)]
+        exporting = self.direction.pushes and self.calendar.is_destination
+        if self.first and self.calendar.first_sync == FirstSync.SINCE and exporting:
+            paired = {int(pair.local_id) for pair in pairs}
+            changed_local.update({pk: event for pk, event in candidates.items()
+                                  if pk not in paired and pk not in self.side.linked_elsewhere})
+        return pairs
+
+    def wanted(self, op, meta) -> bool:
+        """Leave out remote events the calendar's choices exclude: beyond the horizon, before the synced
+        period, and on a first sync "from now on", everything that exists already (P2)."""
+        if op.kind != "create_local":
+            return True
+        if self.first and self.calendar.first_sync == FirstSync.FROM_NOW:
+            return False
+        event = op.event
+        if event.recurrence_id:
+            return True  # follows its series, which is checked on its own
+        start, end = self.window
+        if not overlaps(event, start, end):
+            return False
+        updated = meta[op.remote_id].updated
+        return self.calendar.first_sync == FirstSync.SINCE or updated is None or updated >= self.calendar.window_start
+
+    def push(self, ops, links):
+        """Send the remote operations in the provider's batches; return the local ids to try again."""
+        stale, failed = set(), set()
+        # A series before its occurrences: they are written as occurrences of the series' remote event.
+        ops.sort(key=lambda op: (op.kind != "create_remote" or bool(op.event.recurrence_id)))
+        done, total, size = 0, len(ops), self.provider.write_batch
+        for start in range(0, total, size):
+            chunk = [(op, write) for op in ops[start:start + size] if (write := self.side.write_for(op, links))]
+            results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []
+            for (op, write), result in zip(chunk, results, strict=True):
+                if result.status in ("stale", "gone") and write.kind != "delete":
+                    stale.add(op.local_id)
+                elif result.status == "failed":
+                    failed.add(op.local_id)
+                    self.skip(_("%(summary)s not written to the calendar: %(why)s") % {
+                        "summary": op.event.summary if op.event else op.remote_id, "why": result.message})
+                else:
+                    self.side.written(op, write, result, links)
+            self.side.flush()
+            done += size
+            if self.progress:
+                self.progress(min(done, total), total)
+        return stale, failed
+
+    def count(self, ops):
+        kinds = [op.kind for op in ops if id(op) not in self.side.dropped]
+        self.run.created += kinds.count("create_local") + kinds.count("create_remote")
+        self.run.updated += kinds.count("update_local") + kinds.count("update_remote")
+        self.run.deleted += kinds.count("trash_local") + kinds.count("delete_remote")
+        self.run.conflicts += sum(len(op.conflicts) for op in ops)
+
+    def skip(self, line):
+        self.run.skipped += 1
+        self.run.report.append(line)
+
+
+def origin_of(calendar_id) -> str:
+    """How the engine announces its writes to the CRM, so that the outbox skips their echo."""
+    return f"calendarsync:{calendar_id}"
+
+
+def _window_start(calendar, now):
+    if calendar.first_sync == FirstSync.SINCE and calendar.first_sync_since:
+        return datetime.combine(calendar.first_sync_since, datetime.min.time(), UTC)
+    return now
+

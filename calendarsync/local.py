@@ -1,0 +1,338 @@
+"""The CRM side of a sync run: links, changed and candidate appointments, and the local writes.
+
+Reads are a handful of queries per run whatever the number of events (ids are looked up in
+chunks); imports are bulk inserts; other writes go through crm.services, announced with the
+engine's origin so that the outbox does not send an import back where it came from.
+"""
+
+from django.core import serializers
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from calendarsync.appointments import action_fields, event_of
+from calendarsync.core.event import GROUPS, from_json, to_json
+from calendarsync.core.normalize import normalized
+from calendarsync.models import EventLink, OutboxEntry, TrashedAction
+from calendarsync.providers.base import Write
+from crm import recurrence
+from crm import services as crm_services
+from crm.models import Action, ActionType
+
+CHUNK = 1000  # ids per query
+
+# The Action fields each group of event fields is stored in.
+FIELDS = {
+    "summary": ["subject"], "description": ["description"], "location": ["location"],
+    "when": ["all_day", "start", "end", "start_date", "end_date", "time_zone"],
+    "recurrence": ["rrule", "exdates"], "busy": ["availability"], "private": ["privacy"], "color": ["color"],
+}
+assert set(FIELDS) == set(GROUPS)
+
+
+def base_of(link):
+    return from_json(link.base) if link.base else None
+
+
+class Side:
+    def __init__(self, calendar, *, origin, report):
+        self.calendar, self.origin, self.report = calendar, origin, report
+        self.owner = calendar.account.user
+        self.times = {}  # local id -> when the appointment last changed, for "most recent wins"
+        self.series_of = {}  # local id of an occurrence -> its series' id
+        self.linked_elsewhere = set()
+        self.dropped = set()  # local operations that could not be carried out (reported)
+        self._new_links, self._changed_links = [], []
+
+    # Reads
+
+    def links(self, remote_ids, action_ids) -> list[EventLink]:
+        """The calendar's links touched by the changes; all of them when `remote_ids` is None (a full listing)."""
+        links = EventLink.objects.filter(calendar=self.calendar)
+        if remote_ids is None:
+            return list(links)
+        found = {}
+        for ids, field in ((sorted(remote_ids), "remote_id"), (sorted(action_ids), "action_id")):
+            for start in range(0, len(ids), CHUNK):
+                found.update((link.pk, link) for link in links.filter(**{f"{field}__in": ids[start:start + CHUNK]}))
+        return list(found.values())
+
+    def linked_count(self) -> int:
+        return EventLink.objects.filter(calendar=self.calendar).count()
+
+    def changed(self, action_ids, storable) -> dict:
+        """The outbox's appointments as events, None for those deleted since; a series brings its occurrences."""
+        found = self._events(Action.objects.filter(Q(pk__in=action_ids) | Q(series__in=action_ids)), storable)
+        return {pk: found.get(pk) for pk in action_ids} | found
+
+    def current(self, links, changed_local, remote, storable) -> dict:
+        """The appointments of links changed remotely only, to merge with."""
+        wanted = [link.action_id for link in links if link.remote_id in remote and link.action_id not in changed_local]
+        found = {}
+        for start in range(0, len(wanted), CHUNK):
+            found.update(self._events(Action.objects.filter(pk__in=wanted[start:start + CHUNK]), storable))
+        return {str(pk): found.get(pk) for pk in wanted}
+
+    def candidates(self, window, uids, storable) -> dict:
+        """Appointments a first sync may pair with remote events or export: the owner's, of the calendar's
+        action types, in the window, plus any with one of `uids`; none already linked here."""
+        start, end = window
+        types = list(self.calendar.action_types.all()) or list(ActionType.objects.filter(is_appointment=True))
+        in_window = Q(span_start__lt=end) & (Q(span_end__isnull=True) | Q(span_end__gt=start))
+        mine = Action.objects.filter(owner=self.owner, action_type__in=types, series__isnull=True).filter(in_window)
+        query = Q(pk__in=mine.values("pk")) | Q(series__in=mine.values("pk"))
+        uids = sorted(uids)
+        for first in range(0, len(uids), CHUNK):
+            query |= Q(uid__in=uids[first:first + CHUNK])
+        actions = Action.objects.filter(query).exclude(
+            pk__in=EventLink.objects.filter(calendar=self.calendar).values("action_id"))
+        found = self._events(actions, storable)
+        ids = sorted(found)
+        self.linked_elsewhere = set()
+        for first in range(0, len(ids), CHUNK):
+            self.linked_elsewhere.update(EventLink.objects.filter(action_id__in=ids[first:first + CHUNK])
+                                         .values_list("action_id", flat=True))
+        return found
+
+    def _events(self, actions, storable) -> dict:
+        found = {}
+        for action in actions.only(*{name for names in FIELDS.values() for name in names}, "uid", "recurrence_id",
+                                   "series_id", "updated_at"):
+            found[action.pk] = storable(normalized(event_of(action)))
+            self.times[str(action.pk)] = action.updated_at
+            if action.series_id:
+                self.series_of[str(action.pk)] = action.series_id
+        return found
+
+    # Local writes
+
+    def apply(self, ops, links, meta):
+        """Carry out the local operations; `links` (remote id -> EventLink) follows along."""
+        for op in ops:
+            if op.kind == "unlink":
+                self._unlink(links.pop(op.remote_id, None))
+        self._create([op for op in ops if op.kind == "create_local"], links, meta)
+        pushed = {op.remote_id for op in ops if op.kind == "update_remote"}
+        for op in ops:
+            link = links.get(op.remote_id)
+            if op.kind == "update_local":
+                self._update(op, link, keep_base=op.remote_id in pushed)
+            elif op.kind == "trash_local":
+                self._trash(op, links)
+            elif op.kind == "link":
+                self._pair(op, link, meta)
+        for link in links.values():  # echoes of our own writes change nothing but the ETag
+            item = meta.get(link.remote_id)
+            if link.pk and item is not None and item.etag and item.etag != link.etag:
+                link.etag = item.etag
+                self._changed_links.append(link)
+        self.flush()
+
+    def _create(self, ops, links, meta):
+        kind = self._action_type()
+        if kind is None and ops:
+            for op in ops:
+                self._drop(op, _("no action type to import it as: choose one for this calendar"))
+            return
+        seen, series_ops, occurrence_ops = set(), [], []
+        for op in ops:
+            identity = (op.event.uid, op.event.recurrence_id)
+            if identity in seen:
+                self._drop(op, _("another event of the calendar has the same UID"))
+                continue
+            seen.add(identity)
+            (occurrence_ops if op.event.recurrence_id else series_ops).append(op)
+        self._create_batch(series_ops, links, meta, lambda op: Action(
+            uid=op.event.uid, action_type=kind, owner=self.owner, **action_fields(op.event)))
+        series = self._series_by_remote_id({meta[op.remote_id].series_id for op in occurrence_ops}, links)
+
+        def occurrence(op):
+            parent = series.get(meta[op.remote_id].series_id)
+            if parent is None:
+                return None
+            return Action(uid=parent.uid, series=parent, recurrence_id=op.event.recurrence_id,
+                          action_type_id=parent.action_type_id, owner_id=parent.owner_id, **action_fields(op.event))
+        self._create_batch(occurrence_ops, links, meta, occurrence)
+
+    def _create_batch(self, ops, links, meta, build):
+        taken = self._existing_uids(ops)
+        actions, placed = [], []
+        for op in ops:
+            action = build(op)
+            if action is None:
+                self._drop(op, _("its series is not synced"))
+            elif (op.event.uid, op.event.recurrence_id) in taken:
+                self._drop(op, _("an appointment with its UID exists already and is not in this calendar"))
+            else:
+                actions.append(action)
+                placed.append(op)
+        refused = {id(action): reason for action, reason in crm_services.action_create_many(
+            actions=actions, origin=self.origin)}
+        for op, action in zip(placed, actions, strict=True):
+            if id(action) in refused:
+                self._drop(op, refused[id(action)])
+                continue
+            link = EventLink(calendar=self.calendar, action=action, remote_id=op.remote_id, ical_uid=op.event.uid,
+                             etag=meta[op.remote_id].etag, base=to_json(op.event), imported=True)
+            links[op.remote_id] = link
+            self._new_links.append(link)
+        self.flush()
+
+    def _existing_uids(self, ops):
+        uids = sorted({op.event.uid for op in ops})
+        taken = set()
+        for start in range(0, len(uids), CHUNK):
+            taken.update(Action.objects.filter(uid__in=uids[start:start + CHUNK]).values_list("uid", "recurrence_id"))
+        return taken
+
+    def _series_by_remote_id(self, remote_ids, links):
+        known = {remote_id: links[remote_id].action_id for remote_id in remote_ids if remote_id in links}
+        missing = [remote_id for remote_id in remote_ids if remote_id not in known]
+        known.update(EventLink.objects.filter(calendar=self.calendar, remote_id__in=missing)
+                     .values_list("remote_id", "action_id"))
+        series = Action.objects.in_bulk(set(known.values()))
+        return {remote_id: series[pk] for remote_id, pk in known.items() if pk in series}
+
+    def _update(self, op, link, *, keep_base):
+        action = Action.objects.filter(pk=int(op.local_id)).first()
+        if action is None:
+            return
+        current = normalized(event_of(action))
+        fields = action_fields(op.event, default_zone=action.time_zone)
+        changed = {name: fields[name] for group, names in FIELDS.items()
+                   if any(getattr(op.event, field) != getattr(current, field) for field in GROUPS[group])
+                   for name in names}
+        try:
+            if changed:
+                crm_services.action_update(action=action, origin=self.origin, **changed)
+        except (ValidationError, crm_services.OccurrenceError, recurrence.RecurrenceError) as exc:
+            self._drop(op, "; ".join(getattr(exc, "messages", [str(exc)])))
+            return
+        self._record_conflicts(op, action)
+        if link is not None and not keep_base:
+            link.base = to_json(op.event)
+            self._changed_links.append(link)
+
+    def _record_conflicts(self, op, action):
+        from calendarsync.models import ConflictRecord
+
+        ConflictRecord.objects.bulk_create([
+            ConflictRecord(calendar=self.calendar, action=action, subject=action.subject, group=conflict.group,
+                           local=_plain(conflict.local), remote=_plain(conflict.remote), winner=conflict.winner)
+            for conflict in op.conflicts])
+
+    def _trash(self, op, links):
+        link = links.pop(op.remote_id, None)
+        action = Action.objects.filter(pk=int(op.local_id)).first()
+        if action is not None and action.series_id:
+            crm_services.action_delete(action=action, origin=self.origin)  # cancels the occurrence
+        elif action is not None:
+            rows = [action, *action.overrides.all()]
+            TrashedAction.objects.create(
+                calendar=self.calendar, owner_id=action.owner_id, subject=action.subject,
+                starts=str(action.first_occurrence()[0])[:64], snapshot=serializers.serialize("python", rows))
+            crm_services.action_delete(action=action, origin=self.origin)
+        self._unlink(link)
+
+    def _pair(self, op, link, meta):
+        if link is None:  # a pair matched on this first sync
+            link = EventLink(calendar=self.calendar, action_id=int(op.local_id), remote_id=op.remote_id,
+                             ical_uid=op.event.uid)
+            self._new_links.append(link)
+        else:
+            self._changed_links.append(link)
+        link.base = to_json(op.event)
+        if op.remote_id in meta:
+            link.etag = meta[op.remote_id].etag
+
+    def _unlink(self, link):
+        if link is not None and link.pk:
+            EventLink.objects.filter(pk=link.pk).delete()
+
+    def cancel_occurrences(self, cancelled, *, pushes):
+        """Occurrences cancelled remotely on their own: the local series loses them too (and, in a
+        two-way calendar, the remote series gets them as exception dates at the next push)."""
+        if not cancelled:
+            return
+        linked = EventLink.objects.filter(calendar=self.calendar)
+        by_remote = {link.remote_id: link for link in linked.filter(
+            remote_id__in={item.remote_id for item in cancelled} | {item.series_id for item in cancelled})}
+        for item in cancelled:
+            own = by_remote.get(item.remote_id)
+            series_link = by_remote.get(item.series_id)
+            series = Action.objects.filter(pk=series_link.action_id).first() if series_link else None
+            if own is not None:
+                self._unlink(own)
+            if series is None or item.occurrence in series.exdates:
+                continue
+            try:
+                crm_services.occurrence_cancel(series=series, recurrence_id=item.occurrence, origin=self.origin)
+            except crm_services.OccurrenceError:
+                continue  # an occurrence the local series does not have: nothing to cancel
+            if pushes:
+                OutboxEntry.objects.update_or_create(calendar=self.calendar, action_id=series.pk)
+
+    # Remote writes and what they leave
+
+    def write_for(self, op, links) -> Write | None:
+        link = links.get(op.remote_id)
+        if op.kind == "create_remote" and op.event.recurrence_id:
+            series_id = self.series_of.get(op.local_id)
+            series_link = EventLink.objects.filter(calendar=self.calendar, action_id=series_id).first()
+            if series_link is None:
+                self._drop(op, _("its series is not in this calendar"))
+                return None
+            return Write("create", f"{op.event.uid}_{op.event.recurrence_id}", op.event, series_link.remote_id)
+        if op.kind == "create_remote":
+            return Write("create", op.event.uid, op.event)
+        if link is None:
+            return None
+        kind = "update" if op.kind == "update_remote" else "delete"
+        return Write(kind, f"{kind}:{op.remote_id}", op.event, op.remote_id, link.etag)
+
+    def written(self, op, write, result, links):
+        if write.kind == "delete":
+            link = links.pop(op.remote_id, None)
+            base = base_of(link) if link is not None else None
+            if base is not None and base.rrule and link.ical_uid:  # a series goes with its occurrences
+                EventLink.objects.filter(calendar=self.calendar, ical_uid=link.ical_uid).delete()
+            else:
+                self._unlink(link)
+            return
+        link = links.get(result.remote_id)
+        if link is None:
+            link = EventLink(calendar=self.calendar, action_id=int(op.local_id), remote_id=result.remote_id,
+                             ical_uid=op.event.uid)
+            links[result.remote_id] = link
+            self._new_links.append(link)
+        elif link.pk:
+            self._changed_links.append(link)
+        link.etag, link.base = result.etag, to_json(op.event)
+
+    def flush(self):
+        EventLink.objects.bulk_create(self._new_links, batch_size=500)
+        changed = {id(link): link for link in self._changed_links if link.pk}
+        EventLink.objects.bulk_update(list(changed.values()), ["etag", "base"], batch_size=500)
+        self._new_links, self._changed_links = [], []
+
+    def clear_outbox(self, entries, *, keep, started):
+        """Drop the entries that went out; those kept are tried again (and their error remembered)."""
+        done = [entry.pk for entry in entries if str(entry.action_id) not in keep]
+        OutboxEntry.objects.filter(pk__in=done, queued_at__lte=started).delete()
+        OutboxEntry.objects.filter(pk__in=[entry.pk for entry in entries if str(entry.action_id) in keep]).update(
+            attempts=F("attempts") + 1)
+
+    def _action_type(self):
+        chosen = sorted(self.calendar.action_types.all(), key=lambda kind: (not kind.is_appointment, kind.position))
+        return chosen[0] if chosen else ActionType.objects.filter(is_appointment=True, is_active=True).first()
+
+    def _drop(self, op, why):
+        self.dropped.add(id(op))
+        summary = op.event.summary if op.event else op.remote_id
+        self.report(_("“%(summary)s” skipped: %(why)s") % {"summary": summary, "why": why})
+
+
+def _plain(values: dict) -> dict:
+    return {name: value.isoformat() if hasattr(value, "isoformat") else list(value) if isinstance(value, tuple)
+            else value for name, value in values.items()}
+

@@ -1,0 +1,26 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxEntry(models.Model):
+    """An appointment changed in the CRM that a calendar has yet to receive.
+
+    Written in the transaction of the change, so that no committed edit can be forgotten; one row
+    per appointment and calendar, so that a burst of saves is one push. `action_id` is a plain
+    number: the row must survive the appointment's deletion, which is itself something to push.
+    """
+
+    calendar = models.ForeignKey("calendarsync.RemoteCalendar", verbose_name=_("calendar"), on_delete=models.CASCADE,
+                                 related_name="outbox")
+    action_id = models.BigIntegerField(_("action"))
+    queued_at = models.DateTimeField(_("queued at"), auto_now=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox entry")
+        verbose_name_plural = _("outbox")
+        constraints = [models.UniqueConstraint(fields=["calendar", "action_id"], name="one_outbox_entry_per_action")]
+
+    def __str__(self):
+        return f"{self.action_id} → {self.calendar_id}"

@@ -1,0 +1,176 @@
+"""Google Calendar events <-> neutral events, both ways, with no HTTP.
+
+A master carries `recurrence` lines (RRULE, EXDATE); a changed occurrence is its own event with
+`recurringEventId` and `originalStartTime`, whose key is the occurrence key the CRM uses; a
+cancelled occurrence is a cancelled event of that shape. Colors are Google's event palette.
+"""
+
+import base64
+import hashlib
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from calendarsync.core.event import Event
+
+# Google's event palette (colors.get "event"), the same for every account.
+PALETTE = {
+    "1": "#a4bdfc", "2": "#7ae7bf", "3": "#dbadff", "4": "#ff887c", "5": "#fbd75b", "6": "#ffb878",
+    "7": "#46d6db", "8": "#e1e1e1", "9": "#5484ed", "10": "#51b749", "11": "#dc2127",
+}
+TAG = "calendarsync"  # private extended property marking the events this module wrote
+
+
+class Unreadable(ValueError):
+    """An event this module cannot understand; it is skipped and reported, never guessed."""
+
+
+def event_id(key: str) -> str:
+    """A Google event id derived from `key` (base32hex, as Google requires): inserting twice with it
+    gives 409 instead of a second event."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return base64.b32hexencode(digest).decode().rstrip("=").lower()[:40]
+
+
+def instance_id(series_id: str, occurrence: str) -> str:
+    """The id Google gives an occurrence of a series, whether or not it was ever changed."""
+    return f"{series_id}_{occurrence}"
+
+
+def nearest_color(color: str) -> str:
+    """The palette id closest to a #rrggbb color ("" for none)."""
+    if not color:
+        return ""
+    wanted = _rgb(color)
+    return min(PALETTE, key=lambda key: sum((a - b) ** 2 for a, b in zip(_rgb(PALETTE[key]), wanted, strict=True)))
+
+
+def from_google(item: dict, default_zone: str) -> Event:
+    """The neutral event for a live Google event (not a cancelled one)."""
+    try:
+        all_day = "date" in item["start"]
+        zone = item["start"].get("timeZone") or default_zone
+        start, end = _moment(item["start"], all_day), _moment(item["end"], all_day)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unreadable(f"its start or end cannot be read ({exc})") from exc
+    rrule, exdates = _recurrence(item.get("recurrence") or [], all_day, zone)
+    return Event(
+        uid=item.get("iCalUID") or f"{item['id']}@google.com",
+        summary=item.get("summary", ""),
+        description=item.get("description", ""),
+        location=item.get("location", ""),
+        all_day=all_day,
+        start=start,
+        end=end,
+        time_zone="" if all_day else _zone_name(zone),
+        rrule=rrule,
+        exdates=exdates,
+        recurrence_id=occurrence_of(item),
+        busy=item.get("transparency", "opaque") != "transparent",
+        private=item.get("visibility") in ("private", "confidential"),
+        color=PALETTE.get(str(item.get("colorId", "")), ""),
+    )
+
+
+def occurrence_of(item: dict) -> str:
+    """The occurrence key of a changed or cancelled occurrence ("" for other events)."""
+    original = item.get("originalStartTime")
+    if not item.get("recurringEventId") or not original:
+        return ""
+    try:
+        moment = _moment(original, "date" in original)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unreadable(f"its original start cannot be read ({exc})") from exc
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return moment.strftime("%Y%m%d")
+
+
+def to_google(event: Event) -> dict:
+    """The body of an insert or full update (fields not given here are cleared by an update)."""
+    body = {
+        "summary": event.summary,
+        "description": event.description,
+        "location": event.location,
+        "start": _google_time(event.start, event),
+        "end": _google_time(event.end, event),
+        "transparency": "opaque" if event.busy else "transparent",
+        "visibility": "private" if event.private else "default",
+        "colorId": nearest_color(event.color) or None,
+        "extendedProperties": {"private": {TAG: "1"}},
+        "status": "confirmed",
+    }
+    if event.rrule and not event.recurrence_id:
+        body["recurrence"] = [f"RRULE:{event.rrule}", *(_exdate(key, event) for key in sorted(event.exdates))]
+    if not event.recurrence_id:
+        body["iCalUID"] = event.uid
+    return body
+
+
+def storable(event: Event) -> Event:
+    """The event as Google can hold it: its color becomes the nearest palette color."""
+    return replace(event, color=PALETTE[nearest_color(event.color)]) if event.color else event
+
+
+def _moment(value: dict, all_day: bool):
+    if all_day:
+        return date.fromisoformat(value["date"])
+    moment = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(value.get("timeZone") or "UTC"))
+    return moment.astimezone(UTC)
+
+
+def _zone_name(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Unreadable(f"its time zone “{zone}” is unknown") from exc
+    return zone
+
+
+def _recurrence(lines, all_day, zone):
+    rrule, exdates = "", set()
+    for line in lines:
+        name, _, value = line.partition(":")
+        kind = name.split(";")[0].upper()
+        if kind == "RRULE":
+            if rrule:
+                raise Unreadable("it has several RRULEs")
+            rrule = value
+        elif kind == "EXDATE":
+            tzid = next((part.split("=", 1)[1] for part in name.split(";")[1:] if part.upper().startswith("TZID=")),
+                        zone)
+            exdates.update(_exdate_key(text.strip(), tzid, all_day) for text in value.split(","))
+        else:
+            raise Unreadable(f"its recurrence uses {kind}, which the CRM cannot store")
+    return rrule, tuple(sorted(exdates))
+
+
+def _exdate_key(text, tzid, all_day):
+    try:
+        if all_day or len(text) == 8:
+            return text[:8]
+        moment = datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")  # noqa: DTZ007 - zone added below
+        moment = moment.replace(tzinfo=UTC if text.endswith("Z") else ZoneInfo(_zone_name(tzid)))
+    except ValueError as exc:
+        raise Unreadable(f"its EXDATE “{text}” cannot be read") from exc
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _exdate(key, event):
+    if event.all_day:
+        return f"EXDATE;VALUE=DATE:{key}"
+    return f"EXDATE:{key}"
+
+
+def _google_time(value, event):
+    if event.all_day:
+        return {"date": value.isoformat()}
+    zone = event.time_zone or "UTC"
+    return {"dateTime": value.astimezone(ZoneInfo(zone)).isoformat(), "timeZone": zone}
+
+
+def _rgb(color):
+    color = color.lstrip("#")
+    return tuple(int(color[index:index + 2], 16) for index in (0, 2, 4))

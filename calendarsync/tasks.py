@@ -1,0 +1,66 @@
+"""Celery tasks: thin, idempotent, given ids. The engine does the work and takes the calendar's lock."""
+
+import random
+from datetime import timedelta
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+from calendarsync import app_settings, engine
+from calendarsync.models import AccountState, RemoteCalendar, TrashedAction, Trigger
+
+BUSY_RETRIES = 5
+
+
+@shared_task(bind=True, max_retries=BUSY_RETRIES, acks_late=True)
+def sync_calendar(self, calendar_id, trigger=Trigger.MANUAL):
+    """Sync one calendar; when another worker holds it, try again a little later (its run may have
+    started before the change that queued this one)."""
+    try:
+        run = engine.sync(calendar_id, trigger=trigger)
+    except engine.Busy as exc:
+        raise self.retry(countdown=app_settings.PUSH_DELAY_SECONDS + random.random() * 5) from exc  # noqa: S311
+    return run.pk if run else None
+
+
+def push_soon(calendar_id):
+    """Queue a push; saves arriving before it starts ride along (one task per calendar per delay)."""
+    delay = app_settings.PUSH_DELAY_SECONDS
+    if cache.add(f"calendarsync:push:{calendar_id}", 1, timeout=delay):
+        sync_calendar.apply_async((calendar_id, Trigger.SAVE), countdown=delay)
+
+
+def pull_soon(user_id):
+    """The agenda was opened (G5): pull the user's calendars, at most every AGENDA_PULL_SECONDS."""
+    if cache.add(f"calendarsync:agenda:{user_id}", 1, timeout=app_settings.AGENDA_PULL_SECONDS):
+        pull_user.delay(user_id)
+
+
+@shared_task
+def pull_user(user_id):
+    ids = list(_due().filter(account__user_id=user_id).values_list("pk", flat=True))
+    for calendar_id in ids:
+        sync_calendar.delay(calendar_id, Trigger.AGENDA)
+    return len(ids)
+
+
+@shared_task
+def pull_all():
+    """Celery beat's periodic pull, spread over a quarter of the period so as not to burst the providers."""
+    spread = app_settings.PULL_MINUTES * 60 / 4
+    ids = list(_due().values_list("pk", flat=True))
+    for calendar_id in ids:
+        sync_calendar.apply_async((calendar_id, Trigger.SCHEDULE), countdown=random.random() * spread)  # noqa: S311
+    return len(ids)
+
+
+@shared_task
+def purge_trash():
+    limit = timezone.now() - timedelta(days=app_settings.TRASH_DAYS)
+    return TrashedAction.objects.filter(trashed_at__lt=limit).delete()[0]
+
+
+def _due():
+    return RemoteCalendar.objects.filter(selected=True, enabled=True, gone_at__isnull=True, hold="",
+                                         account__state=AccountState.ACTIVE)

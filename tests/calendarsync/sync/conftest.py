@@ -1,0 +1,88 @@
+"""A CRM user connected to the Google sandbox through the real OAuth flow, and ways to act as Google."""
+
+from datetime import date
+
+import pytest
+
+from calendarsync import engine, services
+from calendarsync.models import ExternalAccount, RemoteCalendar
+from tests.calendarsync.connecting import connect
+
+PRIMARY = "ada@example.com"
+
+
+class Google:
+    """The sandbox seen from outside the product: another person's edits, faults, what it holds."""
+
+    def __init__(self, web, account):
+        self.web, self.base, self.account = web, web.google, account
+
+    def _api(self, method, path, **kwargs):
+        self.account.refresh_from_db()
+        response = self.web.request(method, f"{self.base}/calendar/v3/{path}", **kwargs,
+                                    headers={"Authorization": f"Bearer {self.account.access_token}"})
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def events(self, calendar=PRIMARY, **query):
+        """Every live event (masters, exceptions) by summary, as the API lists them."""
+        query = {"maxResults": 2500, **query}
+        return self._api("GET", f"calendars/{calendar}/events", params=query)["items"]
+
+    def event(self, event_id, calendar=PRIMARY):
+        return self._api("GET", f"calendars/{calendar}/events/{event_id}")
+
+    def insert(self, body, calendar=PRIMARY):
+        """Create events as the calendar's owner would in Google Calendar."""
+        response = self.web.post(f"{self.base}/__sandbox__/calendars/{calendar}/events", json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def change(self, event_id, calendar=PRIMARY, **fields):
+        response = self.web.patch(f"{self.base}/__sandbox__/calendars/{calendar}/events/{event_id}", json=fields)
+        response.raise_for_status()
+        return response.json()
+
+    def delete(self, event_id, calendar=PRIMARY):
+        self.web.delete(f"{self.base}/__sandbox__/calendars/{calendar}/events/{event_id}").raise_for_status()
+
+    def fault(self, **fault):
+        self.web.post(f"{self.base}/__sandbox__/faults", json=fault).raise_for_status()
+
+    def clear_faults(self):
+        self.web.delete(f"{self.base}/__sandbox__/faults").raise_for_status()
+
+    def control(self, path, **body):
+        self.web.post(f"{self.base}/__sandbox__/{path}", json=body).raise_for_status()
+
+    def writes(self):
+        return self.web.get(f"{self.base}/__sandbox__/counters").json()["writes"]
+
+
+@pytest.fixture
+def google_account(client, alice, sync_allowed, sandboxes, appointment_type):
+    client.force_login(alice)
+    connect(client, sandboxes, "google", PRIMARY)
+    account = ExternalAccount.objects.get(user=alice, provider="google")
+    client.logout()
+    return account
+
+
+@pytest.fixture
+def google(sandboxes, google_account):
+    return Google(sandboxes, google_account)
+
+
+@pytest.fixture
+def calendar(alice, google_account):
+    """Alice's primary Google calendar, two-way, where her new appointments go; synced since 2026-01-01."""
+    primary = RemoteCalendar.objects.get(account=google_account, remote_id=PRIMARY)
+    return services.calendar_configure(alice, primary, selected=True, direction="both", is_destination=True,
+                                       first_sync="since", first_sync_since=date(2026, 1, 1))
+
+
+def sync(calendar, **kwargs):
+    """One run, as a worker would do it; fails the test on an error the run recorded."""
+    run = engine.sync(calendar.pk, **kwargs)
+    calendar.refresh_from_db()
+    return run
