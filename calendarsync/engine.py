@@ -106,9 +106,9 @@ class Run:
                 remote[item.remote_id] = self.provider.storable(normalized(item.event)) if item.event else None
                 meta[item.remote_id] = item
         outbox = list(OutboxEntry.objects.filter(calendar=self.calendar))
-        links = self.side.links(None if changes.full else set(remote), {entry.action_id for entry in outbox})
-        by_remote = {link.remote_id: link for link in links}
         changed_local = self.side.changed({entry.action_id for entry in outbox}, self.provider.storable)
+        links = self.side.links(None if changes.full else set(remote), set(changed_local))
+        by_remote = {link.remote_id: link for link in links}
         pairs = []
         if changes.full:
             pairs = self.pair(remote, changed_local, by_remote, links)
@@ -178,11 +178,15 @@ class Run:
     def push(self, ops, links):
         """Send the remote operations in the provider's batches; return the local ids to try again."""
         stale, failed = set(), set()
-        # A series before its occurrences: they are written as occurrences of the series' remote event.
-        ops.sort(key=lambda op: (op.kind != "create_remote" or bool(op.event.recurrence_id)))
-        done, total, size = 0, len(ops), self.provider.write_batch
-        for start in range(0, total, size):
-            chunk = [(op, write) for op in ops[start:start + size] if (write := self.side.write_for(op, links))]
+        # New occurrences go in batches after their series': they are written as occurrences of its remote event.
+        occurrences = [op for op in ops if op.kind == "create_remote" and op.event.recurrence_id]
+        others = [op for op in ops if op not in occurrences]
+        size = self.provider.write_batch
+        chunks = [others[start:start + size] for start in range(0, len(others), size)]
+        chunks += [occurrences[start:start + size] for start in range(0, len(occurrences), size)]
+        done, total = 0, len(ops)
+        for chunk in chunks:
+            chunk = [(op, write) for op in chunk if (write := self.side.write_for(op, links))]
             results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []
             for (op, write), result in zip(chunk, results, strict=True):
                 if result.status in ("stale", "gone") and write.kind != "delete":
@@ -194,7 +198,7 @@ class Run:
                 else:
                     self.side.written(op, write, result, links)
             self.side.flush()
-            done += size
+            done += len(chunk)
             if self.progress:
                 self.progress(min(done, total), total)
         return stale, failed

@@ -267,7 +267,8 @@ def _remote_events(items, zone) -> list[RemoteEvent]:
         keys = [key for _, key in cancelled.pop(item["id"], [])] if event.rrule else []
         if keys:
             event = replace(event, exdates=tuple(sorted({*event.exdates, *keys})))
-        found.append(RemoteEvent(item["id"], item.get("etag", ""), event, _parse_rfc3339(item.get("updated"))))
+        found.append(RemoteEvent(item["id"], item.get("etag", ""), event, _parse_rfc3339(item.get("updated")),
+                                 series_id=item.get("recurringEventId", "")))
     series = {remote.remote_id: index for index, remote in enumerate(found) if remote.event and remote.event.rrule}
     for series_id, occurrences in cancelled.items():
         for item, key in occurrences:

@@ -61,7 +61,7 @@ def install(service):
     def remote_change(request):
         """Change or delete an event as another person would (its etag and sequence move)."""
         calendar = store().calendars.get(request.params["cal"])
-        event = calendar.events.get(request.params["event"]) if calendar else None
+        event = service._find(calendar, request.params["event"]) if calendar else None  # instances too
         if event is None:
             return service.error(404, "Not Found", "notFound")
         if request.method == "DELETE":
