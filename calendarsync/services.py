@@ -186,6 +186,15 @@ def _store_calendars(account, listed):
         account.save(update_fields=["problem", "calendars_refreshed_at"])
 
 
+def calendar_resume(user, calendar) -> RemoteCalendar:
+    """The user looked at a calendar held for too many deletions and lets its sync go on, deletions included."""
+    if calendar.account.user_id != user.pk:
+        raise Refused(_("This calendar is not yours."))
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold="", deletions_confirmed=bool(calendar.hold))
+    calendar.refresh_from_db()
+    return calendar
+
+
 def default_action_types():
     return list(crm_selectors.action_types_active().filter(is_appointment=True))
 

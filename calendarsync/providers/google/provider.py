@@ -69,12 +69,8 @@ class GoogleProvider(CalendarProvider):
         if not self.tokens.fresh():
             try:
                 credentials.refresh(Request())
-            except RefreshError as exc:
-                if "invalid_grant" in str(exc):  # revoked, expired or withdrawn: only the user can fix it
-                    raise AuthorizationLost("revoked", str(exc)) from exc
-                raise ProviderUnavailable(f"Google refused a token refresh: {exc}") from exc
-            except TransportError as exc:
-                raise ProviderUnavailable(f"Google could not be reached: {exc}") from exc
+            except (RefreshError, TransportError) as exc:
+                raise _refresh_failure(exc) from exc
             self.tokens = Tokens(credentials.token, credentials.refresh_token or self.tokens.refresh_token,
                                  credentials.expiry.replace(tzinfo=UTC) if credentials.expiry else None)
             self.on_tokens(self.tokens)
@@ -208,6 +204,8 @@ class GoogleProvider(CalendarProvider):
                 if delay is None or attempt + 1 == ATTEMPTS:
                     _raise_for_account(exc)
                     raise ProviderUnavailable(_describe(exc)) from exc
+            except (RefreshError, TransportError) as exc:  # AuthorizedHttp refreshing after a 401
+                raise _refresh_failure(exc) from exc
             except (OSError, httplib2.HttpLib2Error) as exc:
                 if attempt + 1 == ATTEMPTS:
                     raise ProviderUnavailable(f"Google could not be reached: {exc}") from exc
@@ -279,6 +277,14 @@ def _remote_events(items, zone) -> list[RemoteEvent]:
             else:
                 found.append(RemoteEvent(item["id"], item.get("etag", ""), series_id=series_id, occurrence=key))
     return found
+
+
+def _refresh_failure(exc):
+    if isinstance(exc, RefreshError) and "invalid_grant" in str(exc):  # revoked, expired or withdrawn
+        return AuthorizationLost("revoked", str(exc))
+    if isinstance(exc, RefreshError):
+        return ProviderUnavailable(f"Google refused a token refresh: {exc}")
+    return ProviderUnavailable(f"Google could not be reached: {exc}")
 
 
 def _retry_delay(error: HttpError, attempt) -> float | None:

@@ -1,0 +1,172 @@
+"""First syncs (matching, dry runs, directions) and the failures Google can answer with."""
+
+from datetime import date
+
+import pytest
+
+from calendarsync import services
+from calendarsync.models import AccountState, EventLink, OutboxEntry, RemoteCalendar
+from crm import services as crm
+from crm.models import Action
+from tests import factories
+
+from .conftest import PRIMARY, sync
+
+TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},
+         "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    from calendarsync.providers.google.provider import GoogleProvider
+
+    waits = []
+    monkeypatch.setattr(GoogleProvider, "sleep", staticmethod(waits.append))  # the waits asked, not slept
+    return waits
+
+
+def test_a_first_sync_pairs_what_exists_on_both_sides_instead_of_duplicating(alice, calendar, google):
+    google.insert({"summary": "Board meeting", **TIMED})
+    google.insert({"summary": "Only in Google", **TIMED})
+    same = factories.appointment(alice, "2026-12-04 10:00", subject="Board meeting")
+    factories.appointment(alice, "2026-12-05 10:00", subject="Only in the CRM")
+    dry = sync(calendar, dry_run=True)
+    assert sorted(line.split()[0] for line in dry.report) == ["create_local", "create_remote", "link"]
+    assert Action.objects.count() == 2
+    assert len(google.events()) == 2
+
+    run = sync(calendar)
+    assert (run.error, run.created) == ("", 2)
+    assert sorted(event["summary"] for event in google.events()) == ["Board meeting", "Only in Google",
+                                                                      "Only in the CRM"]
+    assert sorted(Action.objects.values_list("subject", flat=True)) == ["Board meeting", "Only in Google",
+                                                                         "Only in the CRM"]
+    assert EventLink.objects.get(action_id=same.pk)
+
+    # Reconnecting from scratch (links and cursor gone) creates nothing twice (P4).
+    EventLink.objects.all().delete()
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(cursor="", window_start=None)
+    run = sync(calendar)
+    assert (run.error, run.created) == ("", 0)
+    assert len(google.events()) == 3
+    assert Action.objects.count() == 3
+
+
+def test_from_now_on_leaves_what_exists_alone_and_syncs_what_changes(alice, calendar, google):
+    services.calendar_configure(alice, calendar, first_sync="from_now")
+    old = google.insert({"summary": "Existing", **TIMED})
+    factories.appointment(alice, "2026-12-05 10:00", subject="Existing in the CRM")
+    OutboxEntry.objects.all().delete()  # saved before the calendar was chosen
+    assert sync(calendar).created == 0
+    assert not Action.objects.filter(subject="Existing").exists()
+    google.change(old["id"], summary="Existing, changed")
+    sync(calendar)
+    assert Action.objects.filter(subject="Existing, changed").exists()
+
+
+def test_import_only_never_writes_to_google_and_export_only_never_changes_the_crm(alice, calendar, google):
+    services.calendar_configure(alice, calendar, direction="import")
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Private plan")
+    remote = google.insert({"summary": "From Google", **TIMED})
+    sync(calendar)
+    assert [event["summary"] for event in google.events()] == ["From Google"]
+    imported = Action.objects.get(subject="From Google")
+    crm.action_delete(action=imported)
+    sync(calendar)
+    assert google.event(remote["id"])["status"] == "confirmed"  # a local deletion does not reach it
+
+    services.calendar_configure(alice, calendar, direction="export", is_destination=True)
+    crm.action_update(action=meeting, subject="Plan")
+    google.insert({"summary": "Also from Google", **TIMED})
+    sync(calendar)
+    assert not Action.objects.filter(subject="Also from Google").exists()
+
+
+def test_a_forgotten_sync_token_means_a_full_listing_that_deletes_nothing(alice, calendar, google):
+    factories.appointment(alice, "2026-12-04 10:00", subject="Kept")
+    sync(calendar)
+    google.control("expire-sync-tokens")
+    google.insert({"summary": "New meanwhile", **TIMED})
+    run = sync(calendar)
+    assert (run.error, run.full, run.deleted) == ("", True, 0)
+    assert sorted(Action.objects.values_list("subject", flat=True)) == ["Kept", "New meanwhile"]
+
+
+def test_a_write_refused_as_stale_is_pulled_merged_and_written_again_in_the_same_run(alice, calendar, google):
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Plan")
+    sync(calendar)
+    remote_id = EventLink.objects.get(action_id=meeting.pk).remote_id
+    crm.action_update(action=meeting, description="Agenda attached")
+    google.change(remote_id, location="Room 9")  # after our last pull: the update gets 412
+    google.fault(status=412, method="PUT", times=1)
+    run = sync(calendar)
+    assert run.error == ""
+    event = google.event(remote_id)
+    meeting.refresh_from_db()
+    assert (event["description"], event["location"]) == ("Agenda attached", "Room 9")
+    assert meeting.location == "Room 9"
+
+
+def test_rate_limits_and_outages_are_waited_out_as_google_asks(alice, calendar, google, fast_retries):
+    for hour in range(60):
+        factories.appointment(alice, "2026-12-04 10:00", subject=f"Meeting {hour}")
+    google.fault(status=429, retry_after=3, times=2, path="/batch")
+    google.fault(status=503, times=2, path="/calendar/v3/calendars")
+    run = sync(calendar)
+    assert (run.error, run.created) == ("", 60)
+    assert 3.0 in fast_retries
+    assert len(google.events()) == 60
+
+
+def test_a_quota_error_is_said_in_words_and_keeps_the_outbox(alice, calendar, google, fast_retries):
+    factories.appointment(alice, "2026-12-04 10:00", subject="Waiting")
+    google.fault(status=403, body={"error": {"code": 403, "message": "Calendar usage limits exceeded.", "errors": [
+        {"domain": "usageLimits", "reason": "quotaExceeded", "message": "Calendar usage limits exceeded."}]}},
+        path="/batch", times=1)
+    run = sync(calendar)
+    assert "usage limit" in run.error
+    assert calendar.error == run.error
+    assert OutboxEntry.objects.filter(calendar=calendar).exists()
+    google.clear_faults()
+    assert sync(calendar).error == ""
+    assert calendar.error == ""
+    assert not OutboxEntry.objects.filter(calendar=calendar).exists()
+
+
+def test_a_revoked_grant_flags_the_account_keeps_the_outbox_and_resumes_after_reconnecting(
+        client, alice, calendar, google, sandboxes):
+    from tests.calendarsync.connecting import connect
+
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Later")
+    google.control("revoke", email=PRIMARY)
+    google.control("expire-access-tokens", email=PRIMARY)
+    run = sync(calendar)
+    assert "Reconnect" in run.error
+    calendar.account.refresh_from_db()
+    assert calendar.account.state == AccountState.RECONNECT
+    assert Action.objects.filter(pk=meeting.pk).exists()
+    assert OutboxEntry.objects.filter(action_id=meeting.pk).exists()
+    assert sync(calendar) is None  # not tried again until reconnected
+
+    client.force_login(alice)
+    connect(client, sandboxes, "google", PRIMARY, account=calendar.account)
+    assert sync(calendar).error == ""
+    assert [event["summary"] for event in google.events()] == ["Later"]
+
+
+def test_a_run_that_would_empty_the_crm_holds_the_calendar_until_the_user_resumes(alice, calendar, google):
+    for day in range(1, 13):
+        google.insert({"summary": f"Visit {day}",
+                       "start": {"date": date(2026, 12, day).isoformat()},
+                       "end": {"date": date(2026, 12, day + 1).isoformat()}})
+    sync(calendar)
+    assert Action.objects.count() == 12
+    for event in google.events():
+        google.delete(event["id"])
+    run = sync(calendar)
+    assert "12 of 12" in run.error
+    assert Action.objects.count() == 12
+    assert sync(calendar) is None  # held
+    services.calendar_resume(alice, calendar)
+    assert sync(calendar).deleted == 12
+    assert Action.objects.count() == 0
