@@ -54,12 +54,14 @@ def action_create_many(*, actions: list[Action], origin=ORIGIN_CRM) -> list[tupl
 
     Each is validated as action_save would; those refused come back with the reason, and the
     others are saved. The caller ensures what only the database can see at this scale: that no
-    two share a UID and occurrence, and that overrides' series are saved first (as overrides).
+    two share a UID and occurrence, that the related rows it gives exist, and that overrides'
+    series are saved first (as overrides).
     """
     valid, refused = [], []
+    unchecked = ["span_start", "span_end", "action_type", "owner", "company", "series"]  # one query each
     for action in actions:
         try:
-            action.full_clean(exclude=["span_start", "span_end"], validate_unique=False, validate_constraints=False)
+            action.full_clean(exclude=unchecked, validate_unique=False, validate_constraints=False)
             action.compute_span()
         except (ValidationError, recurrence.RecurrenceError) as exc:
             refused.append((action, "; ".join(getattr(exc, "messages", [str(exc)]))))

@@ -1,0 +1,117 @@
+"""Figures of the sync engine against the Google sandbox, in a throwaway database (PostgreSQL when
+DATABASE_URL names one): `manage.py benchmark_sync [--events 10000]`.
+
+- first import of a seeded calendar (about 2% recurring series with exceptions): listing requests,
+  database queries, wall time, the process's peak memory;
+- incremental pull of one remote change, in calendars of 1,000 and of `--events` events;
+- a push of 1,000 appointments created in the CRM: batch requests.
+"""
+
+import json
+import resource
+import time
+from datetime import date
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+
+from calendarsync import engine
+from calendarsync.models import ExternalAccount, RemoteCalendar
+from calendarsync.sandbox.google import seed
+from calendarsync.sandbox.server import start_google
+from crm import services as crm
+from crm.models import ActionType
+
+SCOPE = "https://www.googleapis.com/auth/calendar"
+
+
+class Command(BaseCommand):
+    help = "Print the sync engine's figures (requests, queries, seconds, memory) against the Google sandbox."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--events", type=int, default=10_000)
+        parser.add_argument("--pushes", type=int, default=1_000)
+
+    def handle(self, *args, events, pushes, **options):
+        databases = setup_databases(verbosity=0, interactive=False)
+        server = start_google()
+        try:
+            settings.CALENDARSYNC_GOOGLE_SANDBOX_URL = server.base_url
+            figures = Bench(server).run(events, pushes)
+        finally:
+            server.stop()
+            teardown_databases(databases, verbosity=0)
+        self.stdout.write(json.dumps(figures, indent=2))
+
+
+class Bench:
+    def __init__(self, server):
+        self.server, self.store = server, server.service.store
+        from django.contrib.auth import get_user_model
+
+        self.kind, _ = ActionType.objects.get_or_create(code="appointment", defaults={
+            "name": "Appointment", "is_appointment": True})
+        self.user = get_user_model().objects.create_superuser("bench", "bench@example.com", "-")
+
+    def run(self, events, pushes):
+        figures = {"database": connection.vendor}
+        big = self.calendar("big@example.com", events)
+        figures["first_import"] = self.sync(big, events=events)
+        small = self.calendar("small@example.com", 1_000)
+        self.sync(small)
+        figures["incremental_pull_of_1_change"] = {
+            "in_1000_events": self.one_change(small), f"in_{events}_events": self.one_change(big)}
+        figures["push"] = self.push(big, pushes)
+        return figures
+
+    def calendar(self, email, count):
+        self.store.add_user(email, email)
+        grant = self.store.issue_tokens(email, "sandbox-client", SCOPE)
+        seed.fill(self.store, self.store.calendars[email], count, seed=count)
+        account = ExternalAccount.objects.create(
+            user=self.user, provider="google", remote_id=email, email=email, sandbox=True,
+            refresh_token=grant["refresh_token"], access_token=grant["access_token"], scopes=SCOPE)
+        return RemoteCalendar.objects.create(
+            account=account, remote_id=email, name=email, can_write=True, selected=True, direction="both",
+            is_destination=email.startswith("big"), first_sync="since", first_sync_since=date(2025, 1, 1))
+
+    def sync(self, calendar, **extra):
+        self.server.service.counters.clear()
+        with CaptureQueriesContext(connection) as queries:
+            began = time.perf_counter()
+            run = engine.sync(calendar.pk)
+            wall = time.perf_counter() - began
+        counted = self.server.service.counters.snapshot()
+        return {**extra, "report": run.report[:5], "created": run.created, "updated": run.updated, "skipped": run.skipped,
+                "error": run.error, "list_requests": counted.get("events_list", 0),
+                "batch_requests": counted.get("batch", 0), "api_requests": run.requests,
+                "db_queries": len(queries), "seconds": round(wall, 3),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+    def one_change(self, calendar):
+        event_id = next(event_id for event_id, event in self.store.calendars[calendar.remote_id].events.items()
+                        if not event.get("recurrence") and not event.get("recurringEventId")
+                        and event.get("status") != "cancelled")
+        requests.patch(f"{self.server.base_url}/__sandbox__/calendars/{calendar.remote_id}/events/{event_id}",
+                       json={"summary": "Changed remotely"}, timeout=30).raise_for_status()
+        return self.sync(calendar)
+
+    def push(self, calendar, count):
+        cache.set(f"calendarsync:push:{calendar.pk}", 1, timeout=3600)  # a push is pending: saves ride along
+        began = time.perf_counter()
+        with transaction.atomic():
+            for number in range(count):
+                crm.action_create(action_type=self.kind, owner=self.user, subject=f"Pushed {number}",
+                                  start=_moment(number), end=_moment(number, 1), time_zone="Europe/Paris")
+        saved = time.perf_counter() - began
+        return {"appointments": count, "crm_save_seconds": round(saved, 3), **self.sync(calendar)}
+
+
+def _moment(number, hours=0):
+    from datetime import UTC, datetime, timedelta
+
+    return datetime(2026, 12, 1, 8, tzinfo=UTC) + timedelta(hours=number % 10 + hours, days=number // 10)
