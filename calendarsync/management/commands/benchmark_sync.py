@@ -86,8 +86,8 @@ class Bench:
             run = engine.sync(calendar.pk)
             wall = time.perf_counter() - began
         counted = self.server.service.counters.snapshot()
-        return {**extra, "report": run.report[:5], "created": run.created, "updated": run.updated, "skipped": run.skipped,
-                "error": run.error, "list_requests": counted.get("events_list", 0),
+        return {**extra, "created": run.created, "updated": run.updated, "skipped": run.skipped,
+                "skipped_first": run.report[:3], "error": run.error, "list_requests": counted.get("events_list", 0),
                 "batch_requests": counted.get("batch", 0), "api_requests": run.requests,
                 "db_queries": len(queries), "seconds": round(wall, 3),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
