@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from calendarsync.appointments import action_fields, event_of
-from calendarsync.core.event import GROUPS, from_json, to_json
+from calendarsync.core.event import GROUPS, from_json, plain, to_json
 from calendarsync.core.normalize import normalized
 from calendarsync.models import EventLink, OutboxEntry, TrashedAction
 from calendarsync.providers.base import Write
@@ -218,7 +218,7 @@ class Side:
 
         ConflictRecord.objects.bulk_create([
             ConflictRecord(calendar=self.calendar, action=action, subject=action.subject, group=conflict.group,
-                           local=_plain(conflict.local), remote=_plain(conflict.remote), winner=conflict.winner)
+                           local=_json(conflict.local), remote=_json(conflict.remote), winner=conflict.winner)
             for conflict in op.conflicts])
 
     def _trash(self, op, links):
@@ -332,7 +332,6 @@ class Side:
         self.report(_("“%(summary)s” skipped: %(why)s") % {"summary": summary, "why": why})
 
 
-def _plain(values: dict) -> dict:
-    return {name: value.isoformat() if hasattr(value, "isoformat") else list(value) if isinstance(value, tuple)
-            else value for name, value in values.items()}
 
+def _json(values: dict) -> dict:
+    return {name: plain(value) for name, value in values.items()}

@@ -46,11 +46,16 @@ assert set(CONTENT) | {"uid", "recurrence_id"} == {field.name for field in field
 
 def to_json(event: Event) -> dict:
     """The event as plain JSON values (dates in ISO 8601), for storing a link's base."""
-    data = {name: getattr(event, name) for name in ("uid", "recurrence_id", *CONTENT)}
-    for name in ("start", "end"):
-        data[name] = data[name].isoformat() if data[name] is not None else None
-    data["exdates"] = list(event.exdates)
-    return data
+    return {name: plain(getattr(event, name)) for name in ("uid", "recurrence_id", *CONTENT)}
+
+
+def plain(value):
+    """A field's value as JSON has it: dates in ISO 8601, tuples as lists."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def from_json(data: dict) -> Event:

@@ -8,12 +8,12 @@ counting as edits.
 import hashlib
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm.recurrence import RecurrenceError, normalize_rrule
 
-from .event import CONTENT, Event
+from .event import CONTENT, Event, plain
 
 
 def normalized(event: Event) -> Event:
@@ -35,7 +35,7 @@ def normalized(event: Event) -> Event:
 def fingerprint(event: Event) -> str:
     """A hash of the normalised content (not the uid): equal fingerprints, nothing to sync."""
     event = normalized(event)
-    content = {name: _plain(getattr(event, name)) for name in CONTENT}
+    content = {name: plain(getattr(event, name)) for name in CONTENT}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -62,11 +62,3 @@ def _moment(value, all_day):
     if value is None or all_day or not isinstance(value, datetime):
         return value.date() if isinstance(value, datetime) and all_day else value
     return value.astimezone(UTC).replace(microsecond=0)
-
-
-def _plain(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value

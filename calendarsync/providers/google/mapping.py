@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calendarsync.core.event import Event
+from crm.recurrence import occurrence_key
 
 # Google's event palette (colors.get "event"), the same for every account.
 PALETTE = {
@@ -78,12 +79,9 @@ def occurrence_of(item: dict) -> str:
     if not item.get("recurringEventId") or not original:
         return ""
     try:
-        moment = _moment(original, "date" in original)
+        return occurrence_key(_moment(original, "date" in original))
     except (KeyError, TypeError, ValueError) as exc:
         raise Unreadable(f"its original start cannot be read ({exc})") from exc
-    if isinstance(moment, datetime):
-        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return moment.strftime("%Y%m%d")
 
 
 def to_google(event: Event) -> dict:
@@ -152,10 +150,9 @@ def _exdate_key(text, tzid, all_day):
         if all_day or len(text) == 8:
             return text[:8]
         moment = datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")  # noqa: DTZ007 - zone added below
-        moment = moment.replace(tzinfo=UTC if text.endswith("Z") else ZoneInfo(_zone_name(tzid)))
+        return occurrence_key(moment.replace(tzinfo=UTC if text.endswith("Z") else ZoneInfo(_zone_name(tzid))))
     except ValueError as exc:
         raise Unreadable(f"its EXDATE “{text}” cannot be read") from exc
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _exdate(key, event):
