@@ -7,6 +7,7 @@ import random
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cached_property
 
 import googleapiclient
 import httplib2
@@ -59,7 +60,6 @@ class GoogleProvider(CalendarProvider):
     scopes = ["openid", "email", "profile", CALENDAR_SCOPE]
     required_scopes = {CALENDAR_SCOPE}
     write_batch = BATCH_SIZE
-    sleep = staticmethod(time.sleep)
 
     def _credentials(self) -> Credentials:
         expiry = self.tokens.expires_at.astimezone(UTC).replace(tzinfo=None) if self.tokens.expires_at else None
@@ -76,11 +76,11 @@ class GoogleProvider(CalendarProvider):
             self.on_tokens(self.tokens)
         return credentials
 
+    @cached_property
     def _service(self):
-        if getattr(self, "_built", None) is None:
-            http = AuthorizedHttp(self._credentials(), http=httplib2.Http(timeout=TIMEOUT))
-            self._built = build_from_document(_document(self.client.api_url), http=http)
-        return self._built
+        """One client per provider object: built (and the token refreshed) on first use."""
+        http = AuthorizedHttp(self._credentials(), http=httplib2.Http(timeout=TIMEOUT))
+        return build_from_document(_document(self.client.api_url), http=http)
 
     def storable(self, event):
         return storable(event)
@@ -97,7 +97,7 @@ class GoogleProvider(CalendarProvider):
         return self._listing(calendar_id, {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end)}, full=True)
 
     def _listing(self, calendar_id, query, *, full):
-        events = self._service().events()
+        events = self._service.events()
         request = events.list(calendarId=calendar_id, maxResults=PAGE_SIZE, singleEvents=False, **query)
         items, cursor, zone = [], "", "UTC"
         while request is not None:
@@ -131,7 +131,7 @@ class GoogleProvider(CalendarProvider):
     def _batch(self, calendar_id, writes):
         """One batch request; returns per write the answer's JSON (None for a deletion) or its HttpError."""
         answers = {}
-        batch = self._service().new_batch_http_request(
+        batch = self._service.new_batch_http_request(
             callback=lambda request_id, response, error: answers.__setitem__(request_id, error or response))
         for index, write in enumerate(writes):
             batch.add(self._request(calendar_id, write), request_id=str(index))
@@ -139,7 +139,7 @@ class GoogleProvider(CalendarProvider):
         return [answers.get(str(index)) for index in range(len(writes))]
 
     def _request(self, calendar_id, write: Write):
-        events = self._service().events()
+        events = self._service.events()
         if write.kind == "create" and write.event.recurrence_id:  # an occurrence of a series we hold
             occurrence = instance_id(write.remote_id, write.event.recurrence_id)
             return events.update(calendarId=calendar_id, eventId=occurrence, body=to_google(write.event),
@@ -164,7 +164,7 @@ class GoogleProvider(CalendarProvider):
         status = outcome.status_code
         if write.kind == "create" and status == 409:
             # Created by an earlier attempt whose answer was lost (or deleted since): make it what we meant.
-            request = self._service().events().update(calendarId=calendar_id, eventId=event_id(write.key),
+            request = self._service.events().update(calendarId=calendar_id, eventId=event_id(write.key),
                                                       body=to_google(write.event), sendUpdates="none")
             return self._stored(write.key, self._execute(request))
         if status in (404, 410):
@@ -185,7 +185,7 @@ class GoogleProvider(CalendarProvider):
 
     def free_busy(self, calendar_ids, start, end):
         body = {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end), "items": [{"id": cid} for cid in calendar_ids]}
-        answer = self._execute(self._service().freebusy().query(body=body))
+        answer = self._execute(self._service.freebusy().query(body=body))
         return {cid: [(_parse_rfc3339(busy["start"]), _parse_rfc3339(busy["end"]))
                       for busy in answer.get("calendars", {}).get(cid, {}).get("busy", [])] for cid in calendar_ids}
 
@@ -216,10 +216,10 @@ class GoogleProvider(CalendarProvider):
     def _wait(self, seconds):
         self.usage.retries += 1
         self.usage.waited += seconds
-        self.sleep(seconds)
+        time.sleep(seconds)
 
     def list_calendars(self) -> list[CalendarInfo]:
-        service = self._service()
+        service = self._service
         found, request = [], service.calendarList().list(maxResults=250, showHidden=True)
         try:
             while request is not None:
@@ -246,37 +246,29 @@ def _calendar(item) -> CalendarInfo:
 def _remote_events(items, zone) -> list[RemoteEvent]:
     """Map a listing. A cancelled occurrence whose series is in the same listing becomes one of the
     series' exception dates instead of a change of its own."""
-    cancelled, found = {}, []
+    live_series = {item["id"] for item in items if item.get("recurrence") and item.get("status") != "cancelled"}
+    folded, found = {}, []
     for item in items:
-        if item.get("status") == "cancelled" and item.get("recurringEventId"):
-            try:
-                cancelled.setdefault(item["recurringEventId"], []).append((item, occurrence_of(item)))
-            except Unreadable as exc:
-                found.append(RemoteEvent(item["id"], problem=str(exc)))
-            continue
-        if item.get("status") == "cancelled":
-            found.append(RemoteEvent(item["id"], item.get("etag", "")))
-            continue
+        series_id = item.get("recurringEventId", "")
         try:
-            event = from_google(item, zone)
+            if item.get("status") != "cancelled":
+                found.append(RemoteEvent(item["id"], item.get("etag", ""), from_google(item, zone),
+                                         _parse_rfc3339(item.get("updated")), series_id=series_id))
+            elif series_id in live_series:
+                folded.setdefault(series_id, set()).add(occurrence_of(item))
+            elif series_id:
+                found.append(RemoteEvent(item["id"], item.get("etag", ""), series_id=series_id,
+                                         occurrence=occurrence_of(item)))
+            else:
+                found.append(RemoteEvent(item["id"], item.get("etag", "")))
         except Unreadable as exc:
             found.append(RemoteEvent(item["id"], problem=str(exc)))
-            continue
-        keys = [key for _, key in cancelled.pop(item["id"], [])] if event.rrule else []
-        if keys:
-            event = replace(event, exdates=tuple(sorted({*event.exdates, *keys})))
-        found.append(RemoteEvent(item["id"], item.get("etag", ""), event, _parse_rfc3339(item.get("updated")),
-                                 series_id=item.get("recurringEventId", "")))
-    series = {remote.remote_id: index for index, remote in enumerate(found) if remote.event and remote.event.rrule}
-    for series_id, occurrences in cancelled.items():
-        for item, key in occurrences:
-            if series_id in series:  # the series came after its cancelled occurrence
-                index = series[series_id]
-                event = found[index].event
-                found[index] = replace(found[index], event=replace(event, exdates=tuple(sorted({*event.exdates, key}))))
-            else:
-                found.append(RemoteEvent(item["id"], item.get("etag", ""), series_id=series_id, occurrence=key))
-    return found
+    return [_cancelling(remote, folded[remote.remote_id]) if remote.remote_id in folded and remote.event else remote
+            for remote in found]
+
+
+def _cancelling(remote, keys):
+    return replace(remote, event=replace(remote.event, exdates=tuple(sorted({*remote.event.exdates, *keys}))))
 
 
 def _refresh_failure(exc):

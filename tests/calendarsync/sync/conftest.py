@@ -25,7 +25,7 @@ class Google:
         return response.json() if response.content else None
 
     def events(self, calendar=PRIMARY, **query):
-        """Every live event (masters, exceptions) by summary, as the API lists them."""
+        """Every live event (masters, exceptions), as the API lists them."""
         query = {"maxResults": 2500, **query}
         return self._api("GET", f"calendars/{calendar}/events", params=query)["items"]
 
@@ -54,6 +54,9 @@ class Google:
 
     def control(self, path, **body):
         self.web.post(f"{self.base}/__sandbox__/{path}", json=body).raise_for_status()
+
+    def counters(self):
+        return self.web.get(f"{self.base}/__sandbox__/counters").json()["requests"]
 
     def writes(self):
         return self.web.get(f"{self.base}/__sandbox__/counters").json()["writes"]
@@ -94,7 +97,7 @@ def calendar(alice, google_account):
 
 
 def sync(calendar, **kwargs):
-    """One run, as a worker would do it; fails the test on an error the run recorded."""
+    """One run, as a worker would do it; the calendar is read again after it."""
     run = engine.sync(calendar.pk, **kwargs)
     calendar.refresh_from_db()
     return run
