@@ -22,12 +22,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from calendarsync import app_settings, local, selectors
+from calendarsync import app_settings, local, selectors, services
 from calendarsync.core.event import overlaps
 from calendarsync.core.normalize import normalized
 from calendarsync.core.plan import Direction, Link, match, plan
 from calendarsync.models import FirstSync, OutboxEntry, RemoteCalendar, SyncRun, Trigger
-from calendarsync.providers import AuthorizationLost, ProviderUnavailable, for_account
+from calendarsync.providers import AuthorizationLost, ProviderUnavailable
 
 log = logging.getLogger(__name__)
 ROUNDS = 3  # pulls per run: the first, then again after writes refused as stale
@@ -50,14 +50,12 @@ def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, provider=None, p
             raise Busy(calendar_id)
         if calendar is None or not selectors.syncable(calendar):
             return None
-        from calendarsync.services import _save_tokens, account_lost
-
         run = SyncRun(calendar=calendar, trigger=trigger, dry_run=dry_run)
-        provider = provider or for_account(calendar.account, _save_tokens(calendar.account))
+        provider = provider or services.provider_for(calendar.account)
         try:
             Run(calendar, provider, run, progress).execute()
         except AuthorizationLost as exc:
-            account_lost(calendar.account, exc.problem, str(exc))
+            services.account_lost(calendar.account, exc.problem, str(exc))
             run.error = selectors.account_problem(calendar.account)
         except ProviderUnavailable as exc:
             run.error = str(exc)
@@ -215,9 +213,12 @@ class Run:
         self.run.report.append(line)
 
 
+ORIGIN_PREFIX = "calendarsync:"
+
+
 def origin_of(calendar_id) -> str:
     """How the engine announces its writes to the CRM, so that the outbox skips their echo."""
-    return f"calendarsync:{calendar_id}"
+    return f"{ORIGIN_PREFIX}{calendar_id}"
 
 
 def _window_start(calendar, now):

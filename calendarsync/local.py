@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from calendarsync.appointments import action_fields, event_of
 from calendarsync.core.event import GROUPS, from_json, plain, to_json
 from calendarsync.core.normalize import normalized
-from calendarsync.models import EventLink, OutboxEntry, TrashedAction
+from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, TrashedAction
 from calendarsync.providers.base import Write
 from crm import recurrence
 from crm import services as crm_services
@@ -43,6 +43,7 @@ class Side:
         self.linked_elsewhere = set()
         self.dropped = set()  # local operations that could not be carried out (reported)
         self._new_links, self._changed_links = [], []
+        self._series_remote = None  # read again after each flush of new links
 
     # Reads
 
@@ -214,8 +215,6 @@ class Side:
             self._changed_links.append(link)
 
     def _record_conflicts(self, op, action):
-        from calendarsync.models import ConflictRecord
-
         ConflictRecord.objects.bulk_create([
             ConflictRecord(calendar=self.calendar, action=action, subject=action.subject, group=conflict.group,
                            local=_json(conflict.local), remote=_json(conflict.remote), winner=conflict.winner)
@@ -257,10 +256,11 @@ class Side:
         linked = EventLink.objects.filter(calendar=self.calendar)
         by_remote = {link.remote_id: link for link in linked.filter(
             remote_id__in={item.remote_id for item in cancelled} | {item.series_id for item in cancelled})}
+        series_rows = Action.objects.in_bulk([link.action_id for link in by_remote.values()])
         for item in cancelled:
             own = by_remote.get(item.remote_id)
             series_link = by_remote.get(item.series_id)
-            series = Action.objects.filter(pk=series_link.action_id).first() if series_link else None
+            series = series_rows.get(series_link.action_id) if series_link else None
             if own is not None:
                 self._unlink(own)
             if series is None or item.occurrence in series.exdates:
@@ -277,18 +277,26 @@ class Side:
     def write_for(self, op, links) -> Write | None:
         link = links.get(op.remote_id)
         if op.kind == "create_remote" and op.event.recurrence_id:
-            series_id = self.series_of.get(op.local_id)
-            series_link = EventLink.objects.filter(calendar=self.calendar, action_id=series_id).first()
-            if series_link is None:
+            series_id = self._series_remote_ids().get(self.series_of.get(op.local_id))
+            if series_id is None:
                 self._drop(op, _("its series is not in this calendar"))
                 return None
-            return Write("create", f"{op.event.uid}_{op.event.recurrence_id}", op.event, series_link.remote_id)
+            return Write("create", f"{op.event.uid}_{op.event.recurrence_id}", op.event, series_id)
         if op.kind == "create_remote":
             return Write("create", op.event.uid, op.event)
         if link is None:
             return None
         kind = "update" if op.kind == "update_remote" else "delete"
         return Write(kind, f"{kind}:{op.remote_id}", op.event, op.remote_id, link.etag)
+
+    def _series_remote_ids(self) -> dict:
+        """Remote ids of the series of the changed occurrences, in one query per batch: new occurrences are
+        written after every other write, so their series' links exist by then."""
+        if self._series_remote is None:
+            self._series_remote = dict(EventLink.objects.filter(
+                calendar=self.calendar, action_id__in=set(self.series_of.values())).values_list("action_id",
+                                                                                              "remote_id"))
+        return self._series_remote
 
     def written(self, op, write, result, links):
         if write.kind == "delete":
@@ -313,7 +321,7 @@ class Side:
         EventLink.objects.bulk_create(self._new_links, batch_size=500)
         changed = {id(link): link for link in self._changed_links if link.pk}
         EventLink.objects.bulk_update(list(changed.values()), ["etag", "base"], batch_size=500)
-        self._new_links, self._changed_links = [], []
+        self._new_links, self._changed_links, self._series_remote = [], [], None
 
     def clear_outbox(self, entries, *, keep, started):
         """Drop the entries that went out; those kept are tried again (and their error remembered)."""

@@ -1,19 +1,20 @@
 """Reacting to CRM changes: each one goes in the outbox of the calendars that must receive it, in the
 change's own transaction, and a push is queued for after the commit."""
 
+from functools import partial
+
 from django.db import transaction
 from django.dispatch import receiver
 
-from calendarsync import selectors
+from calendarsync import selectors, tasks
+from calendarsync.engine import ORIGIN_PREFIX, origin_of
 from calendarsync.models import OutboxEntry
 from crm.signals import action_deleted, action_saved, agenda_opened
-
-ENGINE_ORIGIN = "calendarsync:"  # the engine's own writes, announced as "calendarsync:<calendar id>"
 
 
 @receiver(action_saved, dispatch_uid="calendarsync.outbox.saved")
 def appointment_saved(sender, action, created, origin, follows=None, **kwargs):
-    if created and origin.startswith(ENGINE_ORIGIN):
+    if created and origin.startswith(ORIGIN_PREFIX):
         return  # imported just now: linked to its calendar only, with its base
     if follows is not None:
         return  # its series is in the outbox already, and brings its occurrences along
@@ -26,19 +27,14 @@ def appointment_deleted(sender, action, action_id, origin, **kwargs):
 
 
 def queue(action_id, calendar_ids, origin):
-    calendar_ids = [pk for pk in calendar_ids if origin != f"{ENGINE_ORIGIN}{pk}"]  # not back where it came from
-    if not calendar_ids:
-        return
+    calendar_ids = [pk for pk in calendar_ids if origin != origin_of(pk)]  # not back where it came from
     OutboxEntry.objects.bulk_create([OutboxEntry(calendar_id=pk, action_id=action_id) for pk in calendar_ids],
                                     update_conflicts=True, unique_fields=["calendar", "action_id"],
                                     update_fields=["queued_at"])
-    from calendarsync import tasks
-
-    transaction.on_commit(lambda: [tasks.push_soon(pk) for pk in calendar_ids])
+    for pk in calendar_ids:
+        transaction.on_commit(partial(tasks.push_soon, pk))
 
 
 @receiver(agenda_opened, dispatch_uid="calendarsync.agenda_opened")
 def agenda_opened_pull(sender, user, **kwargs):
-    from calendarsync import tasks
-
     tasks.pull_soon(user.pk)

@@ -136,6 +136,12 @@ def _paused(user, calendars=None):
             yield calendar, reason
 
 
+def calendars_to_pull():
+    """The calendars `syncable` may accept, as one query (the profile's permissions are left to it)."""
+    return RemoteCalendar.objects.filter(selected=True, enabled=True, gone_at__isnull=True, hold="",
+                                         account__state=AccountState.ACTIVE)
+
+
 def syncable(calendar) -> bool:
     """Whether a calendar is to be synced: selected and on, still listed, its account working, its user's
     profile allowing it, and not held for the user to look at."""

@@ -112,12 +112,13 @@ def account_disconnect(account, *, appointments: str):
         account.delete()
 
 
-def _save_tokens(account):
+def provider_for(account):
+    """The account's provider client; tokens it refreshes are stored on the account."""
     def save(tokens):
         account.access_token, account.access_token_expires_at = tokens.access_token, tokens.expires_at
         account.refresh_token = tokens.refresh_token or account.refresh_token
         account.save(update_fields=["access_token", "access_token_expires_at", "refresh_token"])
-    return save
+    return providers.for_account(account, save)
 
 
 # Calendars -------------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def calendars_refresh(account, *, force=False) -> bool:
         account_lost(account, AccountProblem.TOKEN_UNREADABLE)
         return False
     try:
-        listed = providers.for_account(account, _save_tokens(account)).list_calendars()
+        listed = provider_for(account).list_calendars()
     except providers.AuthorizationLost as exc:
         account_lost(account, exc.problem, str(exc))
         return False
@@ -190,7 +191,7 @@ def calendar_resume(user, calendar) -> RemoteCalendar:
     """The user looked at a calendar held for too many deletions and lets its sync go on, deletions included."""
     if calendar.account.user_id != user.pk:
         raise Refused(_("This calendar is not yours."))
-    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold="", deletions_confirmed=bool(calendar.hold))
+    RemoteCalendar.objects.filter(pk=calendar.pk).exclude(hold="").update(hold="", deletions_confirmed=True)
     calendar.refresh_from_db()
     return calendar
 

@@ -7,13 +7,13 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from calendarsync import app_settings, engine
-from calendarsync.models import AccountState, RemoteCalendar, TrashedAction, Trigger
+from calendarsync import app_settings, engine, selectors
+from calendarsync.models import TrashedAction, Trigger
 
 BUSY_RETRIES = 5
 
 
-@shared_task(bind=True, max_retries=BUSY_RETRIES, acks_late=True)
+@shared_task(bind=True, max_retries=BUSY_RETRIES)
 def sync_calendar(self, calendar_id, trigger=Trigger.MANUAL):
     """Sync one calendar; when another worker holds it, try again a little later (its run may have
     started before the change that queued this one)."""
@@ -39,7 +39,7 @@ def pull_soon(user_id):
 
 @shared_task
 def pull_user(user_id):
-    ids = list(_due().filter(account__user_id=user_id).values_list("pk", flat=True))
+    ids = list(selectors.calendars_to_pull().filter(account__user_id=user_id).values_list("pk", flat=True))
     for calendar_id in ids:
         sync_calendar.delay(calendar_id, Trigger.AGENDA)
     return len(ids)
@@ -49,7 +49,7 @@ def pull_user(user_id):
 def pull_all():
     """Celery beat's periodic pull, spread over a quarter of the period so as not to burst the providers."""
     spread = app_settings.PULL_MINUTES * 60 / 4
-    ids = list(_due().values_list("pk", flat=True))
+    ids = list(selectors.calendars_to_pull().values_list("pk", flat=True))
     for calendar_id in ids:
         sync_calendar.apply_async((calendar_id, Trigger.SCHEDULE), countdown=random.random() * spread)  # noqa: S311
     return len(ids)
@@ -60,7 +60,3 @@ def purge_trash():
     limit = timezone.now() - timedelta(days=app_settings.TRASH_DAYS)
     return TrashedAction.objects.filter(trashed_at__lt=limit).delete()[0]
 
-
-def _due():
-    return RemoteCalendar.objects.filter(selected=True, enabled=True, gone_at__isnull=True, hold="",
-                                         account__state=AccountState.ACTIVE)
