@@ -89,7 +89,6 @@ class WriteResult:
     status: str  # "ok"; "gone" (deleted remotely); "stale" (changed remotely: pull, then retry); "failed"
     remote_id: str = ""
     etag: str = ""
-    event: Event | None = None  # what the provider now holds, read back through its mapping
     message: str = ""
 
 

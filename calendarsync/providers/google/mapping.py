@@ -84,8 +84,10 @@ def occurrence_of(item: dict) -> str:
         raise Unreadable(f"its original start cannot be read ({exc})") from exc
 
 
-def to_google(event: Event) -> dict:
-    """The body of an insert or full update (fields not given here are cleared by an update)."""
+def to_google(event: Event, *, creating: bool = False) -> dict:
+    """The fields this module syncs, for a patch: whatever else the event has at Google (attendees,
+    reminders, conference data, other apps' properties) stays as it is. `creating` adds what a new event
+    (or occurrence, or one brought back) needs: our tag, its UID, and a confirmed status."""
     body = {
         "summary": event.summary,
         "description": event.description,
@@ -95,13 +97,14 @@ def to_google(event: Event) -> dict:
         "transparency": "opaque" if event.busy else "transparent",
         "visibility": "private" if event.private else "default",
         "colorId": nearest_color(event.color) or None,
-        "extendedProperties": {"private": {TAG: "1"}},
-        "status": "confirmed",
     }
-    if event.rrule and not event.recurrence_id:
-        body["recurrence"] = [f"RRULE:{event.rrule}", *(_exdate(key, event) for key in sorted(event.exdates))]
-    if not event.recurrence_id:
-        body["iCalUID"] = event.uid
+    if not event.recurrence_id:  # null clears the rule of a series that became a single event
+        body["recurrence"] = ([f"RRULE:{event.rrule}", *(_exdate(key, event) for key in sorted(event.exdates))]
+                              if event.rrule else None)
+    if creating:
+        body.update(extendedProperties={"private": {TAG: "1"}}, status="confirmed")
+        if not event.recurrence_id:
+            body["iCalUID"] = event.uid
     return body
 
 

@@ -142,14 +142,14 @@ class GoogleProvider(CalendarProvider):
         events = self._service.events()
         if write.kind == "create" and write.event.recurrence_id:  # an occurrence of a series we hold
             occurrence = instance_id(write.remote_id, write.event.recurrence_id)
-            return events.update(calendarId=calendar_id, eventId=occurrence, body=to_google(write.event),
-                                 sendUpdates="none")
+            return events.patch(calendarId=calendar_id, eventId=occurrence,
+                                body=to_google(write.event, creating=True), sendUpdates="none")
         if write.kind == "create":
-            body = {**to_google(write.event), "id": event_id(write.key)}
+            body = {**to_google(write.event, creating=True), "id": event_id(write.key)}
             return events.insert(calendarId=calendar_id, body=body, sendUpdates="none")
         if write.kind == "update":
-            request = events.update(calendarId=calendar_id, eventId=write.remote_id, body=to_google(write.event),
-                                    sendUpdates="none")
+            request = events.patch(calendarId=calendar_id, eventId=write.remote_id, body=to_google(write.event),
+                                   sendUpdates="none")
         else:
             request = events.delete(calendarId=calendar_id, eventId=write.remote_id, sendUpdates="none")
         if write.etag:
@@ -160,26 +160,20 @@ class GoogleProvider(CalendarProvider):
         if not isinstance(outcome, HttpError):
             if write.kind == "delete":
                 return WriteResult(write.key, "ok", write.remote_id)
-            return self._stored(write.key, outcome)
+            return WriteResult(write.key, "ok", outcome["id"], outcome.get("etag", ""))
         status = outcome.status_code
         if write.kind == "create" and status == 409:
             # Created by an earlier attempt whose answer was lost (or deleted since): make it what we meant.
-            request = self._service.events().update(calendarId=calendar_id, eventId=event_id(write.key),
-                                                      body=to_google(write.event), sendUpdates="none")
-            return self._stored(write.key, self._execute(request))
+            request = self._service.events().patch(calendarId=calendar_id, eventId=event_id(write.key),
+                                                   body=to_google(write.event, creating=True), sendUpdates="none")
+            answer = self._execute(request)
+            return WriteResult(write.key, "ok", answer["id"], answer.get("etag", ""))
         if status in (404, 410):
             return WriteResult(write.key, "gone", write.remote_id, message=str(outcome.reason))
         if status == 412:
             return WriteResult(write.key, "stale", write.remote_id, message="changed in Google meanwhile")
         _raise_for_account(outcome)
         return WriteResult(write.key, "failed", write.remote_id, message=f"Google answered {status}: {outcome.reason}")
-
-    def _stored(self, key, item) -> WriteResult:
-        try:
-            event = from_google(item, "UTC")
-        except Unreadable as exc:
-            return WriteResult(key, "failed", item.get("id", ""), message=str(exc))
-        return WriteResult(key, "ok", item["id"], item.get("etag", ""), event)
 
     # Free/busy
 
@@ -256,6 +250,7 @@ def _remote_events(items, zone) -> list[RemoteEvent]:
                                          _parse_rfc3339(item.get("updated")), series_id=series_id))
             elif series_id in live_series:
                 folded.setdefault(series_id, set()).add(occurrence_of(item))
+                found.append(RemoteEvent(item["id"], item.get("etag", "")))  # its exception, if one was synced, goes
             elif series_id:
                 found.append(RemoteEvent(item["id"], item.get("etag", ""), series_id=series_id,
                                          occurrence=occurrence_of(item)))

@@ -41,7 +41,7 @@ def test_an_appointment_made_edited_moved_and_deleted_in_the_crm_follows_in_goog
     assert google.event(event["id"])["status"] == "cancelled"
     assert not EventLink.objects.filter(calendar=calendar).exists()
     writes = google.writes()
-    assert [write["method"] for write in writes] == ["insert", "update", "delete"]
+    assert [write["method"] for write in writes] == ["insert", "patch", "delete"]
     assert {write["sendUpdates"] for write in writes} == {"none"}  # nobody e-mailed by sync (Z5)
 
 
