@@ -3,7 +3,8 @@
 A group changed on one side only takes that side. Changed on both sides to different values, it is
 a conflict: the policy picks the winner (by default the most recent change), and the loser is
 returned so that it can be kept and restored. Without a base (two events matched on a first sync),
-every differing group is a conflict.
+the empty event stands in for it: a group one side leaves empty takes the other side's values, and
+any other difference is a conflict.
 """
 
 import enum
@@ -12,6 +13,9 @@ from datetime import datetime
 
 from .event import GROUPS, Event
 from .normalize import normalized
+
+
+EMPTY = Event(uid="")  # what a pair without a base is compared with
 
 
 class Policy(enum.Enum):
@@ -42,7 +46,7 @@ def merge(base: Event | None, local: Event, remote: Event, *, local_changed_at: 
     values, conflicts = {}, []
     for group, names in GROUPS.items():
         mine, theirs = _values(local, names), _values(remote, names)
-        agreed = _values(base, names) if base else None
+        agreed = _values(base or EMPTY, names)
         if mine == theirs:
             values.update(mine)
         elif agreed == mine:
