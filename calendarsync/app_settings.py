@@ -32,6 +32,8 @@ DEFAULTS = {
     "MASS_DELETE_MIN_LINKS": 10,  # ... when the calendar has at least this many
     "TRASH_DAYS": 30,  # how long appointments deleted remotely stay restorable
     "PUSH_DELAY_SECONDS": 2,  # saves within this delay go out in one push
+    "OUTBOX_ATTEMPTS": 5,  # runs that try a change the provider keeps refusing, before it waits for the user
+    "RUNS_KEPT_DAYS": 30,  # sync runs older than this are purged (a calendar's last run is always kept)
     "AGENDA_PULL_SECONDS": 120,  # opening the agenda pulls at most this often per user
     "PULL_MINUTES": 15,  # the periodic pull of every selected calendar
 }

@@ -37,10 +37,10 @@ class Busy(Exception):
     """Another worker is syncing this calendar."""
 
 
-def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, provider=None, progress=None) -> SyncRun | None:
+def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, progress=None) -> SyncRun | None:
     """Sync one calendar now; None when it is not to be synced (not selected, paused, held...).
 
-    `provider` replaces the account's (tests); `progress(done, total)` hears about remote writes.
+    `progress(done, total)` hears about remote writes. A dry run records its run and nothing else.
     """
     started = time.monotonic()
     with transaction.atomic():
@@ -51,9 +51,10 @@ def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, provider=None, p
         if calendar is None or not selectors.syncable(calendar):
             return None
         run = SyncRun(calendar=calendar, trigger=trigger, dry_run=dry_run)
-        provider = provider or services.provider_for(calendar.account)
+        provider = services.provider_for(calendar.account)
+        work = Run(calendar, provider, run, progress)
         try:
-            Run(calendar, provider, run, progress).execute()
+            work.execute()
         except AuthorizationLost as exc:
             services.account_lost(calendar.account, exc.problem, str(exc))
             run.error = selectors.account_problem(calendar.account)
@@ -61,9 +62,13 @@ def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, provider=None, p
             run.error = str(exc)
         run.requests, run.seconds = provider.usage.requests, round(time.monotonic() - started, 3)
         run.save()
+        if dry_run:
+            return run
+        run.queued_meanwhile = any((entry.pk, entry.queued_at) not in work.read for entry in OutboxEntry.objects.filter(
+            calendar=calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))  # for the task, not stored
         calendar.last_run, calendar.error = run, run.error
         fields = ["last_run", "error", "cursor", "window_start", "hold", "deletions_confirmed"]
-        if not dry_run and not run.error:
+        if not run.error:
             calendar.last_synced_at = timezone.now()
             fields.append("last_synced_at")
         calendar.save(update_fields=fields)
@@ -75,12 +80,13 @@ class Run:
 
     def __init__(self, calendar, provider, run, progress=None):
         self.calendar, self.provider, self.run, self.progress = calendar, provider, run, progress
-        self.now = timezone.now()
+        now = timezone.now()
         self.first = calendar.window_start is None
-        self.window = (calendar.window_start or _window_start(calendar, self.now),
-                       self.now + timedelta(days=app_settings.HORIZON_DAYS))
+        self.window = (calendar.window_start or _window_start(calendar, now),
+                       now + timedelta(days=app_settings.HORIZON_DAYS))
         self.direction = Direction(calendar.direction)
-        self.side = local.Side(calendar, origin=origin_of(calendar.pk), report=self.skip)
+        self.read = set()  # (id, queued_at) of the outbox entries this run saw
+        self.side = local.Side(calendar, origin=origin_of(calendar.pk), report=self.skip, storable=provider.storable)
 
     def execute(self):
         for _round in range(ROUNDS):
@@ -103,27 +109,28 @@ class Run:
             else:
                 remote[item.remote_id] = self.provider.storable(normalized(item.event)) if item.event else None
                 meta[item.remote_id] = item
-        outbox = list(OutboxEntry.objects.filter(calendar=self.calendar))
-        changed_local = self.side.changed({entry.action_id for entry in outbox}, self.provider.storable)
+        outbox = list(OutboxEntry.objects.filter(calendar=self.calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))
+        self.read.update((entry.pk, entry.queued_at) for entry in outbox)
+        changed_local = self.side.changed({entry.action_id for entry in outbox})
         links = self.side.links(None if changes.full else set(remote), set(changed_local))
         by_remote = {link.remote_id: link for link in links}
-        pairs = []
-        if changes.full:
-            pairs = self.pair(remote, changed_local, by_remote, links)
-        current_local = self.side.current(links, changed_local, remote, self.provider.storable)
-        core_links = [Link(str(link.action_id), link.remote_id, local.base_of(link)) for link in links]
-        core_links += pairs
+        bases = {link.remote_id: local.base_of(link) for link in links}
+        pairs = self.pair(remote, changed_local, by_remote) if changes.full else []
         result = plan(
-            core_links, {str(pk): event for pk, event in changed_local.items()}, remote,
-            direction=self.direction, local_times=self.side.times, current_local=current_local,
-            current_remote={link.remote_id: local.base_of(link) for link in links if link.remote_id not in remote},
+            [Link(str(link.action_id), link.remote_id, bases[link.remote_id]) for link in links] + pairs,
+            {str(pk): event for pk, event in changed_local.items()}, remote,
+            direction=self.direction, local_times=self.side.times,
+            current_local=self.side.current(links, changed_local, remote),
+            current_remote={remote_id: base for remote_id, base in bases.items() if remote_id not in remote},
             remote_times={remote_id: item.updated for remote_id, item in meta.items()},
             max_trash_share=1.0 if self.calendar.deletions_confirmed else app_settings.MASS_DELETE_SHARE,
-            min_links_for_guard=app_settings.MASS_DELETE_MIN_LINKS, linked=self.side.linked_count())
+            min_links_for_guard=app_settings.MASS_DELETE_MIN_LINKS,
+            linked=len(links) if changes.full else self.side.linked_count())
         if result.paused:
-            self.calendar.hold = _("Held: %(what)s. If that is right, resume sync of this calendar; otherwise "
-                                   "check the calendar at the provider.") % {"what": result.paused}
-            self.run.error = self.calendar.hold
+            self.run.error = _("Held: %(what)s. If that is right, resume sync of this calendar; otherwise check "
+                               "the calendar at the provider.") % {"what": result.paused}
+            if not self.run.dry_run:
+                self.calendar.hold = self.run.error
             return False
         ops = [op for op in result.ops if self.wanted(op, meta)]
         if self.run.dry_run:
@@ -131,22 +138,20 @@ class Run:
                                 .strip() for op in ops]
             self.count(ops)
             return False
-        existing = {link.remote_id: link for link in links}
-        self.side.apply(ops, existing, meta)
+        self.side.apply(ops, by_remote, meta)
         if self.direction.pulls:
             self.side.cancel_occurrences(cancelled, pushes=self.direction.pushes)
-        stale, failed = self.push([op for op in ops if op.kind.endswith("_remote")], existing)
-        self.side.clear_outbox(outbox, keep=stale | failed, started=self.now)
+        stale, failed = self.push([op for op in ops if op.kind.endswith("_remote")], by_remote)
+        self.side.clear_outbox(outbox, stale=stale, failed=failed)
         self.calendar.cursor, self.calendar.deletions_confirmed = changes.cursor, False
         self.count(ops)
         return bool(stale)
 
-    def pair(self, remote, changed_local, by_remote, links):
+    def pair(self, remote, changed_local, by_remote):
         """Match unlinked remote events with unlinked appointments (a first sync, a reset, a lost cursor)."""
         unlinked = {remote_id: event for remote_id, event in remote.items()
                     if event is not None and remote_id not in by_remote}
-        candidates = self.side.candidates(self.window, {event.uid for event in unlinked.values()},
-                                          self.provider.storable)
+        candidates = self.side.candidates(self.window, {event.uid for event in unlinked.values()})
         pairs = match({str(pk): event for pk, event in candidates.items()}, unlinked)
         for pair in pairs:
             changed_local[int(pair.local_id)] = candidates[int(pair.local_id)]
@@ -174,11 +179,13 @@ class Run:
         return self.calendar.first_sync == FirstSync.SINCE or updated is None or updated >= self.calendar.window_start
 
     def push(self, ops, links):
-        """Send the remote operations in the provider's batches; return the local ids to try again."""
-        stale, failed = set(), set()
+        """Send the remote operations in the provider's batches; return the local ids to pull and try again
+        (changed remotely meanwhile) and those that failed, with why."""
+        stale, failed = set(), {}
         # New occurrences go in batches after their series': they are written as occurrences of its remote event.
-        occurrences = [op for op in ops if op.kind == "create_remote" and op.event.recurrence_id]
-        others = [op for op in ops if op not in occurrences]
+        occurrences, others = [], []
+        for op in ops:
+            (occurrences if op.kind == "create_remote" and op.event.recurrence_id else others).append(op)
         size = self.provider.write_batch
         chunks = [others[start:start + size] for start in range(0, len(others), size)]
         chunks += [occurrences[start:start + size] for start in range(0, len(occurrences), size)]
@@ -187,14 +194,17 @@ class Run:
             chunk = [(op, write) for op in chunk if (write := self.side.write_for(op, links))]
             results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []
             for (op, write), result in zip(chunk, results, strict=True):
-                if result.status in ("stale", "gone") and write.kind != "delete":
-                    stale.add(op.local_id)
+                if result.status == "stale" or (result.status == "gone" and write.kind != "delete"):
+                    stale.add(op.local_id)  # the pull shows what changed, and the plan's rules decide again
+                    self.side.dropped.add(id(op))
                 elif result.status == "failed":
-                    failed.add(op.local_id)
+                    failed[op.local_id] = result.message
+                    self.side.dropped.add(id(op))
                     self.skip(_("%(summary)s not written to the calendar: %(why)s") % {
                         "summary": op.event.summary if op.event else op.remote_id, "why": result.message})
                 else:
                     self.side.written(op, write, result, links)
+                    self.side.record_conflicts(op)
             self.side.flush()
             done += len(chunk)
             if self.progress:

@@ -5,6 +5,9 @@ chunks); imports are bulk inserts; other writes go through crm.services, announc
 engine's origin so that the outbox does not send an import back where it came from.
 """
 
+from functools import reduce
+from operator import or_
+
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
@@ -15,9 +18,10 @@ from calendarsync.core.event import GROUPS, from_json, plain, to_json
 from calendarsync.core.normalize import normalized
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, TrashedAction
 from calendarsync.providers.base import Write
+from calendarsync.services import default_action_types
 from crm import recurrence
 from crm import services as crm_services
-from crm.models import Action, ActionType
+from crm.models import Action
 
 CHUNK = 1000  # ids per query
 
@@ -35,13 +39,15 @@ def base_of(link):
 
 
 class Side:
-    def __init__(self, calendar, *, origin, report):
-        self.calendar, self.origin, self.report = calendar, origin, report
+    def __init__(self, calendar, *, origin, report, storable):
+        """`storable` is the provider's: local events are compared as the provider can hold them."""
+        self.calendar, self.origin, self.report, self.storable = calendar, origin, report, storable
         self.owner = calendar.account.user
+        self.seen = {}  # local id -> the appointment as this run read it (what the plan was made from)
         self.times = {}  # local id -> when the appointment last changed, for "most recent wins"
         self.series_of = {}  # local id of an occurrence -> its series' id
         self.linked_elsewhere = set()
-        self.dropped = set()  # local operations that could not be carried out (reported)
+        self.dropped = set()  # operations not carried out: refused here, or stale or failed remotely
         self._new_links, self._changed_links = [], []
         self._series_remote = None  # read again after each flush of new links
 
@@ -61,24 +67,24 @@ class Side:
     def linked_count(self) -> int:
         return EventLink.objects.filter(calendar=self.calendar).count()
 
-    def changed(self, action_ids, storable) -> dict:
+    def changed(self, action_ids) -> dict:
         """The outbox's appointments as events, None for those deleted since; a series brings its occurrences."""
-        found = self._events(Action.objects.filter(Q(pk__in=action_ids) | Q(series__in=action_ids)), storable)
+        found = self._events(Action.objects.filter(Q(pk__in=action_ids) | Q(series__in=action_ids)))
         return {pk: found.get(pk) for pk in action_ids} | found
 
-    def current(self, links, changed_local, remote, storable) -> dict:
+    def current(self, links, changed_local, remote) -> dict:
         """The appointments of links changed remotely only, to merge with."""
         wanted = [link.action_id for link in links if link.remote_id in remote and link.action_id not in changed_local]
         found = {}
         for start in range(0, len(wanted), CHUNK):
-            found.update(self._events(Action.objects.filter(pk__in=wanted[start:start + CHUNK]), storable))
+            found.update(self._events(Action.objects.filter(pk__in=wanted[start:start + CHUNK])))
         return {str(pk): found.get(pk) for pk in wanted}
 
-    def candidates(self, window, uids, storable) -> dict:
+    def candidates(self, window, uids) -> dict:
         """Appointments a first sync may pair with remote events or export: the owner's, of the calendar's
         action types, in the window, plus any with one of `uids`; none already linked here."""
         start, end = window
-        types = list(self.calendar.action_types.all()) or list(ActionType.objects.filter(is_appointment=True))
+        types = list(self.calendar.action_types.all()) or default_action_types()
         in_window = Q(span_start__lt=end) & (Q(span_end__isnull=True) | Q(span_end__gt=start))
         mine = Action.objects.filter(owner=self.owner, action_type__in=types, series__isnull=True).filter(in_window)
         query = Q(pk__in=mine.values("pk")) | Q(series__in=mine.values("pk"))
@@ -87,7 +93,7 @@ class Side:
             query |= Q(uid__in=uids[first:first + CHUNK])
         actions = Action.objects.filter(query).exclude(
             pk__in=EventLink.objects.filter(calendar=self.calendar).values("action_id"))
-        found = self._events(actions, storable)
+        found = self._events(actions)
         ids = sorted(found)
         self.linked_elsewhere = set()
         for first in range(0, len(ids), CHUNK):
@@ -95,15 +101,18 @@ class Side:
                                          .values_list("action_id", flat=True))
         return found
 
-    def _events(self, actions, storable) -> dict:
+    def _events(self, actions) -> dict:
         found = {}
         for action in actions.only(*{name for names in FIELDS.values() for name in names}, "uid", "recurrence_id",
                                    "series_id", "updated_at"):
-            found[action.pk] = storable(normalized(event_of(action)))
+            found[action.pk] = self.seen[str(action.pk)] = self._event(action)
             self.times[str(action.pk)] = action.updated_at
             if action.series_id:
                 self.series_of[str(action.pk)] = action.series_id
         return found
+
+    def _event(self, action):
+        return self.storable(normalized(event_of(action)))
 
     # Local writes
 
@@ -112,19 +121,27 @@ class Side:
         for op in ops:
             if op.kind == "unlink":
                 self._unlink(links.pop(op.remote_id, None))
+            elif op.local_id and op.remote_id and op.remote_id not in links:  # a pair matched on this sync
+                links[op.remote_id] = EventLink(calendar=self.calendar, action_id=int(op.local_id),
+                                                remote_id=op.remote_id, ical_uid=op.event.uid)
+                self._new_links.append(links[op.remote_id])
         self._create([op for op in ops if op.kind == "create_local"], links, meta)
         pushed = {op.remote_id for op in ops if op.kind == "update_remote"}
+        # Locked while merged into: a save arriving meanwhile waits for this run instead of being overwritten.
+        fresh = Action.objects.select_for_update().in_bulk(
+            [int(op.local_id) for op in ops if op.kind in ("update_local", "trash_local")])
         for op in ops:
             link = links.get(op.remote_id)
             if op.kind == "update_local":
-                self._update(op, link, keep_base=op.remote_id in pushed)
+                self._update(op, fresh.get(int(op.local_id)), link, keep_base=op.remote_id in pushed)
             elif op.kind == "trash_local":
-                self._trash(op, links)
+                self._trash(op, fresh.get(int(op.local_id)), links)
             elif op.kind == "link":
-                self._pair(op, link, meta)
+                link.base = to_json(op.event)
+                self._changed_links.append(link)
         for link in links.values():  # echoes of our own writes change nothing but the ETag
             item = meta.get(link.remote_id)
-            if link.pk and item is not None and item.etag and item.etag != link.etag:
+            if item is not None and item.etag and item.etag != link.etag:
                 link.etag = item.etag
                 self._changed_links.append(link)
         self.flush()
@@ -194,35 +211,37 @@ class Side:
         series = Action.objects.in_bulk(set(known.values()))
         return {remote_id: series[pk] for remote_id, pk in known.items() if pk in series}
 
-    def _update(self, op, link, *, keep_base):
-        action = Action.objects.filter(pk=int(op.local_id)).first()
-        if action is None:
+    def _update(self, op, action, link, *, keep_base):
+        """Write the groups the merge changed, not the whole event: a group edited here since this run read
+        the appointment is newer than the merge and stays (its outbox entry sends it at the next run)."""
+        read = self.seen.get(op.local_id)
+        if action is None or read is None:
             return
-        current = normalized(event_of(action))
+        now = self._event(action)
         fields = action_fields(op.event, default_zone=action.time_zone)
         changed = {name: fields[name] for group, names in FIELDS.items()
-                   if any(getattr(op.event, field) != getattr(current, field) for field in GROUPS[group])
-                   for name in names}
+                   if _differ(op.event, read, group) and not _differ(now, read, group) for name in names}
         try:
             if changed:
                 crm_services.action_update(action=action, origin=self.origin, **changed)
         except (ValidationError, crm_services.OccurrenceError, recurrence.RecurrenceError) as exc:
             self._drop(op, "; ".join(getattr(exc, "messages", [str(exc)])))
             return
-        self._record_conflicts(op, action)
+        self.record_conflicts(op)
         if link is not None and not keep_base:
             link.base = to_json(op.event)
             self._changed_links.append(link)
 
-    def _record_conflicts(self, op, action):
+    def record_conflicts(self, op):
+        """Keep the losing side of each conflict the operation settled, whichever side it wrote."""
         ConflictRecord.objects.bulk_create([
-            ConflictRecord(calendar=self.calendar, action=action, subject=action.subject, group=conflict.group,
-                           local=_json(conflict.local), remote=_json(conflict.remote), winner=conflict.winner)
+            ConflictRecord(calendar=self.calendar, action_id=int(op.local_id), subject=op.event.summary,
+                           group=conflict.group, local=_json(conflict.local), remote=_json(conflict.remote),
+                           winner=conflict.winner)
             for conflict in op.conflicts])
 
-    def _trash(self, op, links):
+    def _trash(self, op, action, links):
         link = links.pop(op.remote_id, None)
-        action = Action.objects.filter(pk=int(op.local_id)).first()
         if action is not None and action.series_id:
             crm_services.action_delete(action=action, origin=self.origin)  # cancels the occurrence
         elif action is not None:
@@ -232,17 +251,6 @@ class Side:
                 starts=str(action.first_occurrence()[0])[:64], snapshot=serializers.serialize("python", rows))
             crm_services.action_delete(action=action, origin=self.origin)
         self._unlink(link)
-
-    def _pair(self, op, link, meta):
-        if link is None:  # a pair matched on this first sync
-            link = EventLink(calendar=self.calendar, action_id=int(op.local_id), remote_id=op.remote_id,
-                             ical_uid=op.event.uid)
-            self._new_links.append(link)
-        else:
-            self._changed_links.append(link)
-        link.base = to_json(op.event)
-        if op.remote_id in meta:
-            link.etag = meta[op.remote_id].etag
 
     def _unlink(self, link):
         if link is not None and link.pk:
@@ -323,22 +331,31 @@ class Side:
         EventLink.objects.bulk_update(list(changed.values()), ["etag", "base"], batch_size=500)
         self._new_links, self._changed_links, self._series_remote = [], [], None
 
-    def clear_outbox(self, entries, *, keep, started):
-        """Drop the entries that went out; those kept are tried again (and their error remembered)."""
-        done = [entry.pk for entry in entries if str(entry.action_id) not in keep]
-        OutboxEntry.objects.filter(pk__in=done, queued_at__lte=started).delete()
-        OutboxEntry.objects.filter(pk__in=[entry.pk for entry in entries if str(entry.action_id) in keep]).update(
-            attempts=F("attempts") + 1)
+    def clear_outbox(self, entries, *, stale, failed):
+        """Drop the entries that went out, unless saved again since this run read them; a stale one is
+        tried again at once, a failed one at the next runs (at most OUTBOX_ATTEMPTS), its error kept."""
+        done = [entry for entry in entries if str(entry.action_id) not in stale | set(failed)]
+        for first in range(0, len(done), CHUNK):
+            OutboxEntry.objects.filter(reduce(or_, (Q(pk=entry.pk, queued_at=entry.queued_at)
+                                                    for entry in done[first:first + CHUNK]))).delete()
+        for entry in entries:
+            if str(entry.action_id) in failed:
+                OutboxEntry.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1,
+                                                               last_error=failed[str(entry.action_id)])
 
     def _action_type(self):
         chosen = sorted(self.calendar.action_types.all(), key=lambda kind: (not kind.is_appointment, kind.position))
-        return chosen[0] if chosen else ActionType.objects.filter(is_appointment=True, is_active=True).first()
+        return chosen[0] if chosen else next(iter(default_action_types()), None)
 
     def _drop(self, op, why):
         self.dropped.add(id(op))
         summary = op.event.summary if op.event else op.remote_id
         self.report(_("“%(summary)s” skipped: %(why)s") % {"summary": summary, "why": why})
 
+
+
+def _differ(first, second, group) -> bool:
+    return any(getattr(first, name) != getattr(second, name) for name in GROUPS[group])
 
 
 def _json(values: dict) -> dict:

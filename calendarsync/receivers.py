@@ -30,7 +30,7 @@ def queue(action_id, calendar_ids, origin):
     calendar_ids = [pk for pk in calendar_ids if origin != origin_of(pk)]  # not back where it came from
     OutboxEntry.objects.bulk_create([OutboxEntry(calendar_id=pk, action_id=action_id) for pk in calendar_ids],
                                     update_conflicts=True, unique_fields=["calendar", "action_id"],
-                                    update_fields=["queued_at"])
+                                    update_fields=["queued_at", "attempts", "last_error"])  # a new change, new tries
     for pk in calendar_ids:
         transaction.on_commit(partial(tasks.push_soon, pk))
 

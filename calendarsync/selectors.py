@@ -197,7 +197,7 @@ def push_targets(action) -> list[int]:
     """The calendars a change of this appointment must reach, in one query: those it (or its series) is
     linked to, or when it is in none yet, its owner's destination calendar if that takes its type (G1)."""
     ids = [action.pk, action.series_id] if action.series_id else [action.pk]
-    appointment = Exists(ActionType.objects.filter(pk=action.action_type_id, is_appointment=True))
+    appointment = Exists(ActionType.objects.filter(pk=action.action_type_id, is_appointment=True, is_active=True))
     takes_type = Q(action_types=action.action_type_id) | (Q(action_types__isnull=True) & Q(appointment))
     destination = (Q(account__user_id=action.owner_id, is_destination=True) & takes_type
                    & ~Exists(EventLink.objects.filter(action_id__in=ids)))

@@ -27,6 +27,7 @@ from calendarsync.models import (
 )
 from crm import selectors as crm_selectors
 from crm import services as crm_services
+from crm.models import Action
 from crm.recurrence import EARLIEST_YEAR
 from crm.validators import validate_hex_color
 
@@ -106,9 +107,12 @@ def account_disconnect(account, *, appointments: str):
             "account": account})
     with transaction.atomic():
         if appointments == "remove":
-            imported = EventLink.objects.filter(calendar__account=account, imported=True).select_related("action")
-            for link in imported:
-                crm_services.action_delete(action=link.action, origin=ORIGIN)
+            imported = set(EventLink.objects.filter(calendar__account=account, imported=True)
+                           .values_list("action_id", flat=True))
+            # An occurrence goes with its series when that is removed too (deleting it first would
+            # cancel it in a series about to go).
+            for action in Action.objects.filter(pk__in=imported).exclude(series__in=imported):
+                crm_services.action_delete(action=action, origin=ORIGIN)
         account.delete()
 
 

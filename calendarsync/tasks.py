@@ -8,19 +8,22 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from calendarsync import app_settings, engine, selectors
-from calendarsync.models import TrashedAction, Trigger
+from calendarsync.models import RemoteCalendar, SyncRun, TrashedAction, Trigger
 
-BUSY_RETRIES = 5
+BUSY_RETRIES = 8  # waits doubling from PUSH_DELAY_SECONDS: about eight minutes in all
 
 
 @shared_task(bind=True, max_retries=BUSY_RETRIES)
 def sync_calendar(self, calendar_id, trigger=Trigger.MANUAL):
-    """Sync one calendar; when another worker holds it, try again a little later (its run may have
-    started before the change that queued this one)."""
+    """Sync one calendar. When another worker holds it, try again later; and a run that ends with changes
+    queued while it ran queues their push itself, so none waits for the periodic pull."""
     try:
         run = engine.sync(calendar_id, trigger=trigger)
     except engine.Busy as exc:
-        raise self.retry(countdown=app_settings.PUSH_DELAY_SECONDS + random.random() * 5) from exc  # noqa: S311
+        wait = app_settings.PUSH_DELAY_SECONDS * 2 ** self.request.retries + random.random()  # noqa: S311
+        raise self.retry(countdown=wait) from exc
+    if run is not None and run.queued_meanwhile:
+        push_soon(calendar_id)
     return run.pk if run else None
 
 
@@ -56,7 +59,11 @@ def pull_all():
 
 
 @shared_task
-def purge_trash():
-    limit = timezone.now() - timedelta(days=app_settings.TRASH_DAYS)
-    return TrashedAction.objects.filter(trashed_at__lt=limit).delete()[0]
+def purge():
+    """Forget appointments trashed and runs recorded long enough ago (a calendar's last run stays)."""
+    now = timezone.now()
+    trashed = TrashedAction.objects.filter(trashed_at__lt=now - timedelta(days=app_settings.TRASH_DAYS)).delete()[0]
+    runs = SyncRun.objects.filter(started_at__lt=now - timedelta(days=app_settings.RUNS_KEPT_DAYS)).exclude(
+        pk__in=RemoteCalendar.objects.exclude(last_run=None).values("last_run")).delete()[0]
+    return {"trashed": trashed, "runs": runs}
 

@@ -172,7 +172,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "pull-selected-calendars": {"task": "calendarsync.tasks.pull_all",
                                 "schedule": 60.0 * env.int("CALENDARSYNC_PULL_MINUTES", default=15)},
-    "purge-sync-trash": {"task": "calendarsync.tasks.purge_trash", "schedule": 24 * 3600.0},
+    "purge-sync-trash-and-runs": {"task": "calendarsync.tasks.purge", "schedule": 24 * 3600.0},
 }
 
 # Any CALENDARSYNC_* setting (calendarsync/app_settings.py lists them with their defaults, the real

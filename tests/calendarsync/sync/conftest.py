@@ -96,8 +96,11 @@ def calendar(alice, google_account):
                                        first_sync="since", first_sync_since=date(2026, 1, 1))
 
 
-def sync(calendar, **kwargs):
-    """One run, as a worker would do it; the calendar is read again after it."""
+def sync(calendar, *, failing=False, **kwargs):
+    """One run, as a worker would do it, which must end without an error unless `failing`; the calendar
+    is read again after it."""
     run = engine.sync(calendar.pk, **kwargs)
     calendar.refresh_from_db()
+    if run is not None and not failing:
+        assert run.error == "", run.error
     return run

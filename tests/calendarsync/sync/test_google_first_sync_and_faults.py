@@ -70,16 +70,20 @@ def test_import_only_never_writes_to_google_and_export_only_never_changes_the_cr
     google.insert({"summary": "Also from Google", **TIMED})
     sync(calendar)
     assert not Action.objects.filter(subject="Also from Google").exists()
+    assert "Plan" in [event["summary"] for event in google.events()]
 
 
 def test_a_forgotten_sync_token_means_a_full_listing_that_deletes_nothing(alice, calendar, google):
     factories.appointment(alice, "2026-12-04 10:00", subject="Kept")
+    factories.appointment(alice, "2028-06-01 10:00", subject="Beyond the horizon")  # linked, not in the listing
     sync(calendar)
+    assert EventLink.objects.count() == 2
     google.control("expire-sync-tokens")
     google.insert({"summary": "New meanwhile", **TIMED})
     run = sync(calendar)
     assert (run.error, run.full, run.deleted) == ("", True, 0)
-    assert sorted(Action.objects.values_list("subject", flat=True)) == ["Kept", "New meanwhile"]
+    assert sorted(Action.objects.values_list("subject", flat=True)) == ["Beyond the horizon", "Kept", "New meanwhile"]
+    assert EventLink.objects.count() == 3
 
 
 def test_a_write_refused_as_stale_is_pulled_merged_and_written_again_in_the_same_run(alice, calendar, google):
@@ -87,10 +91,11 @@ def test_a_write_refused_as_stale_is_pulled_merged_and_written_again_in_the_same
     sync(calendar)
     remote_id = EventLink.objects.get(action_id=meeting.pk).remote_id
     crm.action_update(action=meeting, description="Agenda attached")
-    google.change(remote_id, location="Room 9")  # after our last pull: the update gets 412
-    google.fault(status=412, method="PUT", times=1)
+    google.change(remote_id, location="Room 9")  # seen by the run's pull, merged
+    google.fault(status=412, method="PATCH", times=1)  # as if changed again between that pull and the write
     run = sync(calendar)
     assert run.error == ""
+    assert google.counters()["injected_faults"] == 1
     event = google.event(remote_id)
     meeting.refresh_from_db()
     assert (event["description"], event["location"]) == ("Agenda attached", "Room 9")
@@ -115,7 +120,7 @@ def test_a_quota_error_is_said_in_words_and_keeps_the_outbox(alice, calendar, go
     google.fault(status=403, body={"error": {"code": 403, "message": "Calendar usage limits exceeded.", "errors": [
         {"domain": "usageLimits", "reason": "quotaExceeded", "message": "Calendar usage limits exceeded."}]}},
         path="/batch", times=1)
-    run = sync(calendar)
+    run = sync(calendar, failing=True)
     assert "usage limit" in run.error
     assert calendar.error == run.error
     assert OutboxEntry.objects.filter(calendar=calendar).exists()
@@ -132,7 +137,7 @@ def test_a_revoked_grant_flags_the_account_keeps_the_outbox_and_resumes_after_re
     meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Later")
     google.control("revoke", email=PRIMARY)
     google.control("expire-access-tokens", email=PRIMARY)
-    run = sync(calendar)
+    run = sync(calendar, failing=True)
     assert "Reconnect" in run.error
     calendar.account.refresh_from_db()
     assert calendar.account.state == AccountState.RECONNECT
@@ -155,7 +160,10 @@ def test_a_run_that_would_empty_the_crm_holds_the_calendar_until_the_user_resume
     assert Action.objects.count() == 12
     for event in google.events():
         google.delete(event["id"])
-    run = sync(calendar)
+    dry = sync(calendar, dry_run=True, failing=True)
+    assert "12 of 12" in dry.error
+    assert calendar.hold == ""  # a dry run says so, and holds nothing
+    run = sync(calendar, failing=True)
     assert "12 of 12" in run.error
     assert Action.objects.count() == 12
     assert sync(calendar) is None  # held

@@ -1,0 +1,177 @@
+"""Cases found by review: edits racing a run, what Google holds that the CRM does not, and the outbox's limits."""
+
+import threading
+import time
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from calendarsync import app_settings, services, tasks
+from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, SyncRun, TrashedAction
+from crm import services as crm
+from crm.models import Action
+from tests import factories
+
+from .conftest import PRIMARY, sync
+
+TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},
+         "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
+
+
+def test_an_edit_saved_while_a_run_merges_is_neither_overwritten_nor_lost(alice, calendar, google):
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Plan")
+    sync(calendar)
+    remote_id = EventLink.objects.get(action_id=meeting.pk).remote_id
+    google.change(remote_id, location="Room 9")
+    edited = []
+
+    def web_save_after_the_run_reads(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not edited and 'FROM "crm_action"' in sql and "updated_at" in sql:  # the run's read of the appointment
+            edited.append(True)
+            crm.action_update(action=Action.objects.get(pk=meeting.pk), subject="Renamed on the web")
+        return result
+
+    with connection.execute_wrapper(web_save_after_the_run_reads):
+        run = sync(calendar)
+    assert edited
+    assert run.queued_meanwhile  # its task queues the next push
+    meeting.refresh_from_db()
+    assert (meeting.subject, meeting.location) == ("Renamed on the web", "Room 9")
+    sync(calendar)
+    event = google.event(remote_id)
+    assert (event["summary"], event["location"]) == ("Renamed on the web", "Room 9")
+
+
+def test_what_google_holds_beyond_the_synced_fields_survives_a_crm_edit(alice, calendar, google):
+    sync(calendar)
+    created = google.insert({"summary": "Demo", **TIMED, "attendees": [{"email": "client@example.com"}],
+                             "reminders": {"useDefault": False, "overrides": [{"method": "popup", "minutes": 5}]},
+                             "extendedProperties": {"shared": {"crm-of-the-client": "42"}}})
+    sync(calendar)
+    crm.action_update(action=Action.objects.get(subject="Demo"), subject="Demo (confirmed)")
+    sync(calendar)
+    event = google.event(created["id"])
+    assert event["summary"] == "Demo (confirmed)"
+    assert event["attendees"] == [{"email": "client@example.com"}]
+    assert event["reminders"]["overrides"] == [{"method": "popup", "minutes": 5}]
+    assert event["extendedProperties"]["shared"] == {"crm-of-the-client": "42"}
+
+
+def test_a_pair_with_different_contents_is_linked_so_later_edits_do_not_duplicate(alice, calendar, google):
+    google.insert({"summary": "Board meeting", "location": "HQ", **TIMED})
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Board meeting", description="Agenda")
+    sync(calendar)
+    assert EventLink.objects.filter(action_id=meeting.pk).exists()
+    meeting.refresh_from_db()
+    assert (meeting.location, meeting.description) == ("HQ", "Agenda")  # a field one side left empty: no conflict
+    assert not ConflictRecord.objects.exists()
+    crm.action_update(action=meeting, subject="Board meeting (moved room)")
+    sync(calendar)
+    assert [event["summary"] for event in google.events()] == ["Board meeting (moved room)"]
+    event = google.events()[0]
+    assert (event["location"], event["description"]) == ("HQ", "Agenda")
+
+
+def test_a_conflict_the_crm_wins_keeps_googles_version(alice, calendar, google):
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Review")
+    sync(calendar)
+    remote_id = EventLink.objects.get(action_id=meeting.pk).remote_id
+    google.change(remote_id, summary="Review (Google)")
+    time.sleep(0.01)
+    crm.action_update(action=meeting, subject="Review (CRM)")  # the later change
+    run = sync(calendar)
+    assert run.conflicts == 1
+    assert google.event(remote_id)["summary"] == "Review (CRM)"
+    conflict = ConflictRecord.objects.get()
+    assert (conflict.winner, conflict.remote, conflict.action_id) == ("local", {"summary": "Review (Google)"},
+                                                                      meeting.pk)
+
+
+def test_an_exact_crm_color_stays_when_google_edits_something_else(alice, calendar, google):
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Colored", color="#123456")
+    sync(calendar)
+    remote_id = EventLink.objects.get(action_id=meeting.pk).remote_id
+    google.change(remote_id, summary="Colored, renamed")
+    sync(calendar)
+    meeting.refresh_from_db()
+    assert (meeting.subject, meeting.color) == ("Colored, renamed", "#123456")
+
+
+def test_a_deletion_refused_because_google_changed_the_event_gives_way_to_the_edit(alice, calendar, google):
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Keep me")
+    sync(calendar)
+    remote_id = EventLink.objects.get(action_id=meeting.pk).remote_id
+    crm.action_delete(action=meeting)
+    google.fault(latency=1, path="/batch", times=1)  # the deletion is held in flight while Google's user edits
+
+    def edit_once_the_deletion_is_in_flight():
+        while google.counters().get("injected_faults", 0) < 1:
+            time.sleep(0.02)
+        google.change(remote_id, summary="Keep me, edited in Google")
+
+    editing = threading.Thread(target=edit_once_the_deletion_is_in_flight)
+    editing.start()
+    run = sync(calendar)
+    editing.join()
+    assert run.deleted == 0
+    assert google.event(remote_id)["status"] == "confirmed"
+    assert Action.objects.filter(subject="Keep me, edited in Google").exists()  # the edit wins (never lost)
+
+
+def test_an_exception_cancelled_in_google_leaves_the_crm_even_through_a_full_listing(alice, calendar, google):
+    sync(calendar)
+    master = google.insert({"summary": "Yoga", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
+                            "start": {"dateTime": "2026-12-01T18:00:00+01:00", "timeZone": "Europe/Paris"},
+                            "end": {"dateTime": "2026-12-01T19:00:00+01:00", "timeZone": "Europe/Paris"}})
+    google.change(f"{master['id']}_20261208T170000Z", summary="Yoga (long)")
+    sync(calendar)
+    yoga = Action.objects.get(subject="Yoga")
+    assert yoga.overrides.count() == 1
+    google.delete(f"{master['id']}_20261208T170000Z")
+    google.control("expire-sync-tokens")
+    assert sync(calendar).full
+    yoga.refresh_from_db()
+    assert yoga.exdates == ["20261208T170000Z"]
+    assert not yoga.overrides.exists()
+
+
+def test_removing_an_accounts_imports_takes_series_with_their_exceptions(alice, calendar, google):
+    sync(calendar)
+    master = google.insert({"summary": "Yoga", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
+                            "start": {"dateTime": "2026-12-01T18:00:00+01:00", "timeZone": "Europe/Paris"},
+                            "end": {"dateTime": "2026-12-01T19:00:00+01:00", "timeZone": "Europe/Paris"}})
+    google.change(f"{master['id']}_20261208T170000Z", summary="Yoga (long)")
+    sync(calendar)
+    assert Action.objects.count() == 2
+    services.account_disconnect(calendar.account, appointments="remove")
+    assert not Action.objects.exists()
+
+
+def test_a_change_google_keeps_refusing_is_tried_a_few_times_then_waits_with_its_error(alice, calendar, google):
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Refused")
+    google.fault(status=400, method="POST", path=f"/calendars/{PRIMARY}/events", times=100)
+    for _attempt in range(app_settings.OUTBOX_ATTEMPTS):
+        assert sync(calendar).skipped == 1
+    entry = OutboxEntry.objects.get(action_id=meeting.pk)
+    assert entry.attempts == app_settings.OUTBOX_ATTEMPTS
+    assert "400" in entry.last_error
+    faults = google.counters()["injected_faults"]
+    assert sync(calendar).skipped == 0  # no more tries
+    assert google.counters()["injected_faults"] == faults
+    google.clear_faults()
+    crm.action_update(action=meeting, subject="Refused, then fixed")  # a new change: new tries
+    sync(calendar)
+    assert [event["summary"] for event in google.events()] == ["Refused, then fixed"]
+
+
+def test_old_runs_and_trash_are_purged_but_each_calendars_last_run_stays(alice, calendar, google):
+    sync(calendar)
+    sync(calendar)
+    long_ago = timezone.now() - timedelta(days=app_settings.RUNS_KEPT_DAYS + 1)
+    SyncRun.objects.update(started_at=long_ago)
+    TrashedAction.objects.create(owner=alice, subject="Old", snapshot=[])
+    TrashedAction.objects.update(trashed_at=timezone.now() - timedelta(days=app_settings.TRASH_DAYS + 1))
+    assert tasks.purge() == {"trashed": 1, "runs": 1}
+    assert list(SyncRun.objects.values_list("pk", flat=True)) == [calendar.last_run_id]
