@@ -14,7 +14,6 @@ from datetime import datetime
 from .event import GROUPS, Event
 from .normalize import normalized
 
-
 EMPTY = Event(uid="")  # what a pair without a base is compared with
 
 
