@@ -5,9 +5,6 @@ chunks); imports are bulk inserts; other writes go through crm.services, announc
 engine's origin so that the outbox does not send an import back where it came from.
 """
 
-from functools import reduce
-from operator import or_
-
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
@@ -334,10 +331,12 @@ class Side:
     def clear_outbox(self, entries, *, stale, failed):
         """Drop the entries that went out, unless saved again since this run read them; a stale one is
         tried again at once, a failed one at the next runs (at most OUTBOX_ATTEMPTS), its error kept."""
-        done = [entry for entry in entries if str(entry.action_id) not in stale | set(failed)]
-        for first in range(0, len(done), CHUNK):
-            OutboxEntry.objects.filter(reduce(or_, (Q(pk=entry.pk, queued_at=entry.queued_at)
-                                                    for entry in done[first:first + CHUNK]))).delete()
+        read = {entry.pk: entry.queued_at for entry in entries if str(entry.action_id) not in stale | set(failed)}
+        ids = sorted(read)
+        for first in range(0, len(ids), CHUNK):
+            now = OutboxEntry.objects.select_for_update().filter(pk__in=ids[first:first + CHUNK])
+            OutboxEntry.objects.filter(pk__in=[pk for pk, queued in now.values_list("pk", "queued_at")
+                                               if queued == read[pk]]).delete()
         for entry in entries:
             if str(entry.action_id) in failed:
                 OutboxEntry.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1,

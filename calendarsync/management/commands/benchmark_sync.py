@@ -10,7 +10,7 @@ DATABASE_URL names one): `manage.py benchmark_sync [--events 10000]`.
 import json
 import resource
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import requests
 from django.conf import settings
@@ -112,6 +112,4 @@ class Bench:
 
 
 def _moment(number, hours=0):
-    from datetime import UTC, datetime, timedelta
-
     return datetime(2026, 12, 1, 8, tzinfo=UTC) + timedelta(hours=number % 10 + hours, days=number // 10)
