@@ -175,3 +175,11 @@ def test_old_runs_and_trash_are_purged_but_each_calendars_last_run_stays(alice, 
     TrashedAction.objects.update(trashed_at=timezone.now() - timedelta(days=app_settings.TRASH_DAYS + 1))
     assert tasks.purge() == {"trashed": 1, "runs": 1}
     assert list(SyncRun.objects.values_list("pk", flat=True)) == [calendar.last_run_id]
+
+
+def test_a_large_outbox_is_cleared_whatever_the_database(alice, calendar, google):
+    sync(calendar)
+    gone = [OutboxEntry(calendar=calendar, action_id=10_000_000 + number) for number in range(2_500)]
+    OutboxEntry.objects.bulk_create(gone)  # appointments deleted before any sync: nothing to send
+    sync(calendar)
+    assert not OutboxEntry.objects.exists()
