@@ -38,6 +38,14 @@ class Google:
         response.raise_for_status()
         return response.json()
 
+    def weekly_series(self, summary, weeks, calendar=PRIMARY):
+        """A weekly series on Tuesdays at 18:00 in Paris from 2026-12-01; its occurrences' ids end in
+        _20261208T170000Z and so on."""
+        return self.insert({"summary": summary, "recurrence": [f"RRULE:FREQ=WEEKLY;COUNT={weeks}"],
+                            "start": {"dateTime": "2026-12-01T18:00:00+01:00", "timeZone": "Europe/Paris"},
+                            "end": {"dateTime": "2026-12-01T19:00:00+01:00", "timeZone": "Europe/Paris"}},
+                           calendar)
+
     def change(self, event_id, calendar=PRIMARY, **fields):
         response = self.web.patch(f"{self.base}/__sandbox__/calendars/{calendar}/events/{event_id}", json=fields)
         response.raise_for_status()

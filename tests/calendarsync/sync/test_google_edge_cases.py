@@ -122,9 +122,7 @@ def test_a_deletion_refused_because_google_changed_the_event_gives_way_to_the_ed
 
 def test_an_exception_cancelled_in_google_leaves_the_crm_even_through_a_full_listing(alice, calendar, google):
     sync(calendar)
-    master = google.insert({"summary": "Yoga", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
-                            "start": {"dateTime": "2026-12-01T18:00:00+01:00", "timeZone": "Europe/Paris"},
-                            "end": {"dateTime": "2026-12-01T19:00:00+01:00", "timeZone": "Europe/Paris"}})
+    master = google.weekly_series("Yoga", 4)
     google.change(f"{master['id']}_20261208T170000Z", summary="Yoga (long)")
     sync(calendar)
     yoga = Action.objects.get(subject="Yoga")
@@ -139,9 +137,7 @@ def test_an_exception_cancelled_in_google_leaves_the_crm_even_through_a_full_lis
 
 def test_removing_an_accounts_imports_takes_series_with_their_exceptions(alice, calendar, google):
     sync(calendar)
-    master = google.insert({"summary": "Yoga", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
-                            "start": {"dateTime": "2026-12-01T18:00:00+01:00", "timeZone": "Europe/Paris"},
-                            "end": {"dateTime": "2026-12-01T19:00:00+01:00", "timeZone": "Europe/Paris"}})
+    master = google.weekly_series("Yoga", 4)
     google.change(f"{master['id']}_20261208T170000Z", summary="Yoga (long)")
     sync(calendar)
     assert Action.objects.count() == 2

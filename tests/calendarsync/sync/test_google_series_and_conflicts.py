@@ -27,9 +27,7 @@ def test_a_crm_series_with_a_cancelled_and_a_moved_occurrence_reaches_google(ali
 
 def test_a_google_series_with_exceptions_arrives_whole_and_its_later_cancellations_follow(alice, calendar, google):
     sync(calendar)
-    master = google.insert({"summary": "Yoga", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=6"],
-                            "start": {"dateTime": "2026-12-01T18:00:00+01:00", "timeZone": "Europe/Paris"},
-                            "end": {"dateTime": "2026-12-01T19:00:00+01:00", "timeZone": "Europe/Paris"}})
+    master = google.weekly_series("Yoga", 6)
     google.change(f"{master['id']}_20261208T170000Z", summary="Yoga (long)",
                   end={"dateTime": "2026-12-08T19:30:00+01:00", "timeZone": "Europe/Paris"})
     google.delete(f"{master['id']}_20261215T170000Z")
