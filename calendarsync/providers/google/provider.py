@@ -160,6 +160,8 @@ class GoogleProvider(CalendarProvider):
         if not isinstance(outcome, HttpError):
             if write.kind == "delete":
                 return WriteResult(write.key, "ok", write.remote_id)
+            if outcome.get("status") == "cancelled":  # a patch of a deleted event leaves it deleted
+                return WriteResult(write.key, "gone", write.remote_id)
             return WriteResult(write.key, "ok", outcome["id"], outcome.get("etag", ""))
         status = outcome.status_code
         if write.kind == "create" and status == 409:
