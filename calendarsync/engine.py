@@ -3,7 +3,8 @@
 One run of one calendar, holding its row lock so that no other worker syncs it meanwhile:
 
 1. pull what changed remotely since the cursor (everything in the window on a first sync, or
-   when the provider forgot the cursor: then absence is not deletion);
+   when the provider forgot the cursor: then a linked event of the window that is missing was
+   deleted, and one outside the window is left alone);
 2. read what changed locally: the calendar's outbox, and on a first sync the appointments it covers;
 3. pair unlinked events that are the same appointment (P4), then ask `core.plan` what to do;
 4. apply the local part, send the remote part in batches, and record links with their new base;
@@ -26,7 +27,7 @@ from calendarsync import app_settings, local, selectors, services
 from calendarsync.core.event import overlaps
 from calendarsync.core.normalize import normalized
 from calendarsync.core.plan import Direction, Link, match, plan
-from calendarsync.models import FirstSync, OutboxEntry, RemoteCalendar, SyncRun, Trigger
+from calendarsync.models import EventLink, FirstSync, OutboxEntry, RemoteCalendar, SyncRun, Trigger
 from calendarsync.providers import AuthorizationLost, ProviderUnavailable
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,11 @@ class Run:
         links = self.side.links(None if changes.full else set(remote), set(changed_local))
         by_remote = {link.remote_id: link for link in links}
         bases = {link.remote_id: local.base_of(link) for link in links}
-        pairs = self.pair(remote, changed_local, by_remote) if changes.full else []
+        if changes.full:
+            remote.update({remote_id: None for remote_id, base in bases.items()
+                           if remote_id not in remote and self.listed(base)})
+        pairs = self.reclaim(remote, meta, changed_local, by_remote, outbox)
+        pairs += self.pair(remote, changed_local, by_remote, pairs) if changes.full else []
         result = plan(
             [Link(str(link.action_id), link.remote_id, bases[link.remote_id]) for link in links] + pairs,
             {str(pk): event for pk, event in changed_local.items()}, remote,
@@ -147,11 +152,33 @@ class Run:
         self.count(ops)
         return bool(stale)
 
-    def pair(self, remote, changed_local, by_remote):
+    def reclaim(self, remote, meta, changed_local, by_remote, outbox):
+        """Pair the remote events a run pushed but did not live to link (it died before committing) with
+        their appointments, by UID: the outbox still holds them. One deleted since is deleted remotely too,
+        the event being as that run wrote it; one still linked elsewhere finds it again by its write's key."""
+        linked = {link.action_id for link in by_remote.values()}
+        waiting = {entry.uid: entry.action_id for entry in outbox if entry.uid}
+        pairs = []
+        for remote_id, event in remote.items():
+            action_id = waiting.get(event.uid) if event is not None and not event.recurrence_id else None
+            if action_id is None or remote_id in by_remote:
+                continue
+            if changed_local.get(action_id) is None:
+                by_remote[remote_id] = EventLink(calendar=self.calendar, action_id=action_id, remote_id=remote_id,
+                                                 ical_uid=event.uid, etag=meta[remote_id].etag)
+                pairs.append(Link(str(action_id), remote_id, event))
+            elif action_id not in linked:
+                pairs.append(Link(str(action_id), remote_id, None))
+        return pairs
+
+    def pair(self, remote, changed_local, by_remote, reclaimed):
         """Match unlinked remote events with unlinked appointments (a first sync, a reset, a lost cursor)."""
+        taken = {pair.remote_id for pair in reclaimed}
         unlinked = {remote_id: event for remote_id, event in remote.items()
-                    if event is not None and remote_id not in by_remote}
-        candidates = self.side.candidates(self.window, {event.uid for event in unlinked.values()})
+                    if event is not None and remote_id not in by_remote and remote_id not in taken}
+        taken = {int(pair.local_id) for pair in reclaimed}
+        candidates = {pk: event for pk, event in self.side.candidates(
+            self.window, {event.uid for event in unlinked.values()}).items() if pk not in taken}
         pairs = match({str(pk): event for pk, event in candidates.items()}, unlinked)
         for pair in pairs:
             changed_local[int(pair.local_id)] = candidates[int(pair.local_id)]
@@ -161,6 +188,12 @@ class Run:
             changed_local.update({pk: event for pk, event in candidates.items()
                                   if pk not in paired and pk not in self.side.linked_elsewhere})
         return pairs
+
+    def listed(self, base) -> bool:
+        """Whether a full listing of the window must hold this linked event: if not, it was deleted (a cursor
+        the provider forgot hides deletions). Not said of a series, whose rule may have ended before the
+        window, nor of an occurrence, whose cancellation the provider reports itself."""
+        return base is not None and not base.rrule and not base.recurrence_id and overlaps(base, *self.window)
 
     def wanted(self, op, meta) -> bool:
         """Leave out remote events the calendar's choices exclude: beyond the horizon, before the synced

@@ -18,17 +18,20 @@ def appointment_saved(sender, action, created, origin, follows=None, **kwargs):
         return  # imported just now: linked to its calendar only, with its base
     if follows is not None:
         return  # its series is in the outbox already, and brings its occurrences along
-    queue(action.pk, selectors.push_targets(action), origin)
+    queue(action, selectors.push_targets(action), origin)
 
 
 @receiver(action_deleted, dispatch_uid="calendarsync.outbox.deleted")
 def appointment_deleted(sender, action, action_id, origin, **kwargs):
-    queue(action_id, selectors.linked_push_targets([action_id]), origin)
+    queue(action, selectors.linked_push_targets([action_id]), origin, action_id=action_id)
 
 
-def queue(action_id, calendar_ids, origin):
+def queue(action, calendar_ids, origin, action_id=None):
+    """`action_id`: for a deleted appointment, whose instance has lost its primary key."""
+    action_id = action_id or action.pk
     calendar_ids = [pk for pk in calendar_ids if origin != origin_of(pk)]  # not back where it came from
-    OutboxEntry.objects.bulk_create([OutboxEntry(calendar_id=pk, action_id=action_id) for pk in calendar_ids],
+    OutboxEntry.objects.bulk_create([OutboxEntry(calendar_id=pk, action_id=action_id, uid=action.uid)
+                                     for pk in calendar_ids],
                                     update_conflicts=True, unique_fields=["calendar", "action_id"],
                                     update_fields=["queued_at", "attempts", "last_error"])  # a new change, new tries
     for pk in calendar_ids:

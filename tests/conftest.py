@@ -5,9 +5,14 @@ and the run ends with a banner listing those reasons; in CI (REQUIRE_ALL_SERVICE
 """
 
 import os
+import subprocess
+import sys
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from tests import factories
 
@@ -105,3 +110,30 @@ def unused_ports():
     finally:
         for probe in probes:
             probe.close()
+
+
+@pytest.fixture
+def worker(transactional_db, monkeypatch):
+    """A real `celery worker` process against the test database, on a queue of its own that tasks sent by
+    the test go to, with the test's CALENDARSYNC_* settings (the sandboxes' URLs): request it last."""
+    require(bool(settings.CELERY_BROKER_URL), "CELERY_BROKER_URL is not set: the Celery worker tests skipped")
+    require(bool(settings.CELERY_RESULT_BACKEND), "no Celery result backend: the Celery worker tests skipped")
+    require(connection.vendor != "sqlite", "the worker needs a server database (DATABASE_URL) to share")
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    test_database = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    ours = {name: str(getattr(settings, name)) for name in dir(settings) if name.startswith("CALENDARSYNC_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--queues", queue,
+         "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **ours, "DATABASE_URL": test_database, "CELERY_TASK_DEFAULT_QUEUE": queue},
+    )
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "task_default_queue", queue)
+    yield queue
+    process.terminate()
+    output, _ = process.communicate(timeout=30)
+    print(output)

@@ -13,6 +13,9 @@ class OutboxEntry(models.Model):
     calendar = models.ForeignKey("calendarsync.RemoteCalendar", verbose_name=_("calendar"), on_delete=models.CASCADE,
                                  related_name="outbox")
     action_id = models.BigIntegerField(_("action"))
+    # Kept for after the appointment's deletion: a run that pushed it but died before keeping its link left
+    # a remote event with this UID, which the next run must recognise rather than import (engine.reclaim).
+    uid = models.CharField(_("UID"), max_length=255, blank=True)
     queued_at = models.DateTimeField(_("queued at"), auto_now=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

@@ -64,7 +64,7 @@ class RemoteEvent:
 @dataclass
 class Changes:
     """What changed since a cursor, or everything in the window when `full` (no cursor, or it expired:
-    absence from a full listing is not a deletion)."""
+    deletions are then not reported; the engine infers them from what is missing)."""
 
     events: list[RemoteEvent]
     cursor: str

@@ -112,3 +112,28 @@ def sync(calendar, *, failing=False, **kwargs):
     if run is not None and not failing:
         assert run.error == "", run.error
     return run
+
+
+def by_summary(events):
+    return {event["summary"]: event for event in events}
+
+
+class Died(Exception):
+    """The worker died after the provider answered its writes, before the run's transaction committed."""
+
+
+def after_writes(monkeypatch, hook):
+    """Call `hook()` after each call of a provider's `write` (it may raise Died)."""
+    make = services.provider_for
+
+    def provider_for(account):
+        provider = make(account)
+        write = provider.write
+
+        def write_then_hook(calendar_id, writes):
+            results = write(calendar_id, writes)
+            hook()
+            return results
+        provider.write = write_then_hook
+        return provider
+    monkeypatch.setattr(services, "provider_for", provider_for)

@@ -5,11 +5,7 @@ from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import sync
-
-
-def by_summary(events):
-    return {event["summary"]: event for event in events}
+from .conftest import by_summary, sync
 
 
 def test_an_appointment_made_edited_moved_and_deleted_in_the_crm_follows_in_google(alice, calendar, google):

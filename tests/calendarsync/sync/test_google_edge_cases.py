@@ -4,16 +4,17 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.utils import timezone
 
-from calendarsync import app_settings, services, tasks
+from calendarsync import app_settings, engine, services, tasks
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, SyncRun, TrashedAction
 from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import PRIMARY, sync
+from .conftest import PRIMARY, Died, after_writes, sync
 
 TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},
          "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
@@ -179,3 +180,27 @@ def test_a_large_outbox_is_cleared_whatever_the_database(alice, calendar, google
     OutboxEntry.objects.bulk_create(gone)  # appointments deleted before any sync: nothing to send
     sync(calendar)
     assert not OutboxEntry.objects.exists()
+
+
+def test_a_run_that_died_after_pushing_is_taken_up_without_duplicating_or_resurrecting(
+        alice, calendar, google, monkeypatch):
+    sync(calendar)
+    kept = factories.appointment(alice, "2026-12-04 10:00", subject="Kept")
+    dropped = factories.appointment(alice, "2026-12-05 10:00", subject="Deleted meanwhile")
+    deaths = [Died()]
+
+    def die_once():
+        if deaths:
+            raise deaths.pop()
+    after_writes(monkeypatch, die_once)
+    with pytest.raises(Died):
+        engine.sync(calendar.pk)
+    assert sorted(event["summary"] for event in google.events()) == ["Deleted meanwhile", "Kept"]
+    assert not EventLink.objects.exists()  # rolled back with the run
+    crm.action_update(action=kept, location="Room 3")
+    crm.action_delete(action=dropped)
+    run = sync(calendar)
+    assert [(event["summary"], event.get("location")) for event in google.events()] == [("Kept", "Room 3")]
+    assert list(Action.objects.values_list("subject", flat=True)) == ["Kept"]
+    assert EventLink.objects.get().action_id == kept.pk
+    assert (run.skipped, run.conflicts) == (0, 0)

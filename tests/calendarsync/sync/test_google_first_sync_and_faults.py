@@ -4,12 +4,12 @@ import time
 from datetime import date
 
 from calendarsync import services
-from calendarsync.models import AccountState, EventLink, OutboxEntry, RemoteCalendar
+from calendarsync.models import AccountState, EventLink, OutboxEntry, RemoteCalendar, TrashedAction
 from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import PRIMARY, sync
+from .conftest import PRIMARY, by_summary, sync
 
 TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},
          "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
@@ -73,16 +73,19 @@ def test_import_only_never_writes_to_google_and_export_only_never_changes_the_cr
     assert "Plan" in [event["summary"] for event in google.events()]
 
 
-def test_a_forgotten_sync_token_means_a_full_listing_that_deletes_nothing(alice, calendar, google):
+def test_a_forgotten_sync_token_means_a_full_listing_that_deletes_only_what_is_gone(alice, calendar, google):
     factories.appointment(alice, "2026-12-04 10:00", subject="Kept")
+    factories.appointment(alice, "2026-12-05 10:00", subject="Deleted in Google")
     factories.appointment(alice, "2028-06-01 10:00", subject="Beyond the horizon")  # linked, not in the listing
     sync(calendar)
-    assert EventLink.objects.count() == 2
+    assert EventLink.objects.count() == 3
+    google.delete(by_summary(google.events())["Deleted in Google"]["id"])
     google.control("expire-sync-tokens")
     google.insert({"summary": "New meanwhile", **TIMED})
     run = sync(calendar)
-    assert (run.error, run.full, run.deleted) == ("", True, 0)
+    assert (run.error, run.full, run.deleted, run.created) == ("", True, 1, 1)
     assert sorted(Action.objects.values_list("subject", flat=True)) == ["Beyond the horizon", "Kept", "New meanwhile"]
+    assert TrashedAction.objects.get().subject == "Deleted in Google"
     assert EventLink.objects.count() == 3
 
 

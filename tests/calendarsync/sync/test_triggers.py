@@ -1,15 +1,18 @@
 """What starts a sync: a save anywhere (outbox in the same transaction, a push after the commit), the
 agenda being opened, and the management command."""
 
+import time
+
+import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from calendarsync.models import OutboxEntry, SyncRun
+from calendarsync.models import EventLink, OutboxEntry, SyncRun, Trigger
 from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import sync
+from .conftest import by_summary, sync
 
 
 def test_a_save_through_the_api_is_pushed_after_its_commit(client, alice, calendar, google,
@@ -72,3 +75,25 @@ def test_the_sync_command_syncs_one_users_calendars_with_progress(alice, calenda
     assert "3/3" in output
     assert "created 3" in output
     assert len(google.events()) == 3
+
+
+@pytest.mark.broker
+def test_a_real_worker_pushes_an_appointment_saved_on_the_web(client, alice, calendar, google, appointment_type,
+                                                              worker):
+    """CI: the web save commits, its push goes through Redis to a separate `celery worker` process, which
+    syncs through the Google sandbox and commits to the same PostgreSQL database."""
+    client.force_login(alice)
+    response = client.post("/actions/new/", {
+        "action_type": appointment_type.pk, "subject": "Signed on the web", "start_date": "2026-12-07",
+        "start_time": "10:00", "end_date": "2026-12-07", "end_time": "11:00", "time_zone": "Europe/Paris",
+        "status": "planned", "availability": "busy", "privacy": "normal", "ends": "never"})
+    assert response.status_code == 302
+    deadline = time.monotonic() + 90
+    while "Signed on the web" not in by_summary(google.events()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    event = by_summary(google.events())["Signed on the web"]
+    assert event["start"]["dateTime"] == "2026-12-07T10:00:00+01:00"
+    action = Action.objects.get(subject="Signed on the web")
+    assert EventLink.objects.get(calendar=calendar, action=action).remote_id == event["id"]
+    assert list(SyncRun.objects.filter(calendar=calendar).values_list("trigger", "created")) == [(Trigger.SAVE, 1)]
+    assert not OutboxEntry.objects.filter(calendar=calendar).exists()
