@@ -2,8 +2,8 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from calendarsync import selectors, services
-from calendarsync.models import ExternalAccount, RemoteCalendar, SyncPolicy
+from calendarsync import recovery, selectors, services
+from calendarsync.models import ConflictRecord, ExternalAccount, RemoteCalendar, SyncPolicy, SyncRun, TrashedAction
 from crm.admin import ProfileAdmin
 
 # allauth only runs the consent; accounts and tokens live in calendarsync (its social applications
@@ -68,13 +68,17 @@ class ExternalAccountAdmin(admin.ModelAdmin):
 
 @admin.register(RemoteCalendar)
 class RemoteCalendarAdmin(admin.ModelAdmin):
-    list_display = ["name", "account", "selected", "enabled", "direction", "status", "last_synced_at"]
+    list_display = ["name", "account", "selected", "enabled", "direction", "status", "last_synced_at", "last_figures"]
     list_filter = ["selected", "direction", "account__provider"]
+    list_select_related = ["account__user", "last_run"]
     search_fields = ["name", "account__email", "account__user__username"]
     # Read-only: a calendar's settings are its user's, checked against the profile's rules by the services.
     readonly_fields = ["account", "remote_id", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
                        "selected", "enabled", "direction", "action_types", "first_sync", "first_sync_since",
-                       "is_destination", "syncing", "last_synced_at", "error"]
+                       "is_destination", "last_synced_at", "last_figures", "error", "hold", "window_start",
+                       "has_cursor"]
+    exclude = ["cursor", "syncing", "last_run", "deletions_confirmed"]
+    actions = ["sync_now", "reset_cursor", "pause", "resume"]
 
     def has_add_permission(self, request):
         return False
@@ -83,3 +87,96 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
     def status(self, calendar):
         status, text = selectors.calendar_status(calendar, selectors.pause_reasons(calendar.account.user))
         return f"{status.label}: {text}" if text else status.label
+
+    @admin.display(description=_("last run"))
+    def last_figures(self, calendar):
+        run = calendar.last_run
+        if run is None:
+            return "—"
+        return _("%(created)d created, %(updated)d updated, %(deleted)d deleted, %(conflicts)d conflicts, "
+                 "%(skipped)d skipped; %(requests)d requests, %(seconds)s s") % {
+            "created": run.created, "updated": run.updated, "deleted": run.deleted, "conflicts": run.conflicts,
+            "skipped": run.skipped, "requests": run.requests, "seconds": run.seconds}
+
+    @admin.display(description=_("sync cursor kept"), boolean=True)
+    def has_cursor(self, calendar):
+        return bool(calendar.cursor)
+
+    @admin.action(description=_("Sync the selected calendars now"))
+    def sync_now(self, request, queryset):
+        for calendar in queryset.select_related("account__user"):
+            try:
+                services.calendar_sync_now(calendar)
+            except services.Invalid as exc:
+                messages.warning(request, f"{calendar}: {exc}")
+        messages.success(request, _("Sync queued."))
+
+    @admin.action(description=_("Reset the sync cursor (the next run lists the whole window)"))
+    def reset_cursor(self, request, queryset):
+        for calendar in queryset:
+            services.calendar_reset_cursor(calendar)
+        messages.success(request, _("%(count)d cursors reset.") % {"count": queryset.count()})
+
+    @admin.action(description=_("Pause sync of the selected calendars"))
+    def pause(self, request, queryset):
+        for calendar in queryset:
+            services.calendar_hold(calendar, _("An administrator paused the sync of this calendar."))
+        messages.success(request, _("%(count)d calendars paused.") % {"count": queryset.count()})
+
+    @admin.action(description=_("Resume sync of the selected calendars"))
+    def resume(self, request, queryset):
+        for calendar in queryset:
+            services.calendar_release(calendar)
+        messages.success(request, _("%(count)d calendars resumed.") % {"count": queryset.count()})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "calendar", "trigger", "dry_run", "full", "created", "updated", "deleted",
+                    "conflicts", "skipped", "requests", "seconds", "error"]
+    list_filter = ["trigger", "dry_run", "full"]
+    list_select_related = ["calendar__account"]
+    search_fields = ["calendar__name", "calendar__account__email", "error"]
+
+
+@admin.register(ConflictRecord)
+class ConflictRecordAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "subject", "calendar", "group", "winner", "kept_text", "set_aside_text",
+                    "restored_at"]
+    list_filter = ["group", "winner"]
+    list_select_related = ["calendar__account__user"]
+    search_fields = ["subject", "calendar__account__email"]
+    actions = ["restore"]
+
+    @admin.action(description=_("Give the appointments the version set aside"))
+    def restore(self, request, queryset):
+        for record in queryset.select_related("calendar__account__user"):
+            try:
+                recovery.conflict_restore(record.calendar.account.user, record)
+            except services.Invalid as exc:
+                messages.warning(request, f"{record}: {exc}")
+
+
+@admin.register(TrashedAction)
+class TrashedActionAdmin(ReadOnlyAdmin):
+    list_display = ["trashed_at", "subject", "starts", "owner", "calendar"]
+    list_select_related = ["owner", "calendar"]
+    search_fields = ["subject", "owner__username"]
+    exclude = ["snapshot"]
+    actions = ["restore"]
+
+    @admin.action(description=_("Restore the selected appointments"))
+    def restore(self, request, queryset):
+        for trashed in queryset.select_related("owner", "calendar"):
+            try:
+                recovery.trash_restore(trashed.owner, trashed)
+            except services.Invalid as exc:
+                messages.warning(request, f"{trashed}: {exc}")

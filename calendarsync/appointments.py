@@ -4,8 +4,16 @@ from datetime import UTC
 
 from django.conf import settings
 
-from calendarsync.core.event import Event
+from calendarsync.core.event import GROUPS, Event
 from crm.models import Action, Availability, Privacy
+
+# The Action fields each group of event fields is stored in.
+GROUP_FIELDS = {
+    "summary": ["subject"], "description": ["description"], "location": ["location"],
+    "when": ["all_day", "start", "end", "start_date", "end_date", "time_zone"],
+    "recurrence": ["rrule", "exdates"], "busy": ["availability"], "private": ["privacy"], "color": ["color"],
+}
+assert set(GROUP_FIELDS) == set(GROUPS)
 
 
 def event_of(action: Action) -> Event:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
+from calendarsync.appointments import GROUP_FIELDS as FIELDS
 from calendarsync.appointments import action_fields, event_of
 from calendarsync.core.event import GROUPS, from_json, plain, to_json
 from calendarsync.core.normalize import normalized
@@ -22,13 +23,6 @@ from crm.models import Action
 
 CHUNK = 1000  # ids per query
 
-# The Action fields each group of event fields is stored in.
-FIELDS = {
-    "summary": ["subject"], "description": ["description"], "location": ["location"],
-    "when": ["all_day", "start", "end", "start_date", "end_date", "time_zone"],
-    "recurrence": ["rrule", "exdates"], "busy": ["availability"], "private": ["privacy"], "color": ["color"],
-}
-assert set(FIELDS) == set(GROUPS)
 
 
 def base_of(link):

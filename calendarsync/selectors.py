@@ -2,8 +2,11 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db.models import Exists, Prefetch, Q
+from django.db.models import Exists, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calendarsync import app_settings
@@ -11,11 +14,13 @@ from calendarsync.models import (
     AccountProblem,
     AccountState,
     CalendarStatus,
+    ConflictRecord,
     Direction,
     EventLink,
     ExternalAccount,
     Provider,
     RemoteCalendar,
+    TrashedAction,
 )
 from crm.models import ActionType
 
@@ -75,10 +80,17 @@ def offers_for(user) -> list[Offer]:
 
 
 def accounts_of(user):
-    """The user's accounts with their calendars (still listed ones first), in two queries."""
-    calendars = RemoteCalendar.objects.order_by("gone_at", "-is_primary", "name").prefetch_related("action_types")
+    """The user's accounts with their calendars (still listed ones first) and their last runs."""
+    calendars = (RemoteCalendar.objects.order_by("gone_at", "-is_primary", "name").select_related("last_run")
+                 .prefetch_related("action_types"))
     return (ExternalAccount.objects.filter(user=user).order_by("provider", "email")
             .prefetch_related(Prefetch("calendars", queryset=calendars)))
+
+
+def calendars_due(account) -> bool:
+    """Whether the account's list of calendars is older than CALENDAR_REFRESH_SECONDS (read it again)."""
+    due = timezone.now() - timedelta(seconds=app_settings.CALENDAR_REFRESH_SECONDS)
+    return account.is_active and (account.calendars_refreshed_at is None or account.calendars_refreshed_at < due)
 
 
 def calendars_of(user):
@@ -209,3 +221,16 @@ def linked_push_targets(action_ids) -> list[int]:
     return list(RemoteCalendar.objects.filter(_PUSHING, links__action_id__in=action_ids).distinct()
                 .values_list("pk", flat=True))
 
+
+
+def calendar_activity(calendar_ids, *, latest=10) -> dict[int, dict]:
+    """Per calendar, what the user may want to undo: the latest conflicts whose losing version was not
+    restored, and the latest appointments deleted remotely (the trash), in two queries."""
+    activity = {pk: {"conflicts": [], "trash": []} for pk in calendar_ids}
+    for key, rows, newest in (("conflicts", ConflictRecord.objects.filter(restored_at=None), "created_at"),
+                              ("trash", TrashedAction.objects.all(), "trashed_at")):
+        ranked = rows.filter(calendar__in=calendar_ids).annotate(rank=Window(
+            RowNumber(), partition_by=F("calendar_id"), order_by=[F(newest).desc(), F("pk").desc()]))
+        for row in ranked.filter(rank__lte=latest).order_by("calendar_id", "rank"):
+            activity[row.calendar_id][key].append(row)
+    return activity

@@ -24,6 +24,7 @@ from calendarsync.models import (
     ExternalAccount,
     FirstSync,
     RemoteCalendar,
+    Trigger,
 )
 from crm import selectors as crm_selectors
 from crm import services as crm_services
@@ -134,12 +135,10 @@ def calendars_refresh(account, *, force=False) -> bool:
     user sees what disappeared). Returns whether the provider was read. Provider trouble is recorded
     on the account, never raised.
     """
-    if not account.is_active:
+    if not account.is_active or not (force or selectors.calendars_due(account)):
         return False
     now = timezone.now()
     due = now - timedelta(seconds=app_settings.CALENDAR_REFRESH_SECONDS)
-    if not force and account.calendars_refreshed_at and account.calendars_refreshed_at > due:
-        return False
     if not force:  # claim the refresh before calling out: two page loads never both read the provider
         claimed = ExternalAccount.objects.filter(pk=account.pk).filter(
             Q(calendars_refreshed_at__isnull=True) | Q(calendars_refreshed_at__lt=due)).update(
@@ -198,6 +197,32 @@ def calendar_resume(user, calendar) -> RemoteCalendar:
     RemoteCalendar.objects.filter(pk=calendar.pk).exclude(hold="").update(hold="", deletions_confirmed=True)
     calendar.refresh_from_db()
     return calendar
+
+
+def calendar_sync_now(calendar):
+    """Queue a run of one calendar now (the settings page's and the admin's "Sync now")."""
+    from calendarsync import tasks  # tasks import the engine, which imports this module
+
+    if not selectors.syncable(calendar):
+        _status, text = selectors.calendar_status(calendar, selectors.pause_reasons(calendar.account.user))
+        raise Invalid(text or _("This calendar is not selected for sync."))
+    tasks.sync_calendar.delay(calendar.pk, Trigger.MANUAL)
+
+
+def calendar_reset_cursor(calendar):
+    """Make the next run list the whole window again, as after a lost cursor: it pairs what is unlinked
+    and finds what was deleted meanwhile."""
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(cursor="")
+
+
+def calendar_hold(calendar, reason):
+    """Pause one calendar's sync (an administrator's decision), saying why to its user."""
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold=reason)
+
+
+def calendar_release(calendar):
+    """Lift a hold without approving deletions: a run that would still delete too much holds again."""
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold="")
 
 
 def default_action_types():

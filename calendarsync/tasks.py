@@ -7,8 +7,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from calendarsync import app_settings, engine, selectors
-from calendarsync.models import RemoteCalendar, SyncRun, TrashedAction, Trigger
+from calendarsync import app_settings, engine, selectors, services
+from calendarsync.models import ExternalAccount, RemoteCalendar, SyncRun, TrashedAction, Trigger
 
 BUSY_RETRIES = 8  # waits doubling from PUSH_DELAY_SECONDS: about eight minutes in all
 
@@ -38,6 +38,13 @@ def pull_soon(user_id):
     """The agenda was opened (G5): pull the user's calendars, at most every AGENDA_PULL_SECONDS."""
     if cache.add(f"calendarsync:agenda:{user_id}", 1, timeout=app_settings.AGENDA_PULL_SECONDS):
         pull_user.delay(user_id)
+
+
+@shared_task
+def refresh_calendars(account_id):
+    """Read an account's calendars again, off the page that noticed they were due."""
+    account = ExternalAccount.objects.filter(pk=account_id).first()
+    return account is not None and services.calendars_refresh(account)
 
 
 @shared_task

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from calendarsync import providers, selectors, services
+from calendarsync import providers, recovery, selectors, services, tasks
 from calendarsync.forms import CalendarSettingsForm, active_action_types
-from calendarsync.models import CalendarStatus, ExternalAccount, Provider, RemoteCalendar
+from calendarsync.models import CalendarStatus, ConflictRecord, ExternalAccount, Provider, RemoteCalendar, TrashedAction
 from calendarsync.oauth import clients
 
 # What each provider asks for beyond its scopes: offline access and a fresh consent, so that a refresh
@@ -30,16 +30,20 @@ AUTH_PARAMS = {"google": {"access_type": "offline", "prompt": "select_account co
 @login_required
 def settings_page(request):
     accounts = list(selectors.accounts_of(request.user))
-    refreshed = [account for account in accounts if services.calendars_refresh(account)]
-    if refreshed:  # the provider was read: show what it said
+    due = [account.pk for account in accounts if selectors.calendars_due(account)]
+    for pk in due:  # the provider is read by a worker; run in-process (no broker), it is done already
+        tasks.refresh_calendars.delay(pk)
+    if due:
         accounts = list(selectors.accounts_of(request.user))
     allowed = selectors.allowed_for(request.user)
     action_types = active_action_types()
-    reasons = selectors.pause_reasons(request.user, [calendar for account in accounts
-                                                     for calendar in account.calendars.all()])
+    calendars = [calendar for account in accounts for calendar in account.calendars.all()]
+    reasons = selectors.pause_reasons(request.user, calendars)
+    activity = selectors.calendar_activity([calendar.pk for calendar in calendars])
     for account in accounts:
         account.problem_text = selectors.account_problem(account)
         for calendar in account.calendars.all():
+            calendar.activity = activity[calendar.pk]
             calendar.status, calendar.status_text = selectors.calendar_status(calendar, reasons)
             calendar.status_label = CalendarStatus(calendar.status).label
             calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed, action_types=action_types)
@@ -108,4 +112,61 @@ def calendar_update(request, pk):
         messages.error(request, _("%(calendar)s was not changed: %(reason)s") % {"calendar": calendar, "reason": exc})
     else:
         messages.success(request, _("%(calendar)s is saved.") % {"calendar": calendar})
+    return _back_to(calendar)
+
+
+def _own_calendar(request, pk):
+    return get_object_or_404(RemoteCalendar.objects.select_related("account__user"), pk=pk, account__user=request.user)
+
+
+def _back_to(calendar):
     return redirect(f"{reverse('calendarsync:settings')}#calendar-{calendar.pk}")
+
+
+@require_POST
+@login_required
+def calendar_sync(request, pk):
+    calendar = _own_calendar(request, pk)
+    try:
+        services.calendar_sync_now(calendar)
+    except services.Invalid as exc:
+        messages.error(request, _("%(calendar)s was not synced: %(reason)s") % {"calendar": calendar, "reason": exc})
+    else:
+        messages.success(request, _("%(calendar)s is being synced.") % {"calendar": calendar})
+    return _back_to(calendar)
+
+
+@require_POST
+@login_required
+def calendar_resume(request, pk):
+    calendar = services.calendar_resume(request.user, _own_calendar(request, pk))
+    messages.success(request, _("%(calendar)s syncs again, deletions included.") % {"calendar": calendar})
+    return _back_to(calendar)
+
+
+@require_POST
+@login_required
+def conflict_restore(request, pk):
+    record = get_object_or_404(ConflictRecord.objects.select_related("calendar__account"), pk=pk,
+                               calendar__account__user=request.user)
+    try:
+        recovery.conflict_restore(request.user, record)
+    except services.Invalid as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(subject)s has the other version back.") % {"subject": record.subject})
+    return _back_to(record.calendar)
+
+
+@require_POST
+@login_required
+def trash_restore(request, pk):
+    trashed = get_object_or_404(TrashedAction.objects.select_related("calendar"), pk=pk, owner=request.user)
+    calendar = trashed.calendar
+    try:
+        recovery.trash_restore(request.user, trashed)
+    except services.Invalid as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(subject)s is back.") % {"subject": trashed.subject})
+    return _back_to(calendar) if calendar else redirect("calendarsync:settings")

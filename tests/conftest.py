@@ -45,6 +45,18 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_in_process(monkeypatch):
+    """Tasks run in the test's process, even where CI sets a broker (tests that want a real worker ask for
+    the `worker` fixture), and no debounce is left over from another test."""
+    from django.core.cache import cache
+
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -61,3 +61,16 @@ class ConflictRecord(models.Model):
 
     def __str__(self):
         return f"{self.subject}: {self.group}"
+
+    @property
+    def kept_text(self):
+        return _described(self.local if self.winner == "local" else self.remote)
+
+    @property
+    def set_aside_text(self):
+        return _described(self.remote if self.winner == "local" else self.local)
+
+
+def _described(values: dict) -> str:
+    """A group's values for people: the filled ones, yes/no flags left out ("when" reads start, end, zone)."""
+    return " · ".join(str(value) for value in values.values() if value not in ("", None, [], True, False)) or "—"

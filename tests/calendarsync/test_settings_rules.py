@@ -192,7 +192,7 @@ def test_the_settings_page_costs_the_same_whatever_the_number_of_calendars(clien
     client.get(reverse("calendarsync:settings"))  # warm: the session, the user
     account.calendars_refreshed_at = "2099-01-01T00:00:00Z"  # no provider call in this test
     account.save()
-    with django_assert_max_num_queries(14) as few:
+    with django_assert_max_num_queries(16) as few:
         client.get(reverse("calendarsync:settings"))
     for index in range(3, 12):
         factories.remote_calendar(account, f"C{index}")

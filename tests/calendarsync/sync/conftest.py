@@ -70,18 +70,6 @@ class Google:
         return self.web.get(f"{self.base}/__sandbox__/counters").json()["writes"]
 
 
-@pytest.fixture(autouse=True)
-def _tasks_in_process(monkeypatch):
-    """Tasks run in the test's process, even where CI sets a broker (one test uses a real worker), and no
-    debounce is left over from another test."""
-    from django.core.cache import cache
-
-    from config.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
-    cache.clear()
-
-
 @pytest.fixture
 def google_account(client, alice, sync_allowed, sandboxes, appointment_type):
     client.force_login(alice)
