@@ -1,0 +1,56 @@
+"""What a person sees running the product: connect Google, choose a calendar, and watch edits flow both ways."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from calendarsync.models import ExternalAccount, SyncRun
+from tests.calendarsync.sync.conftest import PRIMARY, Google, by_summary
+
+pytestmark = pytest.mark.browser
+
+
+def test_edits_flow_both_ways_between_the_agenda_and_google(signed_in, alice, sync_allowed, sandboxes,
+                                                            appointment_type, settings, screenshot):
+    settings.CALENDARSYNC_AGENDA_PULL_SECONDS = 0  # every opening of the agenda pulls, not one per two minutes
+    page = signed_in(alice)
+    page.goto("/settings/sync/")
+    page.get_by_role("button", name="Connect Google Calendar (sandbox)").click()
+    page.get_by_label(re.compile(PRIMARY)).check()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.locator(".message")).to_contain_text(f"{PRIMARY} is connected")
+    primary = page.locator(f'[data-calendar="{PRIMARY}"]')
+    primary.locator("summary").click()
+    primary.get_by_label("Sync this calendar").check()
+    primary.get_by_label("New CRM appointments go to this calendar").check()
+    primary.get_by_label("Everything since a date").check()
+    primary.get_by_label("Since", exact=True).fill("2026-11-01")
+    primary.get_by_role("button", name="Save").click()
+    expect(page.locator(".message")).to_contain_text("is saved")
+    page.locator(f'[data-calendar="{PRIMARY}"] summary').click()
+    page.locator(f'[data-calendar="{PRIMARY}"]').get_by_role("button", name="Sync now").click()
+    expect(page.locator(f'[data-calendar="{PRIMARY}"] .indicator')).to_have_text("Synced")
+    google = Google(sandboxes, ExternalAccount.objects.get())
+
+    page.goto("/actions/new/?start=2026-11-24T14:00")  # the CRM to Google
+    page.fill("#id_subject", "Demo for ACME")
+    page.fill("#id_location", "Lyon")
+    page.click("button:has-text('Save')")
+    expect(page.locator(".tg-col .event", has_text="Demo for ACME")).to_have_count(1)
+    event = by_summary(google.events())["Demo for ACME"]
+    assert (event["location"], event["start"]["dateTime"]) == ("Lyon", "2026-11-24T14:00:00+01:00")
+
+    google.change(event["id"], summary="Demo for ACME (moved)",  # Google to the CRM
+                  start={"dateTime": "2026-11-25T09:00:00+01:00", "timeZone": "Europe/Paris"},
+                  end={"dateTime": "2026-11-25T10:00:00+01:00", "timeZone": "Europe/Paris"})
+    page.goto("/agenda/?date=2026-11-24")
+    moved = page.locator('.tg-col[data-date="2026-11-25"] .event', has_text="Demo for ACME (moved)")
+    expect(moved).to_have_count(1)
+    screenshot("sync-agenda-after-google-edit")
+
+    page.goto("/settings/sync/")
+    page.locator(f'[data-calendar="{PRIMARY}"] summary').click()
+    expect(page.locator(f'[data-calendar="{PRIMARY}"] [data-last-run]')).to_contain_text("1 updated")
+    screenshot("sync-settings-last-run")
+    assert set(SyncRun.objects.values_list("trigger", flat=True)) == {"manual", "save", "agenda"}
