@@ -75,7 +75,8 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
     # Read-only: a calendar's settings are its user's, checked against the profile's rules by the services.
     readonly_fields = ["account", "remote_id", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
                        "selected", "enabled", "direction", "action_types", "first_sync", "first_sync_since",
-                       "is_destination", "last_synced_at", "last_figures", "error", "hold", "window_start",
+                       "is_destination", "last_synced_at", "last_figures", "error", "hold", "held_by_admin",
+                       "window_start",
                        "has_cursor"]
     exclude = ["cursor", "syncing", "last_run", "deletions_confirmed"]
     actions = ["sync_now", "reset_cursor", "pause", "resume"]

@@ -3,8 +3,8 @@
 One run of one calendar, holding its row lock so that no other worker syncs it meanwhile:
 
 1. pull what changed remotely since the cursor (everything in the window on a first sync, or
-   when the provider forgot the cursor: then a linked event of the window that is missing was
-   deleted, and one outside the window is left alone);
+   when the provider forgot the cursor: then the linked events of the window it lacks are asked
+   for one by one, as they were deleted or moved away);
 2. read what changed locally: the calendar's outbox, and on a first sync the appointments it covers;
 3. pair unlinked events that are the same appointment (P4), then ask `core.plan` what to do;
 4. apply the local part, send the remote part in batches, and record links with their new base;
@@ -87,6 +87,7 @@ class Run:
                        now + timedelta(days=app_settings.HORIZON_DAYS))
         self.direction = Direction(calendar.direction)
         self.read = set()  # (id, queued_at) of the outbox entries this run saw
+        self.vanished = set()  # remote ids a write found deleted: the next round plans them as deletions
         self.side = local.Side(calendar, origin=origin_of(calendar.pk), report=self.skip, storable=provider.storable)
 
     def execute(self):
@@ -101,24 +102,17 @@ class Run:
         changes = self.provider.changes(self.calendar.remote_id, self.calendar.cursor, self.window)
         self.run.full = self.run.full or changes.full
         remote, meta, cancelled = {}, {}, []
-        for item in changes.events:
-            if item.problem:
-                self.skip(_("Remote event %(id)s skipped: %(problem)s") % {"id": item.remote_id,
-                                                                          "problem": item.problem})
-            elif item.event is None and item.occurrence:
-                cancelled.append(item)
-            else:
-                remote[item.remote_id] = self.provider.storable(normalized(item.event)) if item.event else None
-                meta[item.remote_id] = item
+        self.take(changes.events, remote, meta, cancelled)
+        remote.update({remote_id: None for remote_id in self.vanished if remote_id not in remote})
         outbox = list(OutboxEntry.objects.filter(calendar=self.calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))
         self.read.update((entry.pk, entry.queued_at) for entry in outbox)
         changed_local = self.side.changed({entry.action_id for entry in outbox})
         links = self.side.links(None if changes.full else set(remote), set(changed_local))
         by_remote = {link.remote_id: link for link in links}
         bases = {link.remote_id: local.base_of(link) for link in links}
-        if changes.full:
-            remote.update({remote_id: None for remote_id, base in bases.items()
-                           if remote_id not in remote and self.listed(base)})
+        missing = [remote_id for remote_id, base in bases.items() if remote_id not in remote and self.listed(base)]
+        if changes.full and missing:  # deleted, or moved out of the window: a full listing cannot tell
+            self.take(self.provider.fetch(self.calendar.remote_id, missing), remote, meta, cancelled)
         pairs = self.reclaim(remote, meta, changed_local, by_remote, outbox)
         pairs += self.pair(remote, changed_local, by_remote, pairs) if changes.full else []
         result = plan(
@@ -155,20 +149,27 @@ class Run:
     def reclaim(self, remote, meta, changed_local, by_remote, outbox):
         """Pair the remote events a run pushed but did not live to link (it died before committing) with
         their appointments, by UID: the outbox still holds them. One deleted since is deleted remotely too,
-        the event being as that run wrote it; one still linked elsewhere finds it again by its write's key."""
+        the event being as that run wrote it; one still linked elsewhere finds it again by its write's key.
+        A series and its changed occurrences share a UID: a remote series pairs with the series only."""
         linked = {link.action_id for link in by_remote.values()}
-        waiting = {entry.uid: entry.action_id for entry in outbox if entry.uid}
+        by_uid = {}
+        for entry in outbox:
+            if entry.uid:
+                by_uid.setdefault(entry.uid, []).append(entry.action_id)
         pairs = []
         for remote_id, event in remote.items():
-            action_id = waiting.get(event.uid) if event is not None and not event.recurrence_id else None
-            if action_id is None or remote_id in by_remote:
+            if event is None or event.recurrence_id or remote_id in by_remote or event.uid not in by_uid:
                 continue
-            if changed_local.get(action_id) is None:
-                by_remote[remote_id] = EventLink(calendar=self.calendar, action_id=action_id, remote_id=remote_id,
+            ids = by_uid[event.uid]
+            alive = [pk for pk in ids if changed_local.get(pk) is not None]
+            if not alive:
+                by_remote[remote_id] = EventLink(calendar=self.calendar, action_id=ids[0], remote_id=remote_id,
                                                  ical_uid=event.uid, etag=meta[remote_id].etag)
-                pairs.append(Link(str(action_id), remote_id, event))
-            elif action_id not in linked:
-                pairs.append(Link(str(action_id), remote_id, None))
+                pairs.append(Link(str(ids[0]), remote_id, event))
+                continue
+            series = [pk for pk in alive if not changed_local[pk].recurrence_id and pk not in linked]
+            if series:
+                pairs.append(Link(str(series[0]), remote_id, None))
         return pairs
 
     def pair(self, remote, changed_local, by_remote, reclaimed):
@@ -189,11 +190,24 @@ class Run:
                                   if pk not in paired and pk not in self.side.linked_elsewhere})
         return pairs
 
+    def take(self, items, remote, meta, cancelled):
+        """Sort what the provider said: events (None: deleted), occurrences cancelled on their own, and
+        unreadable events, reported and skipped."""
+        for item in items:
+            if item.problem:
+                self.skip(_("Remote event %(id)s skipped: %(problem)s") % {"id": item.remote_id,
+                                                                          "problem": item.problem})
+            elif item.event is None and item.occurrence:
+                cancelled.append(item)
+            else:
+                remote[item.remote_id] = self.provider.storable(normalized(item.event)) if item.event else None
+                meta[item.remote_id] = item
+
     def listed(self, base) -> bool:
-        """Whether a full listing of the window must hold this linked event: if not, it was deleted (a cursor
-        the provider forgot hides deletions). Not said of a series, whose rule may have ended before the
-        window, nor of an occurrence, whose cancellation the provider reports itself."""
-        return base is not None and not base.rrule and not base.recurrence_id and overlaps(base, *self.window)
+        """Whether a full listing of the window should have held this linked event (a day wider on each
+        side: all-day events are bounded in the calendar's zone)."""
+        start, end = self.window
+        return base is not None and overlaps(base, start - timedelta(days=1), end + timedelta(days=1))
 
     def wanted(self, op, meta) -> bool:
         """Leave out remote events the calendar's choices exclude: beyond the horizon, before the synced
@@ -229,6 +243,8 @@ class Run:
             for (op, write), result in zip(chunk, results, strict=True):
                 if result.status == "stale" or (result.status == "gone" and write.kind != "delete"):
                     stale.add(op.local_id)  # the pull shows what changed, and the plan's rules decide again
+                    if result.status == "gone" and write.kind == "update":
+                        self.vanished.add(op.remote_id)  # a deletion the pull may not show (an old cursor)
                     self.side.dropped.add(id(op))
                 elif result.status == "failed":
                     failed[op.local_id] = result.message

@@ -33,7 +33,7 @@ def queue(action, calendar_ids, origin, action_id=None):
     OutboxEntry.objects.bulk_create([OutboxEntry(calendar_id=pk, action_id=action_id, uid=action.uid)
                                      for pk in calendar_ids],
                                     update_conflicts=True, unique_fields=["calendar", "action_id"],
-                                    update_fields=["queued_at", "attempts", "last_error"])  # a new change, new tries
+                                    update_fields=["uid", "queued_at", "attempts", "last_error"])  # new tries
     for pk in calendar_ids:
         transaction.on_commit(partial(tasks.push_soon, pk))
 

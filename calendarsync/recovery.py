@@ -15,12 +15,14 @@ from calendarsync.models import ConflictRecord, Direction, TrashedAction
 from calendarsync.services import Invalid, Refused
 from crm import services as crm_services
 from crm.models import Action
+from crm.recurrence import RecurrenceError
+from crm.services import OccurrenceError
 from crm.signals import ORIGIN_CRM
 
 
 def conflict_restore(user, record: ConflictRecord) -> Action:
     """Give the appointment the values the policy did not keep, for the fields in conflict."""
-    if record.calendar.account.user_id != user.pk:
+    if record.calendar.account.user_id != user.pk or (record.action and record.action.owner_id != user.pk):
         raise Refused(_("This conflict is not yours."))
     if record.restored_at:
         raise Invalid(_("This version was restored already."))
@@ -36,6 +38,8 @@ def conflict_restore(user, record: ConflictRecord) -> Action:
             crm_services.action_update(action=action, **fields)
         except ValidationError as exc:
             raise Invalid(" ".join(exc.messages)) from exc
+        except (RecurrenceError, OccurrenceError) as exc:
+            raise Invalid(str(exc)) from exc
         record.restored_at = timezone.now()
         record.save(update_fields=["restored_at"])
     return action
@@ -44,7 +48,8 @@ def conflict_restore(user, record: ConflictRecord) -> Action:
 def trash_restore(user, trashed: TrashedAction) -> Action:
     """Bring an appointment deleted remotely back into the CRM, with its occurrences, participants and
     contacts, and back into the calendar it was deleted from (when that calendar receives CRM changes)."""
-    from calendarsync.receivers import queue  # receivers import the engine, which imports the services
+    from calendarsync.engine import origin_of  # the engine and the receivers import the services
+    from calendarsync.receivers import queue
 
     if trashed.owner_id != user.pk:
         raise Refused(_("This appointment is not yours."))
@@ -52,15 +57,18 @@ def trash_restore(user, trashed: TrashedAction) -> Action:
     main, overrides = rows[0], rows[1:]
     action = main.object
     action.pk = None
+    back = trashed.calendar is not None and trashed.calendar.direction != Direction.IMPORT
+    # Announced as that calendar's own, so that it goes back there and nowhere else (queued below).
+    origin = origin_of(trashed.calendar_id) if back else ORIGIN_CRM
     try:
         with transaction.atomic():
             crm_services.action_save(action=action, participants=main.m2m_data.get("participants"),
-                                     contacts=main.m2m_data.get("contacts"))
+                                     contacts=main.m2m_data.get("contacts"), origin=origin)
             for row in overrides:
                 row.object.pk, row.object.series = None, action
                 row.object.compute_span()
             Action.objects.bulk_create([row.object for row in overrides])
-            if trashed.calendar is not None and trashed.calendar.direction != Direction.IMPORT:
+            if back:
                 queue(action, [trashed.calendar_id], ORIGIN_CRM)
             trashed.delete()
     except (ValidationError, IntegrityError) as exc:

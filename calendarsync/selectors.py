@@ -228,7 +228,8 @@ def calendar_activity(calendar_ids, *, latest=10) -> dict[int, dict]:
     restored, and the latest appointments deleted remotely (the trash), in two queries."""
     activity = {pk: {"conflicts": [], "trash": []} for pk in calendar_ids}
     for key, rows, newest in (("conflicts", ConflictRecord.objects.filter(restored_at=None), "created_at"),
-                              ("trash", TrashedAction.objects.all(), "trashed_at")):
+                              ("trash", TrashedAction.objects.filter(owner=F("calendar__account__user")),
+                               "trashed_at")):
         ranked = rows.filter(calendar__in=calendar_ids).annotate(rank=Window(
             RowNumber(), partition_by=F("calendar_id"), order_by=[F(newest).desc(), F("pk").desc()]))
         for row in ranked.filter(rank__lte=latest).order_by("calendar_id", "rank"):

@@ -194,7 +194,10 @@ def calendar_resume(user, calendar) -> RemoteCalendar:
     """The user looked at a calendar held for too many deletions and lets its sync go on, deletions included."""
     if calendar.account.user_id != user.pk:
         raise Refused(_("This calendar is not yours."))
-    RemoteCalendar.objects.filter(pk=calendar.pk).exclude(hold="").update(hold="", deletions_confirmed=True)
+    if calendar.held_by_admin:
+        raise Invalid(_("An administrator paused this calendar; only an administrator can resume it."))
+    RemoteCalendar.objects.filter(pk=calendar.pk, held_by_admin=False).exclude(hold="").update(
+        hold="", deletions_confirmed=True)
     calendar.refresh_from_db()
     return calendar
 
@@ -217,12 +220,12 @@ def calendar_reset_cursor(calendar):
 
 def calendar_hold(calendar, reason):
     """Pause one calendar's sync (an administrator's decision), saying why to its user."""
-    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold=reason)
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold=reason, held_by_admin=True)
 
 
 def calendar_release(calendar):
     """Lift a hold without approving deletions: a run that would still delete too much holds again."""
-    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold="")
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold="", held_by_admin=False)
 
 
 def default_action_types():

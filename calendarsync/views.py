@@ -139,8 +139,13 @@ def calendar_sync(request, pk):
 @require_POST
 @login_required
 def calendar_resume(request, pk):
-    calendar = services.calendar_resume(request.user, _own_calendar(request, pk))
-    messages.success(request, _("%(calendar)s syncs again, deletions included.") % {"calendar": calendar})
+    calendar = _own_calendar(request, pk)
+    try:
+        services.calendar_resume(request.user, calendar)
+    except services.Invalid as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(calendar)s syncs again, deletions included.") % {"calendar": calendar})
     return _back_to(calendar)
 
 

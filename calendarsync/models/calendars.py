@@ -57,6 +57,8 @@ class RemoteCalendar(models.Model):
                                         help_text=_("Where the synced period starts, fixed by the first sync."))
     hold = models.TextField(_("held because"), blank=True,
                             help_text=_("Sync stopped by itself (too many deletions at once) until the user resumes."))
+    held_by_admin = models.BooleanField(_("paused by an administrator"), default=False, editable=False,
+                                        help_text=_("Only an administrator resumes it."))
     deletions_confirmed = models.BooleanField(_("deletions confirmed"), default=False, editable=False,
                                               help_text=_("The user resumed a held calendar: its next run may delete."))
     last_run = models.ForeignKey("calendarsync.SyncRun", verbose_name=_("last run"), null=True, blank=True,

@@ -119,6 +119,11 @@ class CalendarProvider:
         """Events changed since `cursor`; with no cursor, or an expired one, every event of the window."""
         raise NotImplementedError
 
+    def fetch(self, calendar_id: str, remote_ids: list[str]) -> list[RemoteEvent]:
+        """These events as they are now, deleted ones (or unknown ids) with `event` None: what a full
+        listing did not show may have been deleted, or moved out of the window."""
+        raise NotImplementedError
+
     def write(self, calendar_id: str, writes: list[Write]) -> list[WriteResult]:
         """Carry out writes in as few requests as the provider allows; one result per write, in order."""
         raise NotImplementedError

@@ -118,22 +118,37 @@ class MemoryProvider(CalendarProvider):
         return Changes(self._remote_events(calendar, found, full), f"{calendar.epoch}:{seq}", full)
 
     def _remote_events(self, calendar, found, full):
-        """Cancelled occurrences of a series become exception dates of the series on a full listing (it holds
-        no deletions), and changes of their own otherwise, as Google reports them."""
+        """As Google reports them: a cancelled occurrence is a deletion of its own id, and an exception date
+        of its series when the series is listed too (a full listing shows those of the series it holds)."""
         cancelled = {}
-        for entry in calendar.entries.values():
+        for remote_id, entry in calendar.entries.items():
             if entry.event is None and entry.occurrence:
-                cancelled.setdefault(entry.series_id, set()).add(entry.occurrence)
+                cancelled.setdefault(entry.series_id, {})[remote_id] = entry
+        live_series = {remote_id for remote_id, entry in found if entry.event is not None and entry.event.rrule}
+        if full:
+            found = found + [item for series_id in live_series for item in cancelled.get(series_id, {}).items()]
         events = []
         for remote_id, entry in found:
             event = entry.event
-            if event is not None and event.rrule and cancelled.get(remote_id):
-                event = replace(event, exdates=tuple(sorted({*event.exdates, *cancelled[remote_id]})))
-            if event is None and full:
-                continue
-            events.append(RemoteEvent(remote_id, entry.etag, event, entry.updated, series_id=entry.series_id,
-                                      occurrence=entry.occurrence if event is None else ""))
+            if event is not None:
+                keys = {other.occurrence for other in cancelled.get(remote_id, {}).values()}
+                if event.rrule and keys:
+                    event = replace(event, exdates=tuple(sorted({*event.exdates, *keys})))
+                events.append(RemoteEvent(remote_id, entry.etag, event, entry.updated, series_id=entry.series_id))
+            elif entry.occurrence and entry.series_id not in live_series:
+                events.append(RemoteEvent(remote_id, entry.etag, series_id=entry.series_id,
+                                          occurrence=entry.occurrence))
+            else:
+                events.append(RemoteEvent(remote_id, entry.etag))
         return events
+
+    def fetch(self, calendar_id, remote_ids):
+        self._refuse("changes", after=False)
+        self.usage.requests += -(-len(remote_ids) // BATCH_SIZE)
+        calendar = self.service.calendars[calendar_id]
+        found = [(remote_id, calendar.entries[remote_id]) for remote_id in remote_ids if remote_id in calendar.entries]
+        unknown = [RemoteEvent(remote_id) for remote_id in remote_ids if remote_id not in calendar.entries]
+        return self._remote_events(calendar, found, full=False) + unknown
 
     def write(self, calendar_id, writes):
         self._refuse("write", after=False)

@@ -108,6 +108,18 @@ class GoogleProvider(CalendarProvider):
             request = events.list_next(request, page)
         return Changes(_remote_events(items, zone), cursor, full)
 
+    def fetch(self, calendar_id, remote_ids):
+        found, events = [], self._service.events()
+        for start in range(0, len(remote_ids), BATCH_SIZE):
+            chunk = remote_ids[start:start + BATCH_SIZE]
+            answers = self._send([events.get(calendarId=calendar_id, eventId=remote_id) for remote_id in chunk])
+            for remote_id, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, HttpError) and answer.status_code in (404, 410):
+                    found.append(RemoteEvent(remote_id))
+                elif isinstance(answer, dict):
+                    found += _remote_events([answer], "UTC")  # events we wrote carry their own zone
+        return found
+
     # Writes
 
     def write(self, calendar_id, writes):
@@ -130,13 +142,17 @@ class GoogleProvider(CalendarProvider):
 
     def _batch(self, calendar_id, writes):
         """One batch request; returns per write the answer's JSON (None for a deletion) or its HttpError."""
+        return self._send([self._request(calendar_id, write) for write in writes])
+
+    def _send(self, requests):
+        """Requests in one batch; the answer of each (JSON, None for no content, or its HttpError)."""
         answers = {}
         batch = self._service.new_batch_http_request(
             callback=lambda request_id, response, error: answers.__setitem__(request_id, error or response))
-        for index, write in enumerate(writes):
-            batch.add(self._request(calendar_id, write), request_id=str(index))
+        for index, request in enumerate(requests):
+            batch.add(request, request_id=str(index))
         self._execute(batch)
-        return [answers.get(str(index)) for index in range(len(writes))]
+        return [answers.get(str(index)) for index in range(len(requests))]
 
     def _request(self, calendar_id, write: Write):
         events = self._service.events()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from calendarsync import app_settings, engine, services, tasks
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, SyncRun, TrashedAction
+from calendarsync.providers.memory import MemoryProvider, MemoryService
 from crm import services as crm
 from crm.models import Action
 from tests import factories
@@ -204,3 +205,89 @@ def test_a_run_that_died_after_pushing_is_taken_up_without_duplicating_or_resurr
     assert list(Action.objects.values_list("subject", flat=True)) == ["Kept"]
     assert EventLink.objects.get().action_id == kept.pk
     assert (run.skipped, run.conflicts) == (0, 0)
+
+
+def test_a_run_that_died_after_pushing_a_series_pairs_it_with_the_series_not_its_occurrence(
+        alice, calendar, google, monkeypatch):
+    sync(calendar)
+    series = factories.appointment(alice, "2026-12-01 18:00", subject="Weekly", rrule="FREQ=WEEKLY;COUNT=4")
+    crm.occurrence_update(series=series, recurrence_id="20261208T170000Z", location="Moved room")
+    deaths = [Died()]
+
+    def die_once():
+        if deaths:
+            raise deaths.pop()
+    after_writes(monkeypatch, die_once)
+    with pytest.raises(Died):
+        engine.sync(calendar.pk)
+    sync(calendar)
+    links = dict(EventLink.objects.values_list("action_id", "remote_id"))
+    override = series.overrides.get()
+    assert links[series.pk] != links[override.pk]
+    master = google.event(links[series.pk])
+    assert master["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=4"]
+    assert google.event(links[override.pk])["location"] == "Moved room"
+    sync(calendar)
+    assert google.event(links[series.pk])["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=4"]
+
+
+def test_a_forgotten_cursor_asks_for_what_the_listing_lacks_before_trashing_it(alice, calendar, google):
+    moved = factories.appointment(alice, "2026-12-04 10:00", subject="Moved far away")
+    deleted = factories.appointment(alice, "2026-12-01 18:00", subject="Weekly", rrule="FREQ=WEEKLY;COUNT=4")
+    sync(calendar)
+    links = dict(EventLink.objects.values_list("action_id", "remote_id"))
+    google.change(links[moved.pk], start={"dateTime": "2028-03-01T10:00:00+01:00", "timeZone": "Europe/Paris"},
+                  end={"dateTime": "2028-03-01T11:00:00+01:00", "timeZone": "Europe/Paris"})
+    google.delete(links[deleted.pk])
+    google.control("expire-sync-tokens")
+    run = sync(calendar)
+    assert (run.full, run.deleted, run.updated) == (True, 1, 1)
+    moved.refresh_from_db()
+    assert moved.start == factories.local("2028-03-01 10:00")  # followed, not trashed
+    assert TrashedAction.objects.get().subject == "Weekly"
+
+
+def test_an_update_of_an_event_that_vanished_unseen_recreates_it_instead_of_retrying_forever(
+        alice, calendar, monkeypatch):
+    service = MemoryService()
+    service.add_calendar(PRIMARY)
+    monkeypatch.setattr(services, "provider_for", lambda account: MemoryProvider(service))
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Kept alive")
+    sync(calendar)
+    del service.calendars[PRIMARY].entries[EventLink.objects.get().remote_id]  # gone, and no listing says so
+    crm.action_update(action=meeting, location="Room 4")
+    sync(calendar)
+    assert [(event.summary, event.location) for event in service.live(PRIMARY).values()] == [("Kept alive", "Room 4")]
+    assert EventLink.objects.get().remote_id in service.live(PRIMARY)
+    assert not OutboxEntry.objects.exists()
+
+
+def test_a_calendar_an_administrator_paused_is_not_resumed_by_its_user(client, alice, calendar, google):
+    services.calendar_hold(calendar, "Paused during the audit.")
+    client.force_login(alice)
+    page = client.get("/settings/sync/").content.decode()
+    assert "Paused during the audit." in page
+    assert "data-resume" not in page
+    response = client.post(f"/settings/sync/calendars/{calendar.pk}/resume/", follow=True)
+    assert "only an administrator can resume it" in response.content.decode()
+    calendar.refresh_from_db()
+    assert calendar.hold == "Paused during the audit."
+    services.calendar_release(calendar)
+    assert sync(calendar) is not None
+
+
+def test_an_appointment_restored_from_the_trash_goes_back_to_its_calendar_only(alice, calendar, google,
+                                                                               google_account):
+    from calendarsync import recovery
+    from calendarsync.models import RemoteCalendar
+
+    team = RemoteCalendar.objects.get(account=google_account, remote_id="team@group.example.com")
+    services.calendar_configure(alice, team, selected=True, direction="both")
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Audit")
+    sync(calendar)
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(is_destination=False)
+    RemoteCalendar.objects.filter(pk=team.pk).update(is_destination=True)
+    google.delete(EventLink.objects.get(action_id=meeting.pk).remote_id)
+    sync(calendar)
+    recovery.trash_restore(alice, TrashedAction.objects.get())
+    assert list(OutboxEntry.objects.values_list("calendar_id", flat=True)) == [calendar.pk]

@@ -179,3 +179,18 @@ def test_free_busy_counts_the_busy_events_only(subject):
     found = subject.make().free_busy([subject.calendar_id], datetime(2026, 12, 3, tzinfo=UTC),
                                      datetime(2026, 12, 4, tzinfo=UTC))
     assert found == {subject.calendar_id: [(busy.start, busy.end)]}
+
+
+def test_fetch_tells_a_moved_event_from_a_deleted_one(subject):
+    kept, gone = create(subject, meeting("Moved"), meeting("Deleted", day=4))
+    later = datetime(2028, 3, 1, 9, tzinfo=UTC)
+    moved = replace(meeting("Moved"), start=later, end=later + timedelta(hours=1))
+    provider = subject.make()
+    results = provider.write(subject.calendar_id, [Write("update", "u", moved, kept.remote_id),
+                                                   Write("delete", "d", None, gone.remote_id)])
+    assert [result.status for result in results] == ["ok", "ok"]
+    found = {item.remote_id: item.event for item in subject.make().fetch(
+        subject.calendar_id, [kept.remote_id, gone.remote_id, "neverexisted0"])}
+    assert found[kept.remote_id].start == moved.start
+    assert found[gone.remote_id] is None
+    assert found["neverexisted0"] is None
