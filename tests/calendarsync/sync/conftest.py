@@ -125,3 +125,13 @@ def after_writes(monkeypatch, hook):
         provider.write = write_then_hook
         return provider
     monkeypatch.setattr(services, "provider_for", provider_for)
+
+
+def die_once_after_writing(monkeypatch):
+    """The next run's worker dies once the provider has answered its first writes."""
+    deaths = [Died()]
+
+    def die_once():
+        if deaths:
+            raise deaths.pop()
+    after_writes(monkeypatch, die_once)

@@ -15,7 +15,7 @@ from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import PRIMARY, Died, after_writes, sync
+from .conftest import PRIMARY, Died, die_once_after_writing, sync
 
 TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},
          "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
@@ -188,12 +188,7 @@ def test_a_run_that_died_after_pushing_is_taken_up_without_duplicating_or_resurr
     sync(calendar)
     kept = factories.appointment(alice, "2026-12-04 10:00", subject="Kept")
     dropped = factories.appointment(alice, "2026-12-05 10:00", subject="Deleted meanwhile")
-    deaths = [Died()]
-
-    def die_once():
-        if deaths:
-            raise deaths.pop()
-    after_writes(monkeypatch, die_once)
+    die_once_after_writing(monkeypatch)
     with pytest.raises(Died):
         engine.sync(calendar.pk)
     assert sorted(event["summary"] for event in google.events()) == ["Deleted meanwhile", "Kept"]
@@ -212,12 +207,7 @@ def test_a_run_that_died_after_pushing_a_series_pairs_it_with_the_series_not_its
     sync(calendar)
     series = factories.appointment(alice, "2026-12-01 18:00", subject="Weekly", rrule="FREQ=WEEKLY;COUNT=4")
     crm.occurrence_update(series=series, recurrence_id="20261208T170000Z", location="Moved room")
-    deaths = [Died()]
-
-    def die_once():
-        if deaths:
-            raise deaths.pop()
-    after_writes(monkeypatch, die_once)
+    die_once_after_writing(monkeypatch)
     with pytest.raises(Died):
         engine.sync(calendar.pk)
     sync(calendar)
