@@ -170,17 +170,17 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {
-    "pull-selected-calendars": {"task": "calendarsync.tasks.pull_all",
-                                "schedule": 60.0 * env.int("CALENDARSYNC_PULL_MINUTES", default=15)},
-    "purge-sync-trash-and-runs": {"task": "calendarsync.tasks.purge", "schedule": 24 * 3600.0},
-}
-
 # Any CALENDARSYNC_* setting (calendarsync/app_settings.py lists them with their defaults, the real
 # services) can come from the environment; `make run` points the provider URLs at the sandboxes.
-_read = {bool: env.bool, int: env.int}
+_read = {bool: env.bool, int: env.int, float: env.float}
 globals().update({f"CALENDARSYNC_{_name}": _read.get(type(_default), env.str)(f"CALENDARSYNC_{_name}")
                   for _name, _default in _calendarsync_defaults.items() if f"CALENDARSYNC_{_name}" in env})
+
+CELERY_BEAT_SCHEDULE = {
+    "pull-selected-calendars": {"task": "calendarsync.tasks.pull_all", "schedule": 60.0 * globals().get(
+        "CALENDARSYNC_PULL_MINUTES", _calendarsync_defaults["PULL_MINUTES"])},
+    "purge-sync-trash-and-runs": {"task": "calendarsync.tasks.purge", "schedule": 24 * 3600.0},
+}
 
 LOGGING = {
     "version": 1,

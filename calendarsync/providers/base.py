@@ -106,6 +106,7 @@ class CalendarProvider:
     required_scopes: set[str]
 
     write_batch: int  # writes per request
+    syncs_events = True  # False while a provider only lists calendars: its calendars wait, paused, saying why
 
     def __init__(self, tokens: Tokens, client, on_tokens):
         """`client` is an oauth.clients.Client: the app and URLs the account was connected through."""

@@ -1,4 +1,5 @@
 import json
+import os
 import ssl
 import subprocess
 import sys
@@ -15,6 +16,18 @@ def test_provider_urls_default_to_the_real_services_and_can_be_overridden(settin
     assert app_settings.GOOGLE_TOKEN_URL == "https://oauth2.googleapis.com/token"
     settings.CALENDARSYNC_GOOGLE_TOKEN_URL = "http://127.0.0.1:9/token"
     assert app_settings.GOOGLE_TOKEN_URL == "http://127.0.0.1:9/token"
+
+
+def test_settings_from_the_environment_keep_their_type_and_drive_the_periodic_pull():
+    """A share, a count and a switch set in the environment reach the code as numbers and booleans."""
+    code = ("from django.conf import settings; from calendarsync import app_settings as a; "
+            "print(repr((a.MASS_DELETE_SHARE, a.OUTBOX_ATTEMPTS, a.PULL_MINUTES, "
+            "settings.CELERY_BEAT_SCHEDULE['pull-selected-calendars']['schedule'])))")
+    environment = {**os.environ, "CALENDARSYNC_MASS_DELETE_SHARE": "0.3", "CALENDARSYNC_OUTBOX_ATTEMPTS": "7",
+                   "CALENDARSYNC_PULL_MINUTES": "5", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    output = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], env=environment,
+                            cwd=settings.BASE_DIR, capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "(0.3, 7, 5, 300.0)"
 
 
 def read_when_serving(url, cafile=None, seconds=20):

@@ -31,6 +31,7 @@ def session(ca_bundle="") -> requests.Session:
 class MicrosoftProvider(CalendarProvider):
     scopes = ["offline_access", *SCOPES]
     required_scopes = {"Calendars.ReadWrite", "Calendars.Read.Shared"}
+    syncs_events = False  # events arrive with issue 6
 
     def __init__(self, tokens: Tokens, client, on_tokens):
         super().__init__(tokens, client, on_tokens)

@@ -3,10 +3,12 @@ calendar resumed, the version a conflict set aside put back, and an appointment 
 
 from django.urls import reverse
 
+from calendarsync import engine, services
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, RemoteCalendar, SyncRun, TrashedAction, Trigger
 from crm import services as crm
 from crm.models import Action
 from tests import factories
+from tests.calendarsync.connecting import connect
 
 from .conftest import sync
 
@@ -165,3 +167,18 @@ def test_the_admin_restores_from_the_trash_and_conflicts(admin_client, alice, ca
     admin_client.post(reverse("admin:calendarsync_trashedaction_changelist"),
                       {"action": "restore", "_selected_action": [TrashedAction.objects.get().pk]})
     assert sorted(Action.objects.values_list("subject", flat=True)) == ["Gone", "Review (CRM)"]
+
+
+def test_a_microsoft_calendar_waits_paused_until_its_events_sync(client, alice, sync_allowed, sandboxes,
+                                                                 appointment_type):
+    client.force_login(alice)
+    connect(client, sandboxes, "microsoft", "grace@example.com")
+    projects = RemoteCalendar.objects.get(name="Projects")
+    services.calendar_configure(alice, projects, selected=True, direction="both", is_destination=True)
+    factories.appointment(alice, "2026-12-04 10:00", subject="Kick-off")
+    waiting = "Events of Microsoft 365 / Outlook calendars do not sync yet"
+    assert waiting in page(client)
+    response = client.post(reverse("calendarsync:calendar-sync", args=[projects.pk]), follow=True)
+    assert waiting in response.content.decode()
+    assert engine.sync(projects.pk) is None
+    assert not SyncRun.objects.exists()
