@@ -88,14 +88,14 @@ class Run:
         self.direction = Direction(calendar.direction)
         self.read = set()  # (id, queued_at) of the outbox entries this run saw
         self.vanished = set()  # remote ids a write found deleted: the next round plans them as deletions
-        self.side = local.Side(calendar, origin=origin_of(calendar.pk), report=self.skip, storable=provider.storable)
+        self.side = local.Side(calendar, origin=services.origin_of(calendar.pk), report=self.skip,
+                               storable=provider.storable)
 
     def execute(self):
         for _round in range(ROUNDS):
             if not self.round():
                 break
-        if not self.run.dry_run:
-            self.calendar.window_start = self.window[0]
+        self.calendar.window_start = self.window[0]  # kept by the caller, unless this is a dry run
 
     def round(self) -> bool:
         """One pull, plan and apply; returns whether writes were refused as stale (pull again)."""
@@ -128,8 +128,7 @@ class Run:
         if result.paused:
             self.run.error = _("Held: %(what)s. If that is right, resume sync of this calendar; otherwise check "
                                "the calendar at the provider.") % {"what": result.paused}
-            if not self.run.dry_run:
-                self.calendar.hold = self.run.error
+            self.calendar.hold = self.run.error  # kept by the caller, unless this is a dry run
             return False
         ops = [op for op in result.ops if self.wanted(op, meta)]
         if self.run.dry_run:
@@ -270,14 +269,6 @@ class Run:
     def skip(self, line):
         self.run.skipped += 1
         self.run.report.append(line)
-
-
-ORIGIN_PREFIX = "calendarsync:"
-
-
-def origin_of(calendar_id) -> str:
-    """How the engine announces its writes to the CRM, so that the outbox skips their echo."""
-    return f"{ORIGIN_PREFIX}{calendar_id}"
 
 
 def _window_start(calendar, now):

@@ -5,6 +5,8 @@ chunks); imports are bulk inserts; other writes go through crm.services, announc
 engine's origin so that the outbox does not send an import back where it came from.
 """
 
+from functools import cached_property
+
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
@@ -16,12 +18,18 @@ from calendarsync.core.event import GROUPS, from_json, plain, to_json
 from calendarsync.core.normalize import normalized
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, TrashedAction
 from calendarsync.providers.base import Write
-from calendarsync.services import default_action_types
+from calendarsync.services import default_action_types, outbox_add
 from crm import recurrence
 from crm import services as crm_services
 from crm.models import Action
 
 CHUNK = 1000  # ids per query
+
+
+def chunks(ids):
+    """`ids` (a list) in slices of CHUNK: a query for each keeps its parameters few on every database."""
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
 
 
 
@@ -51,8 +59,8 @@ class Side:
             return list(links)
         found = {}
         for ids, field in ((sorted(remote_ids), "remote_id"), (sorted(action_ids), "action_id")):
-            for start in range(0, len(ids), CHUNK):
-                found.update((link.pk, link) for link in links.filter(**{f"{field}__in": ids[start:start + CHUNK]}))
+            for chunk in chunks(ids):
+                found.update((link.pk, link) for link in links.filter(**{f"{field}__in": chunk}))
         return list(found.values())
 
     def linked_count(self) -> int:
@@ -67,29 +75,25 @@ class Side:
         """The appointments of links changed remotely only, to merge with."""
         wanted = [link.action_id for link in links if link.remote_id in remote and link.action_id not in changed_local]
         found = {}
-        for start in range(0, len(wanted), CHUNK):
-            found.update(self._events(Action.objects.filter(pk__in=wanted[start:start + CHUNK])))
+        for chunk in chunks(wanted):
+            found.update(self._events(Action.objects.filter(pk__in=chunk)))
         return {str(pk): found.get(pk) for pk in wanted}
 
     def candidates(self, window, uids) -> dict:
         """Appointments a first sync may pair with remote events or export: the owner's, of the calendar's
         action types, in the window, plus any with one of `uids`; none already linked here."""
         start, end = window
-        types = list(self.calendar.action_types.all()) or default_action_types()
+        types = self.action_types
         in_window = Q(span_start__lt=end) & (Q(span_end__isnull=True) | Q(span_end__gt=start))
         mine = Action.objects.filter(owner=self.owner, action_type__in=types, series__isnull=True).filter(in_window)
-        query = Q(pk__in=mine.values("pk")) | Q(series__in=mine.values("pk"))
-        uids = sorted(uids)
-        for first in range(0, len(uids), CHUNK):
-            query |= Q(uid__in=uids[first:first + CHUNK])
-        actions = Action.objects.filter(query).exclude(
-            pk__in=EventLink.objects.filter(calendar=self.calendar).values("action_id"))
-        found = self._events(actions)
-        ids = sorted(found)
+        unlinked = Action.objects.exclude(pk__in=EventLink.objects.filter(calendar=self.calendar).values("action_id"))
+        found = self._events(unlinked.filter(Q(pk__in=mine.values("pk")) | Q(series__in=mine.values("pk"))))
+        for chunk in chunks(sorted(uids)):
+            found |= self._events(unlinked.filter(uid__in=chunk))
         self.linked_elsewhere = set()
-        for first in range(0, len(ids), CHUNK):
-            self.linked_elsewhere.update(EventLink.objects.filter(action_id__in=ids[first:first + CHUNK])
-                                         .values_list("action_id", flat=True))
+        for chunk in chunks(sorted(found)):
+            self.linked_elsewhere.update(EventLink.objects.filter(action_id__in=chunk).values_list("action_id",
+                                                                                                  flat=True))
         return found
 
     def _events(self, actions) -> dict:
@@ -190,8 +194,8 @@ class Side:
     def _existing_uids(self, ops):
         uids = sorted({op.event.uid for op in ops})
         taken = set()
-        for start in range(0, len(uids), CHUNK):
-            taken.update(Action.objects.filter(uid__in=uids[start:start + CHUNK]).values_list("uid", "recurrence_id"))
+        for chunk in chunks(uids):
+            taken.update(Action.objects.filter(uid__in=chunk).values_list("uid", "recurrence_id"))
         return taken
 
     def _series_by_remote_id(self, remote_ids, links):
@@ -269,7 +273,7 @@ class Side:
             except crm_services.OccurrenceError:
                 continue  # an occurrence the local series does not have: nothing to cancel
             if pushes:
-                OutboxEntry.objects.update_or_create(calendar=self.calendar, action_id=series.pk)
+                outbox_add(series, [self.calendar.pk])
 
     # Remote writes and what they leave
 
@@ -325,20 +329,28 @@ class Side:
     def clear_outbox(self, entries, *, stale, failed):
         """Drop the entries that went out, unless saved again since this run read them; a stale one is
         tried again at once, a failed one at the next runs (at most OUTBOX_ATTEMPTS), its error kept."""
-        read = {entry.pk: entry.queued_at for entry in entries if str(entry.action_id) not in stale | set(failed)}
-        ids = sorted(read)
-        for first in range(0, len(ids), CHUNK):
-            now = OutboxEntry.objects.select_for_update().filter(pk__in=ids[first:first + CHUNK])
+        kept = stale | set(failed)
+        read = {entry.pk: entry.queued_at for entry in entries if str(entry.action_id) not in kept}
+        for chunk in chunks(sorted(read)):
+            now = OutboxEntry.objects.select_for_update().filter(pk__in=chunk)
             OutboxEntry.objects.filter(pk__in=[pk for pk, queued in now.values_list("pk", "queued_at")
                                                if queued == read[pk]]).delete()
+        by_error = {}
         for entry in entries:
             if str(entry.action_id) in failed:
-                OutboxEntry.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1,
-                                                               last_error=failed[str(entry.action_id)])
+                by_error.setdefault(failed[str(entry.action_id)], []).append(entry.pk)
+        for error, ids in by_error.items():
+            OutboxEntry.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1, last_error=error)
+
+    @cached_property
+    def action_types(self):
+        """The kinds of action this calendar syncs (the appointment types unless it chose some)."""
+        return list(self.calendar.action_types.all()) or default_action_types()
 
     def _action_type(self):
-        chosen = sorted(self.calendar.action_types.all(), key=lambda kind: (not kind.is_appointment, kind.position))
-        return chosen[0] if chosen else next(iter(default_action_types()), None)
+        """What an imported event becomes: the first appointment type of those the calendar syncs."""
+        chosen = sorted(self.action_types, key=lambda kind: (not kind.is_appointment, kind.position))
+        return chosen[0] if chosen else None
 
     def _drop(self, op, why):
         self.dropped.add(id(op))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from calendarsync.appointments import GROUP_FIELDS, action_fields, event_of
 from calendarsync.core.event import from_json, to_json
 from calendarsync.models import ConflictRecord, Direction, TrashedAction
-from calendarsync.services import Invalid, Refused
+from calendarsync.services import Invalid, Refused, origin_of, outbox_add
 from crm import services as crm_services
 from crm.models import Action
 from crm.recurrence import RecurrenceError
@@ -48,9 +48,6 @@ def conflict_restore(user, record: ConflictRecord) -> Action:
 def trash_restore(user, trashed: TrashedAction) -> Action:
     """Bring an appointment deleted remotely back into the CRM, with its occurrences, participants and
     contacts, and back into the calendar it was deleted from (when that calendar receives CRM changes)."""
-    from calendarsync.engine import origin_of  # the engine and the receivers import the services
-    from calendarsync.receivers import queue
-
     if trashed.owner_id != user.pk:
         raise Refused(_("This appointment is not yours."))
     rows = list(serializers.deserialize("python", trashed.snapshot, ignorenonexistent=True))
@@ -69,7 +66,7 @@ def trash_restore(user, trashed: TrashedAction) -> Action:
                 row.object.compute_span()
             Action.objects.bulk_create([row.object for row in overrides])
             if back:
-                queue(action, [trashed.calendar_id], ORIGIN_CRM)
+                outbox_add(action, [trashed.calendar_id])
             trashed.delete()
     except (ValidationError, IntegrityError) as exc:
         messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]

@@ -7,6 +7,7 @@ Refusals are exceptions with a sentence for the user: `Refused` (not allowed: a 
 
 import logging
 from datetime import date, timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +24,7 @@ from calendarsync.models import (
     EventLink,
     ExternalAccount,
     FirstSync,
+    OutboxEntry,
     RemoteCalendar,
     Trigger,
 )
@@ -34,6 +36,25 @@ from crm.validators import validate_hex_color
 
 log = logging.getLogger(__name__)
 ORIGIN = "calendarsync"  # how this app's writes to the CRM are announced (signals carry it)
+
+
+def origin_of(calendar_id) -> str:
+    """How a run of one calendar announces its writes, so that the outbox does not send them back there."""
+    return f"{ORIGIN}:{calendar_id}"
+
+
+def outbox_add(action, calendar_ids, *, action_id=None):
+    """Put a change of `action` in these calendars' outboxes, in the caller's transaction, and queue their
+    push for after the commit. A new change resets the tries. `action_id`: for a deleted appointment,
+    whose instance has lost its primary key."""
+    from calendarsync import tasks  # tasks import the engine, which imports this module
+
+    OutboxEntry.objects.bulk_create([OutboxEntry(calendar_id=pk, action_id=action_id or action.pk, uid=action.uid)
+                                     for pk in calendar_ids],
+                                    update_conflicts=True, unique_fields=["calendar", "action_id"],
+                                    update_fields=["uid", "queued_at", "attempts", "last_error"])
+    for pk in calendar_ids:
+        transaction.on_commit(partial(tasks.push_soon, pk))
 
 
 class Refused(Exception):

@@ -112,16 +112,13 @@ def _reconcile(link, local, remote, current_local, current_remote, direction, po
                 return [Op("unlink", **ids)]
             return [Op("unlink", **ids), Op("create_remote", local_id=link.local_id, event=normalized(mine))]
         return [Op("trash_local", **ids)]
-    if direction is Direction.IMPORT:
-        merged = merge(link.base, mine, theirs, policy=Policy.REMOTE_WINS)
-        return _writes(ids, link.base, merged.event, local_write=merged.local_changed, remote_write=False)
-    if direction is Direction.EXPORT:
-        merged = merge(link.base, mine, theirs, policy=Policy.LOCAL_WINS)
-        return _writes(ids, link.base, merged.event, local_write=False, remote_write=merged.remote_changed)
-    merged = merge(link.base, mine, theirs, policy=policy, local_changed_at=local_times.get(link.local_id),
-                   remote_changed_at=remote_times.get(link.remote_id))
-    return _writes(ids, link.base, merged.event, local_write=merged.local_changed,
-                   remote_write=merged.remote_changed, conflicts=merged.conflicts)
+    # A one-way calendar's source always wins, and what it overrides is no conflict: it is the setting.
+    one_way = {Direction.IMPORT: Policy.REMOTE_WINS, Direction.EXPORT: Policy.LOCAL_WINS}
+    merged = merge(link.base, mine, theirs, policy=one_way.get(direction, policy),
+                   local_changed_at=local_times.get(link.local_id), remote_changed_at=remote_times.get(link.remote_id))
+    return _writes(ids, link.base, merged.event, local_write=direction.pulls and merged.local_changed,
+                   remote_write=direction.pushes and merged.remote_changed,
+                   conflicts=merged.conflicts if direction is Direction.BOTH else ())
 
 
 def _writes(ids, base, event, *, local_write, remote_write, conflicts=()):

@@ -95,8 +95,6 @@ class WriteResult:
 @dataclass
 class Usage:
     requests: int = 0  # HTTP requests made (a batch counts once)
-    retries: int = 0
-    waited: float = 0.0  # seconds slept on Retry-After and backoff
 
 
 class CalendarProvider:

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
-
 from calendarsync.core.event import overlaps
-from crm.recurrence import occurrence_key
+from crm.recurrence import occurrences_between
 
 from .base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent, Tokens, WriteResult
 
@@ -185,8 +183,15 @@ class MemoryProvider(CalendarProvider):
         for calendar_id in calendar_ids:
             intervals = []
             for event in self.service.live(calendar_id).values():
-                if event.busy and not event.all_day and not event.recurrence_id:
-                    intervals += [(begin, stop) for begin, stop in _occurrences(event, end) if stop > start]
+                if not event.busy or event.all_day or event.recurrence_id:
+                    continue
+                if not event.rrule:
+                    intervals += [(event.start, event.end)] if event.start < end and event.end > start else []
+                    continue
+                zone = ZoneInfo(event.time_zone or "UTC")  # expanded in its own zone: it keeps its hour over DST
+                intervals += [(begin.astimezone(UTC), stop.astimezone(UTC)) for begin, stop in occurrences_between(
+                    rrule=event.rrule, exdates=list(event.exdates), start=event.start.astimezone(zone),
+                    end=event.end.astimezone(zone), window_start=start, window_end=end)]
             busy[calendar_id] = sorted(intervals)
         return busy
 
@@ -194,13 +199,3 @@ class MemoryProvider(CalendarProvider):
         error = self.service._fault(on, after)
         if error is not None:
             raise error
-
-
-def _occurrences(event, until):
-    if not event.rrule:
-        return [(event.start, event.end)]
-    length, zone = event.end - event.start, ZoneInfo(event.time_zone or "UTC")
-    first = event.start.astimezone(zone)  # expanded in its own zone, so that it keeps its hour across DST
-    rule = rrulestr(event.rrule, dtstart=first)
-    starts = (begin.astimezone(UTC) for begin in rule.between(first, until, inc=True))
-    return [(begin, begin + length) for begin in starts if occurrence_key(begin) not in event.exdates]

@@ -1,16 +1,15 @@
 import json
-import os
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-import googleapiclient
 import requests
 from django.core.management.base import BaseCommand
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 
+from calendarsync.providers.google.provider import discovery_document
 from calendarsync.sandbox.google import seed as google_seed
 from calendarsync.sandbox.microsoft import seed as microsoft_seed
 from calendarsync.sandbox.server import start_google, start_microsoft
@@ -100,10 +99,6 @@ def _microsoft(events):
 
 
 def _google_client(base_url, refresh_token):
-    path = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache/documents/calendar.v3.json")
-    with open(path) as document:
-        discovery = json.load(document)
-    discovery["rootUrl"] = base_url + "/"
     credentials = Credentials(None, refresh_token=refresh_token, token_uri=base_url + "/token", client_id="bench",
                               client_secret="bench")
-    return build_from_document(discovery, credentials=credentials)
+    return build_from_document(discovery_document(base_url), credentials=credentials)

@@ -43,7 +43,8 @@ TRANSIENT = {429, 500, 502, 503, 504}
 _discovery = None
 
 
-def _document(api_url):
+def discovery_document(api_url):
+    """Google's bundled Calendar v3 discovery document, pointed at `api_url` (the real service or the sandbox)."""
     global _discovery
     if _discovery is None:
         path = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache/documents/calendar.v3.json")
@@ -80,7 +81,7 @@ class GoogleProvider(CalendarProvider):
     def _service(self):
         """One client per provider object: built (and the token refreshed) on first use."""
         http = AuthorizedHttp(self._credentials(), http=httplib2.Http(timeout=TIMEOUT))
-        return build_from_document(_document(self.client.api_url), http=http)
+        return build_from_document(discovery_document(self.client.api_url), http=http)
 
     def storable(self, event):
         return storable(event)
@@ -203,9 +204,9 @@ class GoogleProvider(CalendarProvider):
 
     # Requests
 
-    def _execute(self, request, *, expired=None):
+    def _execute(self, request, *, expired=None, attempts=ATTEMPTS):
         """Send one request (or batch), waiting as Google asks on rate limits and transient failures."""
-        for attempt in range(ATTEMPTS):
+        for attempt in range(attempts):
             self.usage.requests += 1
             try:
                 return request.execute()
@@ -213,39 +214,28 @@ class GoogleProvider(CalendarProvider):
                 if exc.status_code == 410 and expired is not None:
                     raise expired(str(exc)) from exc
                 delay = _retry_delay(exc, attempt)
-                if delay is None or attempt + 1 == ATTEMPTS:
+                if delay is None or attempt + 1 == attempts:
                     _raise_for_account(exc)
                     raise ProviderUnavailable(_describe(exc)) from exc
             except (RefreshError, TransportError) as exc:  # AuthorizedHttp refreshing after a 401
                 raise _refresh_failure(exc) from exc
             except (OSError, httplib2.HttpLib2Error) as exc:
-                if attempt + 1 == ATTEMPTS:
+                if attempt + 1 == attempts:
                     raise ProviderUnavailable(f"Google could not be reached: {exc}") from exc
                 delay = _backoff(attempt)
             self._wait(delay)
         raise AssertionError("unreachable")
 
     def _wait(self, seconds):
-        self.usage.retries += 1
-        self.usage.waited += seconds
         time.sleep(seconds)
 
     def list_calendars(self) -> list[CalendarInfo]:
-        service = self._service
-        found, request = [], service.calendarList().list(maxResults=250, showHidden=True)
-        try:
-            while request is not None:
-                page = request.execute(num_retries=3)
-                found += [_calendar(item) for item in page.get("items", []) if not item.get("deleted")]
-                request = service.calendarList().list_next(request, page)
-        except HttpError as exc:
-            if exc.status_code in (401, 403) and "insufficient" in str(exc).lower():
-                raise AuthorizationLost("scopes_missing", str(exc)) from exc
-            if exc.status_code == 401:
-                raise AuthorizationLost("revoked", str(exc)) from exc
-            raise ProviderUnavailable(f"Google answered {exc.status_code}: {exc.reason}") from exc
-        except (OSError, httplib2.HttpLib2Error) as exc:
-            raise ProviderUnavailable(f"Google could not be reached: {exc}") from exc
+        calendars = self._service.calendarList()
+        found, request = [], calendars.list(maxResults=250, showHidden=True)
+        while request is not None:
+            page = self._execute(request, attempts=3)  # a page may be waiting on it: give up sooner
+            found += [_calendar(item) for item in page.get("items", []) if not item.get("deleted")]
+            request = calendars.list_next(request, page)
         return found
 
 
@@ -310,10 +300,10 @@ def _backoff(attempt):
 
 
 def _raise_for_account(error: HttpError):
+    if error.status_code in (401, 403) and "insufficient" in str(error).lower():
+        raise AuthorizationLost("scopes_missing", str(error))
     if error.status_code == 401:
         raise AuthorizationLost("revoked", str(error))
-    if error.status_code == 403 and "insufficient" in str(error).lower():
-        raise AuthorizationLost("scopes_missing", str(error))
 
 
 def _describe(error: HttpError) -> str:

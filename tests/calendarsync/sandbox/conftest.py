@@ -1,14 +1,14 @@
 """The sandboxes on loopback ports, and the real client libraries pointed at them."""
 
 import json
-import os
 import urllib.request
 
-import googleapiclient
 import pytest
 import requests
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
+
+from calendarsync.providers.google.provider import discovery_document
 
 SCOPE = "https://www.googleapis.com/auth/calendar"
 CLIENT_ID, CLIENT_SECRET = "sandbox-client", "sandbox-secret"
@@ -37,13 +37,9 @@ def google(google_server):
 def calendar_client(sandbox, email="ada@example.com"):
     """Build the Calendar client from its bundled discovery document, moved to the sandbox."""
     grant = control(sandbox, "POST", "grants", {"email": email, "client_id": CLIENT_ID, "scope": SCOPE})
-    path = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache/documents/calendar.v3.json")
-    with open(path) as document:
-        discovery = json.load(document)
-    discovery["rootUrl"] = sandbox.url + "/"
     credentials = Credentials(token=None, refresh_token=grant["refresh_token"], token_uri=sandbox.url + "/token",
                               client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=[SCOPE])
-    client = build_from_document(discovery, credentials=credentials)
+    client = build_from_document(discovery_document(sandbox.url), credentials=credentials)
     client.refresh_token = grant["refresh_token"]
     return client
 

@@ -175,10 +175,13 @@ def test_a_series_keeps_its_moved_occurrence_and_a_cancelled_one_becomes_an_exce
 
 def test_free_busy_counts_the_busy_events_only(subject):
     busy, free = meeting("Busy", hour=10), meeting("Free", hour=14, busy=False)
-    create(subject, busy, free)
+    weekly = meeting("Weekly", day=4, hour=9, rrule="FREQ=WEEKLY;COUNT=3", exdates=("20261211T080000Z",))
+    create(subject, busy, free, weekly)
     found = subject.make().free_busy([subject.calendar_id], datetime(2026, 12, 3, tzinfo=UTC),
-                                     datetime(2026, 12, 4, tzinfo=UTC))
-    assert found == {subject.calendar_id: [(busy.start, busy.end)]}
+                                     datetime(2026, 12, 31, tzinfo=UTC))
+    week = timedelta(days=7)
+    assert found == {subject.calendar_id: [(busy.start, busy.end), (weekly.start, weekly.end),
+                                           (weekly.start + 2 * week, weekly.end + 2 * week)]}
 
 
 def test_fetch_tells_a_moved_event_from_a_deleted_one(subject):
