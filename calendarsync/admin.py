@@ -55,15 +55,13 @@ class ExternalAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Disable the selected accounts (sync stops until enabled)"))
     def disable(self, request, queryset):
-        for account in queryset:
-            services.account_set_disabled(account, True)
-        messages.success(request, _("%(count)d accounts disabled.") % {"count": queryset.count()})
+        _each(request, queryset, lambda account: services.account_set_disabled(account, True),
+              _("%(count)d accounts disabled."))
 
     @admin.action(description=_("Enable the selected accounts"))
     def enable(self, request, queryset):
-        for account in queryset:
-            services.account_set_disabled(account, False)
-        messages.success(request, _("%(count)d accounts enabled.") % {"count": queryset.count()})
+        _each(request, queryset, lambda account: services.account_set_disabled(account, False),
+              _("%(count)d accounts enabled."))
 
 
 @admin.register(RemoteCalendar)
@@ -76,17 +74,26 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
     readonly_fields = ["account", "remote_id", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
                        "selected", "enabled", "direction", "action_types", "first_sync", "first_sync_since",
                        "is_destination", "last_synced_at", "last_figures", "error", "hold", "held_by_admin",
-                       "window_start",
-                       "has_cursor"]
+                       "window_start", "has_cursor"]
     exclude = ["cursor", "syncing", "last_run", "deletions_confirmed"]
     actions = ["sync_now", "reset_cursor", "pause", "resume"]
 
     def has_add_permission(self, request):
         return False
 
+    def get_changelist_instance(self, request):
+        """The page's calendars learn why they are paused once per user, not once per row."""
+        changelist = super().get_changelist_instance(request)
+        reasons, users = {}, {calendar.account.user_id: calendar.account.user for calendar in changelist.result_list}
+        for user in users.values():
+            reasons.update(selectors.pause_reasons(user))
+        for calendar in changelist.result_list:
+            calendar.pause_reasons = reasons
+        return changelist
+
     @admin.display(description=_("status"))
     def status(self, calendar):
-        status, text = selectors.calendar_status(calendar, selectors.pause_reasons(calendar.account.user))
+        status, text = selectors.calendar_status(calendar, calendar.pause_reasons)
         return f"{status.label}: {text}" if text else status.label
 
     @admin.display(description=_("last run"))
@@ -105,30 +112,23 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Sync the selected calendars now"))
     def sync_now(self, request, queryset):
-        for calendar in queryset.select_related("account__user"):
-            try:
-                services.calendar_sync_now(calendar)
-            except services.Invalid as exc:
-                messages.warning(request, f"{calendar}: {exc}")
-        messages.success(request, _("Sync queued."))
+        _each(request, queryset.select_related("account__user"), services.calendar_sync_now,
+              _("%(count)d calendars are being synced."))
 
     @admin.action(description=_("Reset the sync cursor (the next run lists the whole window)"))
     def reset_cursor(self, request, queryset):
-        for calendar in queryset:
-            services.calendar_reset_cursor(calendar)
-        messages.success(request, _("%(count)d cursors reset.") % {"count": queryset.count()})
+        count = services.calendars_reset_cursor(queryset)
+        messages.success(request, _("%(count)d cursors reset.") % {"count": count})
 
     @admin.action(description=_("Pause sync of the selected calendars"))
     def pause(self, request, queryset):
-        for calendar in queryset:
-            services.calendar_hold(calendar, _("An administrator paused the sync of this calendar."))
-        messages.success(request, _("%(count)d calendars paused.") % {"count": queryset.count()})
+        count = services.calendars_hold(queryset, _("An administrator paused the sync of this calendar."))
+        messages.success(request, _("%(count)d calendars paused.") % {"count": count})
 
     @admin.action(description=_("Resume sync of the selected calendars"))
     def resume(self, request, queryset):
-        for calendar in queryset:
-            services.calendar_release(calendar)
-        messages.success(request, _("%(count)d calendars resumed.") % {"count": queryset.count()})
+        count = services.calendars_release(queryset)
+        messages.success(request, _("%(count)d calendars resumed.") % {"count": count})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -159,11 +159,9 @@ class ConflictRecordAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Give the appointments the version set aside"))
     def restore(self, request, queryset):
-        for record in queryset.select_related("calendar__account__user"):
-            try:
-                recovery.conflict_restore(record.calendar.account.user, record)
-            except services.Invalid as exc:
-                messages.warning(request, f"{record}: {exc}")
+        _each(request, queryset.select_related("calendar__account__user", "action"),
+              lambda record: recovery.conflict_restore(record.calendar.account.user, record),
+              _("%(count)d appointments have the other version back."))
 
 
 @admin.register(TrashedAction)
@@ -176,8 +174,18 @@ class TrashedActionAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Restore the selected appointments"))
     def restore(self, request, queryset):
-        for trashed in queryset.select_related("owner", "calendar"):
-            try:
-                recovery.trash_restore(trashed.owner, trashed)
-            except services.Invalid as exc:
-                messages.warning(request, f"{trashed}: {exc}")
+        _each(request, queryset.select_related("owner", "calendar"),
+              lambda trashed: recovery.trash_restore(trashed.owner, trashed), _("%(count)d appointments restored."))
+
+
+def _each(request, rows, call, done):
+    """Call a service for each row: warn about those it refused, and say how many it did."""
+    count = 0
+    for row in rows:
+        try:
+            call(row)
+        except (services.Invalid, services.Refused) as exc:
+            messages.warning(request, f"{row}: {exc}")
+        else:
+            count += 1
+    messages.success(request, done % {"count": count})

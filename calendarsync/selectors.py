@@ -135,7 +135,8 @@ def pause_reasons(user, calendars=None) -> dict[int, str]:
 def _paused(user, calendars=None):
     allowed = allowed_for(user)
     if calendars is None:
-        calendars = RemoteCalendar.objects.filter(account__user=user).select_related("account")
+        calendars = RemoteCalendar.objects.filter(account__user=user, selected=True, gone_at__isnull=True
+                                                  ).select_related("account")
     counted = Counter()
     for calendar in sorted((calendar for calendar in calendars if calendar.selected and not calendar.gone_at),
                            key=lambda calendar: (calendar.account_id, calendar.pk)):
@@ -161,12 +162,14 @@ def calendars_to_pull():
                                          account__state=AccountState.ACTIVE)
 
 
+RUNNABLE = {CalendarStatus.PENDING, CalendarStatus.SYNCED, CalendarStatus.SYNCING, CalendarStatus.ERROR}
+
+
 def syncable(calendar) -> bool:
     """Whether a calendar is to be synced: selected and on, still listed, its account working, its user's
-    profile allowing it, and not held for the user to look at."""
-    account = calendar.account
-    return bool(calendar.selected and calendar.enabled and not calendar.gone_at and not calendar.hold
-                and account.is_active and calendar.pk not in pause_reasons(account.user))
+    profile allowing it, and not held; that is, its status is none of off, gone and paused."""
+    status, _text = calendar_status(calendar, pause_reasons(calendar.account.user))
+    return status in RUNNABLE
 
 
 def calendar_status(calendar, reasons: dict[int, str]) -> tuple[str, str]:

@@ -91,11 +91,11 @@ def account_connect(user, *, provider, remote_id, email, name, access_token, ref
         account.refresh_token = refresh_token or account.refresh_token  # providers do not always send a new one
         account.scopes = scopes
         missing = providers.provider_class(provider).missing_scopes(scopes) if scopes else set()
-        if account.state != AccountState.DISABLED:
-            account.state = AccountState.RECONNECT if missing or not account.refresh_token else AccountState.ACTIVE
         account.problem = AccountProblem.SCOPES_MISSING if missing else (
             "" if account.refresh_token else AccountProblem.REVOKED)
         account.missing_scopes = " ".join(sorted(missing))
+        if account.state != AccountState.DISABLED:
+            account.state = _usable_state(account)
         account.save()
     if account.is_active:
         calendars_refresh(account, force=True)
@@ -115,10 +115,15 @@ def account_set_disabled(account, disabled: bool):
     if disabled:
         account.state = AccountState.DISABLED
     elif account.state == AccountState.DISABLED:
-        needs_user = account.problem in (AccountProblem.REVOKED, AccountProblem.SCOPES_MISSING,
-                                         AccountProblem.TOKEN_UNREADABLE)
-        account.state = AccountState.RECONNECT if needs_user or not account.refresh_token else AccountState.ACTIVE
+        account.state = _usable_state(account)
     account.save(update_fields=["state"])
+
+
+def _usable_state(account):
+    """What an account's grant allows: sync, or nothing until the user reconnects."""
+    needs_user = account.problem in (AccountProblem.REVOKED, AccountProblem.SCOPES_MISSING,
+                                     AccountProblem.TOKEN_UNREADABLE)
+    return AccountState.RECONNECT if needs_user or not account.refresh_token else AccountState.ACTIVE
 
 
 def account_disconnect(account, *, appointments: str):
@@ -192,14 +197,14 @@ def _store_calendars(account, listed):
         for info in listed:
             remote_id = info.remote_id[:RemoteCalendar._meta.get_field("remote_id").max_length]
             calendar = known.pop(remote_id, None) or RemoteCalendar(account=account, remote_id=remote_id)
-            listed = {"name": info.name[:RemoteCalendar._meta.get_field("name").max_length],
+            values = {"name": info.name[:RemoteCalendar._meta.get_field("name").max_length],
                       "color": info.color if _is_color(info.color) else "", "can_write": info.can_write,
                       "is_primary": info.is_primary, "owner_email": info.owner_email[:254], "gone_at": None}
             if not info.can_write and calendar.direction != Direction.IMPORT:
-                listed.update(direction=Direction.IMPORT, is_destination=False)  # write access was taken away
-            if calendar.pk and all(getattr(calendar, name) == value for name, value in listed.items()):
+                values.update(direction=Direction.IMPORT, is_destination=False)  # write access was taken away
+            if calendar.pk and all(getattr(calendar, name) == value for name, value in values.items()):
                 continue  # as it was: nothing to write
-            for name, value in listed.items():
+            for name, value in values.items():
                 setattr(calendar, name, value)
             calendar.save()
         for calendar in known.values():
@@ -227,26 +232,28 @@ def calendar_sync_now(calendar):
     """Queue a run of one calendar now (the settings page's and the admin's "Sync now")."""
     from calendarsync import tasks  # tasks import the engine, which imports this module
 
-    if not selectors.syncable(calendar):
-        _status, text = selectors.calendar_status(calendar, selectors.pause_reasons(calendar.account.user))
+    status, text = selectors.calendar_status(calendar, selectors.pause_reasons(calendar.account.user))
+    if status not in selectors.RUNNABLE:
         raise Invalid(text or _("This calendar is not selected for sync."))
     tasks.sync_calendar.delay(calendar.pk, Trigger.MANUAL)
 
 
-def calendar_reset_cursor(calendar):
-    """Make the next run list the whole window again, as after a lost cursor: it pairs what is unlinked
+# An administrator's switches, for any number of calendars at once; each returns how many it changed.
+
+def calendars_reset_cursor(calendars) -> int:
+    """Make their next run list the whole window again, as after a lost cursor: it pairs what is unlinked
     and finds what was deleted meanwhile."""
-    RemoteCalendar.objects.filter(pk=calendar.pk).update(cursor="")
+    return calendars.update(cursor="")
 
 
-def calendar_hold(calendar, reason):
-    """Pause one calendar's sync (an administrator's decision), saying why to its user."""
-    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold=reason, held_by_admin=True)
+def calendars_hold(calendars, reason) -> int:
+    """Pause their sync, saying why to their users (who cannot resume it)."""
+    return calendars.update(hold=reason, held_by_admin=True)
 
 
-def calendar_release(calendar):
+def calendars_release(calendars) -> int:
     """Lift a hold without approving deletions: a run that would still delete too much holds again."""
-    RemoteCalendar.objects.filter(pk=calendar.pk).update(hold="", held_by_admin=False)
+    return calendars.update(hold="", held_by_admin=False)
 
 
 def default_action_types():

@@ -19,6 +19,7 @@ from calendarsync import providers, recovery, selectors, services, tasks
 from calendarsync.forms import CalendarSettingsForm, active_action_types
 from calendarsync.models import CalendarStatus, ConflictRecord, ExternalAccount, Provider, RemoteCalendar, TrashedAction
 from calendarsync.oauth import clients
+from crm.views.params import id_param
 
 # What each provider asks for beyond its scopes: offline access and a fresh consent, so that a refresh
 # token always comes back, and the account chooser, so that a second account can be added.
@@ -62,10 +63,10 @@ def connect(request, provider):
         raise PermissionDenied(refusal)
     account = None
     if request.POST.get("account"):
-        if not request.POST["account"].isascii() or not request.POST["account"].isdigit() \
-                or len(request.POST["account"]) > 18:
+        pk = id_param(request.POST, "account")
+        if pk is None:
             raise Http404(_("No such account."))
-        account = get_object_or_404(ExternalAccount, pk=request.POST["account"], user=request.user, provider=provider)
+        account = get_object_or_404(ExternalAccount, pk=pk, user=request.user, provider=provider)
     if clients.offered(provider) is None:
         messages.error(request, _("%(provider)s is not set up on this server; an administrator must register an "
                                   "OAuth client first.") % {"provider": Provider(provider).label})
@@ -120,33 +121,36 @@ def _own_calendar(request, pk):
 
 
 def _back_to(calendar):
+    if calendar is None:
+        return redirect("calendarsync:settings")
     return redirect(f"{reverse('calendarsync:settings')}#calendar-{calendar.pk}")
+
+
+def _carry_out(request, call, done, calendar):
+    """Call one service; say it is done, or why not, and go back to the calendar on the page."""
+    try:
+        call()
+    except services.Invalid as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return _back_to(calendar)
 
 
 @require_POST
 @login_required
 def calendar_sync(request, pk):
     calendar = _own_calendar(request, pk)
-    try:
-        services.calendar_sync_now(calendar)
-    except services.Invalid as exc:
-        messages.error(request, _("%(calendar)s was not synced: %(reason)s") % {"calendar": calendar, "reason": exc})
-    else:
-        messages.success(request, _("%(calendar)s is being synced.") % {"calendar": calendar})
-    return _back_to(calendar)
+    return _carry_out(request, lambda: services.calendar_sync_now(calendar),
+                      _("%(calendar)s is being synced.") % {"calendar": calendar}, calendar)
 
 
 @require_POST
 @login_required
 def calendar_resume(request, pk):
     calendar = _own_calendar(request, pk)
-    try:
-        services.calendar_resume(request.user, calendar)
-    except services.Invalid as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("%(calendar)s syncs again, deletions included.") % {"calendar": calendar})
-    return _back_to(calendar)
+    return _carry_out(request, lambda: services.calendar_resume(request.user, calendar),
+                      _("%(calendar)s syncs again, deletions included.") % {"calendar": calendar}, calendar)
 
 
 @require_POST
@@ -154,24 +158,13 @@ def calendar_resume(request, pk):
 def conflict_restore(request, pk):
     record = get_object_or_404(ConflictRecord.objects.select_related("calendar__account"), pk=pk,
                                calendar__account__user=request.user)
-    try:
-        recovery.conflict_restore(request.user, record)
-    except services.Invalid as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("%(subject)s has the other version back.") % {"subject": record.subject})
-    return _back_to(record.calendar)
+    return _carry_out(request, lambda: recovery.conflict_restore(request.user, record),
+                      _("%(subject)s has the other version back.") % {"subject": record.subject}, record.calendar)
 
 
 @require_POST
 @login_required
 def trash_restore(request, pk):
     trashed = get_object_or_404(TrashedAction.objects.select_related("calendar"), pk=pk, owner=request.user)
-    calendar = trashed.calendar
-    try:
-        recovery.trash_restore(request.user, trashed)
-    except services.Invalid as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("%(subject)s is back.") % {"subject": trashed.subject})
-    return _back_to(calendar) if calendar else redirect("calendarsync:settings")
+    return _carry_out(request, lambda: recovery.trash_restore(request.user, trashed),
+                      _("%(subject)s is back.") % {"subject": trashed.subject}, trashed.calendar)

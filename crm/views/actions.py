@@ -16,7 +16,6 @@ from crm import recurrence, selectors, services
 from crm.filters import ActionPageFilter
 from crm.forms import ActionForm, default_times
 from crm.models import ActionStatus, ActionType
-from crm.occurrences import Occurrence
 from crm.views.params import id_param, parse_moment
 
 
@@ -32,8 +31,7 @@ def resolve(request, pk):
         pk=pk,
     )
     if action.series_id:  # the override row is that occurrence: no need to look it up again
-        start, end = action.first_occurrence()
-        return action.series, Occurrence(action, start, end, action.recurrence_id)
+        return action.series, selectors.occurrence_of(action=action)
     key = request.GET.get("occurrence", "")
     try:
         return action, selectors.occurrence_of(action=action, recurrence_id=key if action.is_series else "")

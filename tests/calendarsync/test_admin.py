@@ -68,3 +68,21 @@ def test_deploy_check_warns_without_token_keys(settings):
     assert [warning.id for warning in token_keys_set(None)] == ["calendarsync.W001"]
     settings.CALENDARSYNC_TOKEN_KEYS = "a-long-random-string"
     assert token_keys_set(None) == []
+
+
+def test_the_calendar_list_costs_the_same_whatever_the_number_of_calendars(admin_client, alice, bob, sales,
+                                                                          django_assert_max_num_queries):
+    SyncPolicy.objects.create(profile=sales, max_calendars=2)
+    accounts = [factories.external_account(alice), factories.external_account(bob, email="bob@example.com")]
+    for account in accounts:
+        factories.remote_calendar(account, "Work", selected=True)
+    url = reverse("admin:calendarsync_remotecalendar_changelist")
+    admin_client.get(url)  # warm: the session, the admin user
+    with django_assert_max_num_queries(30) as few:
+        admin_client.get(url)
+    for account in accounts:
+        for index in range(4):
+            factories.remote_calendar(account, f"Extra {index}", selected=True)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = admin_client.get(url).content.decode()
+    assert page.count("Your profile allows 2 calendars per account.") == 6  # the status of each row is right

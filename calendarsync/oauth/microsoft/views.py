@@ -2,9 +2,10 @@ from allauth.socialaccount.providers.microsoft.views import MicrosoftGraphOAuth2
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 
 from .. import clients
+from ..scopes import KeepsGrantedScope
 
 
-class MicrosoftAdapter(MicrosoftGraphOAuth2Adapter):
+class MicrosoftAdapter(KeepsGrantedScope, MicrosoftGraphOAuth2Adapter):
     """allauth's Microsoft adapter (its URLs come from the app's settings, see adapter.list_apps), with the
     sandbox's consent page where browsers can open it."""
 
@@ -12,11 +13,6 @@ class MicrosoftAdapter(MicrosoftGraphOAuth2Adapter):
     def authorize_url(self):
         client = clients.offered("microsoft")
         return client.authorize_url if client and client.authorize_url else super().authorize_url
-
-    def parse_token(self, data):
-        token = super().parse_token(data)
-        token.granted_scope = data.get("scope", "")
-        return token
 
 
 oauth2_login = OAuth2LoginView.adapter_view(MicrosoftAdapter)

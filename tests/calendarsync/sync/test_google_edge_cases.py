@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from calendarsync import app_settings, engine, services, tasks
-from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, SyncRun, TrashedAction
+from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, RemoteCalendar, SyncRun, TrashedAction
 from calendarsync.providers.memory import MemoryProvider, MemoryService
 from crm import services as crm
 from crm.models import Action
@@ -253,7 +253,7 @@ def test_an_update_of_an_event_that_vanished_unseen_recreates_it_instead_of_retr
 
 
 def test_a_calendar_an_administrator_paused_is_not_resumed_by_its_user(client, alice, calendar, google):
-    services.calendar_hold(calendar, "Paused during the audit.")
+    services.calendars_hold(RemoteCalendar.objects.filter(pk=calendar.pk), "Paused during the audit.")
     client.force_login(alice)
     page = client.get("/settings/sync/").content.decode()
     assert "Paused during the audit." in page
@@ -262,14 +262,13 @@ def test_a_calendar_an_administrator_paused_is_not_resumed_by_its_user(client, a
     assert "only an administrator can resume it" in response.content.decode()
     calendar.refresh_from_db()
     assert calendar.hold == "Paused during the audit."
-    services.calendar_release(calendar)
+    services.calendars_release(RemoteCalendar.objects.filter(pk=calendar.pk))
     assert sync(calendar) is not None
 
 
 def test_an_appointment_restored_from_the_trash_goes_back_to_its_calendar_only(alice, calendar, google,
                                                                                google_account):
     from calendarsync import recovery
-    from calendarsync.models import RemoteCalendar
 
     team = RemoteCalendar.objects.get(account=google_account, remote_id="team@group.example.com")
     services.calendar_configure(alice, team, selected=True, direction="both")
