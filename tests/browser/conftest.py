@@ -1,11 +1,13 @@
 """A real headless Chromium (Debian's, driven by Playwright) against the live test server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.calendarsync.conftest import (  # noqa: F401 - the sandboxes, for the connect flows
     certificate,
@@ -68,3 +70,12 @@ def screenshot(page):
         assert path.stat().st_size > 10_000
         return path
     return take
+
+
+def connect(page, provider, email):
+    """On the settings page: connect a sandbox account through its consent screen, as a person would."""
+    page.get_by_role("button", name=f"Connect {provider} (sandbox)").click()
+    expect(page).to_have_title(re.compile(f"{provider.split()[0]} \\(sandbox\\)"))  # the provider's own page
+    page.get_by_label(re.compile(re.escape(email))).check()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.locator(".message")).to_contain_text(f"{email} is connected")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from calendarsync.models import ExternalAccount
+from tests.browser.conftest import connect
 
 pytestmark = pytest.mark.browser
 
@@ -14,12 +15,7 @@ def test_connect_google_then_choose_a_calendar(signed_in, alice, sync_allowed, s
                                                screenshot):
     page = signed_in(alice)
     page.goto("/settings/sync/")
-    page.get_by_role("button", name="Connect Google Calendar (sandbox)").click()
-    expect(page).to_have_title(re.compile("Google \\(sandbox\\)"))
-    page.get_by_label(re.compile("ada@example.com")).check()
-    page.get_by_role("button", name="Allow").click()
-
-    expect(page.locator(".message")).to_contain_text("ada@example.com is connected")
+    connect(page, "Google Calendar", "ada@example.com")
     team = page.locator("[data-calendar=Team]")
     expect(team.locator(".indicator")).to_have_text("Not synced")
     team.locator("summary").click()
@@ -37,10 +33,7 @@ def test_connect_google_then_choose_a_calendar(signed_in, alice, sync_allowed, s
 def test_connect_microsoft_and_deny_google(signed_in, alice, sync_allowed, sandboxes):
     page = signed_in(alice)
     page.goto("/settings/sync/")
-    page.get_by_role("button", name="Connect Microsoft 365 / Outlook (sandbox)").click()
-    page.get_by_label(re.compile("grace@example.com")).check()
-    page.get_by_role("button", name="Allow").click()
-    expect(page.locator(".message")).to_contain_text("grace@example.com is connected")
+    connect(page, "Microsoft 365 / Outlook", "grace@example.com")
     expect(page.locator("[data-calendar=Projects] .type-dot")).to_have_attribute("style", re.compile("#87d28e"))
 
     page.get_by_role("button", name="Connect Google Calendar (sandbox)").click()

@@ -1,11 +1,11 @@
 """What a person sees running the product: connect Google, choose a calendar, and watch edits flow both ways."""
 
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from calendarsync.models import ExternalAccount, SyncRun
+from tests.browser.conftest import connect
 from tests.calendarsync.sync.conftest import PRIMARY, Google, by_summary
 
 pytestmark = pytest.mark.browser
@@ -16,10 +16,7 @@ def test_edits_flow_both_ways_between_the_agenda_and_google(signed_in, alice, sy
     settings.CALENDARSYNC_AGENDA_PULL_SECONDS = 0  # every opening of the agenda pulls, not one per two minutes
     page = signed_in(alice)
     page.goto("/settings/sync/")
-    page.get_by_role("button", name="Connect Google Calendar (sandbox)").click()
-    page.get_by_label(re.compile(PRIMARY)).check()
-    page.get_by_role("button", name="Allow").click()
-    expect(page.locator(".message")).to_contain_text(f"{PRIMARY} is connected")
+    connect(page, "Google Calendar", PRIMARY)
     primary = page.locator(f'[data-calendar="{PRIMARY}"]')
     primary.locator("summary").click()
     primary.get_by_label("Sync this calendar").check()

@@ -2,9 +2,11 @@
 
 import pytest
 
+from calendarsync import selectors
 from calendarsync.models import SyncPolicy
 from calendarsync.providers.microsoft.provider import session
 from calendarsync.sandbox.server import start_google, start_microsoft
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +73,18 @@ def sandboxes(settings, google_server, microsoft_server, certificate):
         setattr(settings, f"CALENDARSYNC_{name}", "")
     web.google, web.microsoft = google, microsoft
     return web
+
+
+@pytest.fixture
+def account(alice, sync_allowed):
+    """An account of Alice's, made directly (no provider behind it): for the rules about calendars."""
+    return factories.external_account(alice)
+
+
+def paused(user, calendar):
+    """Why the calendar is paused for its user, as every page and the API say it now."""
+    user.refresh_from_db()
+    return selectors.pause_reasons(user).get(calendar.pk, "")
 
 
 @pytest.fixture

@@ -228,7 +228,9 @@ def test_expired_access_tokens_are_refreshed_and_rotated_refresh_tokens_kept(cli
     client.force_login(alice)
     connect(client, sandboxes, "google", "ada@example.com")
     connect(client, sandboxes, "microsoft", "grace@example.com")
-    for account in ExternalAccount.objects.all():
+    accounts = list(ExternalAccount.objects.order_by("provider"))
+    assert [account.provider for account in accounts] == ["google", "microsoft"]
+    for account in accounts:
         before = (account.access_token, account.refresh_token)
         ExternalAccount.objects.filter(pk=account.pk).update(access_token_expires_at=None)
         account.refresh_from_db()
@@ -236,8 +238,8 @@ def test_expired_access_tokens_are_refreshed_and_rotated_refresh_tokens_kept(cli
         account.refresh_from_db()
         assert account.access_token != before[0]
         assert account.access_token_expires_at is not None
-        if account.provider == "microsoft":  # Microsoft rotates refresh tokens: the new one must be kept
-            assert account.refresh_token != before[1]
+        # Microsoft rotates refresh tokens (the new one must be kept); Google keeps its own.
+        assert (account.refresh_token != before[1]) == (account.provider == "microsoft")
         assert account.state == AccountState.ACTIVE
 
 

@@ -11,13 +11,8 @@ from calendarsync import crypto, selectors, services
 from calendarsync.models import AccountState, ExternalAccount, RemoteCalendar
 from tests import factories
 
+from .conftest import paused
 from .connecting import connect, consent, finish
-from .test_settings_rules import paused
-
-
-@pytest.fixture
-def account(alice, sync_allowed):
-    return factories.external_account(alice)
 
 
 @pytest.mark.parametrize("value", ["abc", "1.5", "1x", "²", "99999999999999999999"])
@@ -160,7 +155,7 @@ def test_the_admin_cannot_bypass_a_calendar_s_rules(admin_client, alice, account
     page = admin_client.get(url).content.decode()
     for field in ("selected", "direction", "is_destination", "action_types"):
         assert f'name="{field}"' not in page  # shown, not editable
-    saved = admin_client.post(url, {"selected": "on", "direction": "both", "is_destination": "on", "_save": "1"})
+    saved = admin_client.post(url, {"selected": "on", "direction": "export", "is_destination": "on", "_save": "1"})
     assert saved.status_code == 302  # the form is accepted: only the read-only fields were ignored
     calendar.refresh_from_db()
     assert (calendar.selected, calendar.direction, calendar.is_destination) == (False, "both", False)

@@ -10,20 +10,11 @@ from calendarsync.models import CalendarStatus, EventLink, ExternalAccount, Sync
 from crm.models import Action
 from tests import factories
 
-
-@pytest.fixture
-def account(alice, sync_allowed):
-    return factories.external_account(alice)
+from .conftest import paused
 
 
 def configure(user, calendar, **changes):
     return services.calendar_configure(user, calendar, **changes)
-
-
-def paused(user, calendar):
-    """Why the calendar is paused for its user, as every page and the API say it now."""
-    user.refresh_from_db()
-    return selectors.pause_reasons(user).get(calendar.pk, "")
 
 
 def test_selecting_a_calendar_syncs_appointment_types_by_default(alice, account, appointment_type, call_type):
@@ -73,6 +64,7 @@ def test_first_sync_since_a_date_needs_the_date(alice, account):
     with pytest.raises(services.Invalid, match="which date"):
         configure(alice, calendar, selected=True, first_sync="since")
     configure(alice, calendar, selected=True, first_sync="since", first_sync_since=date(2026, 1, 1))
+    calendar.refresh_from_db()
     assert calendar.first_sync_since == date(2026, 1, 1)
 
 
@@ -154,6 +146,7 @@ def test_an_administrator_can_disable_an_account(alice, account):
     assert selectors.calendar_status(calendar, {})[0] == CalendarStatus.PAUSED
     assert "administrator disabled" in selectors.calendar_status(calendar, {})[1]
     services.account_set_disabled(account, False)
+    account.refresh_from_db()
     assert account.is_active
 
 

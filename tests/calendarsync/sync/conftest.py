@@ -9,6 +9,8 @@ from calendarsync.models import ExternalAccount, RemoteCalendar
 from tests.calendarsync.connecting import connect
 
 PRIMARY = "ada@example.com"
+TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},  # a Google event's times
+         "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
 
 
 class Google:

@@ -15,10 +15,7 @@ from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import PRIMARY, Died, die_once_after_writing, sync
-
-TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},
-         "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
+from .conftest import PRIMARY, TIMED, Died, die_once_after_writing, sync
 
 
 def test_an_edit_saved_while_a_run_merges_is_neither_overwritten_nor_lost(alice, calendar, google):

@@ -9,10 +9,7 @@ from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import PRIMARY, by_summary, sync
-
-TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/Paris"},
-         "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
+from .conftest import PRIMARY, TIMED, by_summary, sync
 
 
 def test_a_first_sync_pairs_what_exists_on_both_sides_instead_of_duplicating(alice, calendar, google):
