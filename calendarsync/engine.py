@@ -253,6 +253,8 @@ class Run:
                 else:
                     self.side.written(op, write, result, links)
                     self.side.record_conflicts(op)
+                    if result.message:  # written, but not exactly as the CRM has it: say how
+                        self.run.report.append(result.message)
             self.side.flush()
             done += len(chunk)
             if self.progress:

@@ -9,7 +9,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from calendarsync import app_settings, providers
+from calendarsync import app_settings
 from calendarsync.models import (
     AccountProblem,
     AccountState,
@@ -144,16 +144,9 @@ def _paused(user, calendars=None):
         over = counted[calendar.account_id] > allowed.max_calendars
         reason = (allowed.provider_refusal(calendar.account.provider) or allowed.direction_refusal(calendar.direction)
                   or (_("Your profile allows %(count)d calendars per account.") % {"count": allowed.max_calendars}
-                      if over else "") or _not_synced_yet(calendar.account))
+                      if over else ""))
         if reason:
             yield calendar, reason
-
-
-def _not_synced_yet(account) -> str:
-    if providers.provider_class(account.provider).syncs_events:
-        return ""
-    return _("Events of %(provider)s calendars do not sync yet; this one starts as soon as they do.") % {
-        "provider": account.get_provider_display()}
 
 
 def calendars_to_pull():

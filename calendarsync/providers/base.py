@@ -89,7 +89,7 @@ class WriteResult:
     status: str  # "ok"; "gone" (deleted remotely); "stale" (changed remotely: pull, then retry); "failed"
     remote_id: str = ""
     etag: str = ""
-    message: str = ""
+    message: str = ""  # why it failed; for "ok", what the provider could not hold exactly, for the user
 
 
 @dataclass
@@ -104,7 +104,6 @@ class CalendarProvider:
     required_scopes: set[str]
 
     write_batch: int  # writes per request
-    syncs_events = True  # False while a provider only lists calendars: its calendars wait, paused, saying why
 
     def __init__(self, tokens: Tokens, client, on_tokens):
         """`client` is an oauth.clients.Client: the app and URLs the account was connected through."""

@@ -4,7 +4,7 @@ import pytest
 
 from calendarsync import selectors
 from calendarsync.models import SyncPolicy
-from calendarsync.providers.microsoft.provider import session
+from calendarsync.providers.microsoft.graph import session
 from calendarsync.sandbox.server import start_google, start_microsoft
 from tests import factories
 

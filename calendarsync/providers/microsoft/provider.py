@@ -1,90 +1,63 @@
-"""Microsoft 365 / Outlook: tokens through msal, Graph over one requests session."""
+"""Microsoft 365 / Outlook through Graph: calendarView delta for changes, $batch for writes.
 
+Graph lists occurrences, never series, and says nothing of cancelled occurrences but `@removed`
+(which also means "moved out of the window"). So each round resolves the series it touched: the
+master (its rule) and its occurrences since it began, the cancelled ones being those the rule has
+and Graph no longer does. An `@removed` id is asked for again: gone is a deletion, found is a move.
+"""
+
+import json
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
-import msal
-import requests
+from crm.recurrence import occurrence_key, occurrences_between
 
-from calendarsync import app_settings
+from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
+from . import writes
+from .graph import BATCH_SIZE, Graph, event_url, gone, instances_url, iso
+from .mapping import Unreadable, from_graph, occurrence_of, storable
 
-from ..base import AuthorizationLost, CalendarInfo, CalendarProvider, ProviderUnavailable, Tokens
-
-GRAPH = "https://graph.microsoft.com/"
-# Delegated permissions: calendars the user owns (read and write) and those shared with them (read).
-SCOPES = ["User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
-TIMEOUT = 30
+PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; Graph pages calendar views by at most this many
+SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
+RESYNC_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 # Outlook's calendar color names, as its apps paint them.
 COLORS = {"lightBlue": "#a6d1f5", "lightGreen": "#87d28e", "lightOrange": "#fcab73", "lightGray": "#c0c0c0",
           "lightYellow": "#f4e570", "lightTeal": "#7ed9d2", "lightPink": "#f8a5c2", "lightBrown": "#cdac8b",
           "lightRed": "#f69a98", "maxColor": "", "auto": ""}
+GRAPH = "https://graph.microsoft.com/"
 
 
-def session(ca_bundle="") -> requests.Session:
-    """A session that trusts `ca_bundle` (the sandbox's test CA), or the system's CAs."""
-    http = requests.Session()
-    if ca_bundle:
-        http.verify = ca_bundle
-        http.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise win over `verify`
-    return http
+class DeltaExpired(Exception):
+    """Graph no longer knows the round a delta link belongs to: only a new round will do."""
 
 
 class MicrosoftProvider(CalendarProvider):
-    scopes = ["offline_access", *SCOPES]
+    scopes = ["offline_access", "User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
     required_scopes = {"Calendars.ReadWrite", "Calendars.Read.Shared"}
-    syncs_events = False  # events arrive with issue 6
+    write_batch = BATCH_SIZE
 
-    def __init__(self, tokens: Tokens, client, on_tokens):
+    def __init__(self, tokens, client, on_tokens):
         super().__init__(tokens, client, on_tokens)
-        self.http = session(client.ca_bundle)
+        self.graph = Graph(tokens, client, on_tokens, self.usage)
 
     @classmethod
     def missing_scopes(cls, granted: str) -> set[str]:
         short = {scope.removeprefix(GRAPH) for scope in granted.split()}  # Graph answers with full URIs
         return cls.required_scopes - short
 
-    @property
-    def _graph(self):
-        return self.client.graph_url.rstrip("/") + "/v1.0"
+    def storable(self, event):
+        return storable(event)
 
-    def _access_token(self) -> str:
-        if self.tokens.fresh():
-            return self.tokens.access_token
-        try:
-            app = msal.ConfidentialClientApplication(
-                self.client.client_id, client_credential=self.client.secret, http_client=self.http,
-                instance_discovery=False, authority=_authority(self.client))
-            result = app.acquire_token_by_refresh_token(self.tokens.refresh_token, scopes=SCOPES)
-        except (requests.RequestException, ValueError) as exc:
-            raise ProviderUnavailable(f"Microsoft could not be reached: {exc}") from exc
-        if "access_token" not in result:
-            if result.get("error") in ("invalid_grant", "interaction_required", "consent_required"):
-                raise AuthorizationLost("revoked", result.get("error_description", result["error"]))
-            raise ProviderUnavailable(f"Microsoft refused a token: {result.get('error_description', result)}")
-        self.tokens = Tokens(result["access_token"], result.get("refresh_token") or self.tokens.refresh_token,
-                             datetime.now(UTC) + timedelta(seconds=int(result.get("expires_in", 3600))))
-        self.on_tokens(self.tokens)
-        return self.tokens.access_token
-
-    def _get(self, url, **params):
-        headers = {"Authorization": f"Bearer {self._access_token()}"}
-        try:
-            response = self.http.get(url, params=params or None, headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise ProviderUnavailable(f"Microsoft Graph could not be reached: {exc}") from exc
-        if response.status_code in (401, 403):
-            code = _error_code(response)
-            problem = "scopes_missing" if response.status_code == 403 or code == "ErrorAccessDenied" else "revoked"
-            raise AuthorizationLost(problem, f"Graph answered {response.status_code} {code}")
-        if response.status_code != 200:
-            raise ProviderUnavailable(f"Microsoft Graph answered {response.status_code} {_error_code(response)}")
-        return response.json()
+    # Calendars
 
     def list_calendars(self) -> list[CalendarInfo]:
-        me = self._get(f"{self._graph}/me")
+        me = self.graph.get("me")
         mailbox = (me.get("mail") or me.get("userPrincipalName") or "").lower()
-        found, url, params = [], f"{self._graph}/me/calendars", {"$top": "100"}
+        found, url = [], "me/calendars?$top=100"
         while url:
-            page = self._get(url, **params)
+            page = self.graph.get(url)
             for item in page.get("value", []):
                 owner = ((item.get("owner") or {}).get("address") or "").lower()
                 found.append(CalendarInfo(
@@ -93,16 +66,228 @@ class MicrosoftProvider(CalendarProvider):
                     # Shared calendars are read-only here: the app asks for Calendars.Read.Shared only.
                     can_write=bool(item.get("canEdit")) and (not owner or owner == mailbox),
                     is_primary=bool(item.get("isDefaultCalendar")), owner_email=owner))
-            url, params = page.get("@odata.nextLink"), {}
+            url = page.get("@odata.nextLink")
         return found
 
+    # Changes
 
-def _authority(client):
-    return f"{client.login_url.rstrip('/')}/{app_settings.MICROSOFT_TENANT}"
+    def changes(self, calendar_id, cursor, window):
+        state = _state(cursor)
+        if state and datetime.fromisoformat(state["end"]) >= window[1]:
+            try:
+                items = self._round(state["delta"])
+                return self._changes(calendar_id, items, window, state, full=False)
+            except DeltaExpired:
+                pass  # Graph forgot where we were: read everything again, deleting nothing for it
+        end = window[1] + SLACK
+        for _attempt in range(3):  # a round whose pages expire while read is started again
+            query = urlencode({"startDateTime": iso(window[0]), "endDateTime": iso(end)})
+            try:
+                items = self._round(f"me/calendars/{quote(calendar_id, safe='')}/calendarView/delta?{query}")
+            except DeltaExpired:
+                continue
+            return self._changes(calendar_id, items, window, {"end": end.isoformat(), "series": {}}, full=True)
+        raise ProviderUnavailable("Outlook kept expiring the listing of this calendar while it was read.")
+
+    def _round(self, url) -> tuple[list[dict], str]:
+        """Follow a delta round's pages to its delta link; (items, delta link)."""
+        items = []
+        while True:
+            answer = self.graph.call("GET", url, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
+            if answer.status == 410 or (400 <= answer.status < 500 and answer.code.lower() in RESYNC_CODES):
+                raise DeltaExpired(answer.describe())
+            if answer.status != 200:
+                raise ProviderUnavailable(answer.describe())
+            items += answer.body.get("value", [])
+            url = answer.body.get("@odata.nextLink")
+            if not url:
+                return items, answer.body.get("@odata.deltaLink", "")
+
+    def _changes(self, calendar_id, round_, window, state, *, full) -> Changes:
+        """The round's items as changes. The cursor keeps, beside the delta link, each series of the window
+        with its exceptions (id -> occurrence key): Graph reports a cancelled one as a bare `@removed` id."""
+        items, delta_link = round_
+        if not delta_link:
+            raise ProviderUnavailable("Outlook ended a listing without a delta link.")
+        known = state["series"]
+        found, series, removed = [], set(), []
+        for item in items:
+            if "@removed" in item:
+                removed.append(item["id"])
+            else:
+                self._sort(item, found, series)
+        if removed and not full:  # deleted, cancelled, or moved out of the window: ask
+            exceptions = {exception_id: (series_id, key) for series_id, keys in known.items()
+                          for exception_id, key in keys.items()}
+            found += self._removed(removed, series, exceptions)
+            series |= set(known)  # a cancelled occurrence names no series: check each one known
+        resolved, alive = self._series(sorted(series), window)
+        kept = {series_id: keys for series_id, keys in known.items() if series_id not in series}
+        cursor = json.dumps({"delta": delta_link, "end": state["end"], "series": {**kept, **alive}})
+        return Changes(_unique(found + resolved), cursor, full)
+
+    def _sort(self, item, found, series):
+        """A live event of a listing: a single event is reported; an occurrence or exception names its series."""
+        kind = item.get("type")
+        if kind in ("occurrence", "exception"):
+            if item.get("seriesMasterId"):
+                series.add(item["seriesMasterId"])
+        elif kind == "seriesMaster":
+            series.add(item["id"])
+        else:
+            found.append(_remote(item))
+
+    def _removed(self, ids, series, exceptions) -> list[RemoteEvent]:
+        found = []
+        for remote_id, answer in zip(ids, self.get_events(ids), strict=True):
+            if gone(answer):
+                series_id, key = exceptions.get(remote_id, ("", ""))
+                found.append(RemoteEvent(remote_id, series_id=series_id, occurrence=key))
+            elif answer.status == 200:
+                self._sort(answer.body, found, series)
+            else:
+                raise ProviderUnavailable(answer.describe())
+        return found
+
+    def get_events(self, ids):
+        """Each event by id, as Graph answers (404: deleted), in $batch requests."""
+        return self.graph.batch([{"method": "GET", "url": event_url(remote_id)} for remote_id in ids])
+
+    def _series(self, ids, window) -> tuple[list[RemoteEvent], dict]:
+        """Each series as it is now (its cancelled occurrences as exception dates) and its exceptions; a
+        deleted one as a deletion. Returns them, and the exceptions (id -> key) of each series alive."""
+        found, masters = [], {}
+        for remote_id, answer in zip(ids, self.get_events(ids), strict=True):
+            if gone(answer) or (answer.status == 200 and answer.body.get("type") != "seriesMaster"):
+                found.append(RemoteEvent(remote_id))  # a series no more (a single event now is listed as one)
+            elif answer.status == 200:
+                masters[remote_id] = answer.body
+            else:
+                raise ProviderUnavailable(answer.describe())
+        alive = {}
+        for master, instances in zip(masters.values(), self.instances(masters.values(), window[1]), strict=True):
+            events = _series_events(master, instances, window[1])
+            found += events
+            alive[master["id"]] = {remote.remote_id: remote.event.recurrence_id for remote in events
+                                   if remote.event is not None and remote.event.recurrence_id}
+        return found, alive
+
+    def instances(self, masters, until) -> list[list[dict]]:
+        """The occurrences and exceptions of each series from its start to `until`, every page."""
+        masters = list(masters)
+        requests_ = [{"method": "GET", "url": instances_url(master["id"], _first_start(master), until),
+                      "headers": {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}} for master in masters]
+        pages = []
+        for answer in self.graph.batch(requests_):
+            if answer.status != 200:
+                raise ProviderUnavailable(answer.describe())
+            items, link = list(answer.body.get("value", [])), answer.body.get("@odata.nextLink")
+            while link:
+                page = self.graph.get(link, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
+                items += page.get("value", [])
+                link = page.get("@odata.nextLink")
+            pages.append(items)
+        return pages
+
+    def fetch(self, calendar_id, remote_ids):
+        found, series = [], set()
+        for remote_id, answer in zip(remote_ids, self.get_events(remote_ids), strict=True):
+            if gone(answer):
+                found.append(RemoteEvent(remote_id))
+            elif answer.status == 200:
+                self._sort(answer.body, found, series)
+            else:
+                raise ProviderUnavailable(answer.describe())
+        far = datetime.now(UTC) + timedelta(days=3650)
+        return _unique(found + self._series(sorted(series), (None, far))[0])
+
+    # Writes
+
+    def write(self, calendar_id, writes_):
+        return writes.Writer(self, calendar_id).write(writes_)
+
+    # Free/busy
+
+    def free_busy(self, calendar_ids, start, end):
+        busy = {}
+        for calendar_id in calendar_ids:
+            query = urlencode({"startDateTime": iso(start), "endDateTime": iso(end)})
+            url, intervals = f"me/calendars/{quote(calendar_id, safe='')}/calendarView?{query}", []
+            while url:
+                page = self.graph.get(url, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
+                for item in page.get("value", []):
+                    if item.get("showAs", "busy") != "free" and not item.get("isCancelled") \
+                            and not item.get("isAllDay"):
+                        event = from_graph(item)
+                        intervals.append((event.start, event.end))
+                url = page.get("@odata.nextLink")
+            busy[calendar_id] = sorted(intervals)
+        return busy
 
 
-def _error_code(response):
+def _series_events(master, instances, until) -> list[RemoteEvent]:
+    """A series and its exceptions from its master and every occurrence Graph has of it."""
     try:
-        return response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return ""
+        event = from_graph(master)
+        have = {occurrence_of(item, event.time_zone) for item in instances}
+    except Unreadable as exc:
+        return [RemoteEvent(master["id"], problem=str(exc))]
+    cancelled = _cancelled(event, have, until)
+    found = [RemoteEvent(master["id"], master.get("@odata.etag", ""), from_graph(master, exdates=cancelled),
+                         _updated(master))]
+    for item in instances:
+        if item.get("type") == "exception":
+            found.append(_remote(item, uid=event.uid))
+    return found
+
+
+def _cancelled(event, have, until) -> set[str]:
+    """The occurrences the rule has until `until` (as far as Graph was asked) that Graph does not."""
+    zone_start = event.start if event.all_day else event.start.astimezone(ZoneInfo(event.time_zone or "UTC"))
+    window_end = until.date() if event.all_day else until
+    expected = {occurrence_key(begin) for begin, _ in occurrences_between(
+        rrule=event.rrule, exdates=[], start=zone_start, end=zone_start + (event.end - event.start),
+        window_start=zone_start, window_end=window_end)}
+    missing = expected - have
+    # An occurrence Graph places differently (a wall-clock time a DST change skips) is not a cancelled one.
+    odd_days = {key[:8] for key in have - expected}
+    return {key for key in missing if key[:8] not in odd_days}
+
+
+def _remote(item, uid="") -> RemoteEvent:
+    try:
+        return RemoteEvent(item["id"], item.get("@odata.etag", ""), from_graph(item, uid=uid), _updated(item),
+                           series_id=item.get("seriesMasterId") or "")
+    except Unreadable as exc:
+        return RemoteEvent(item["id"], problem=str(exc))
+
+
+def _unique(found) -> list[RemoteEvent]:
+    """One report per event (Graph may repeat one in a round), the last one kept."""
+    return list({remote.remote_id: remote for remote in found}.values())
+
+
+def _state(cursor):
+    try:
+        state = json.loads(cursor) if cursor else None
+    except ValueError:
+        return None
+    if not isinstance(state, dict) or not {"delta", "end", "series"} <= set(state) \
+            or not isinstance(state["series"], dict):
+        return None
+    return state
+
+
+def _first_start(master) -> datetime:
+    return datetime.fromisoformat(_plain(master["start"]["dateTime"])).replace(tzinfo=UTC) - timedelta(days=1)
+
+
+def _updated(item):
+    text = item.get("lastModifiedDateTime")
+    return datetime.fromisoformat(_plain(text).replace("Z", "+00:00")) if text else None
+
+
+def _plain(text):
+    return re.sub(r"(\.\d{6})\d+", r"\1", text)
+
+

@@ -137,3 +137,82 @@ def die_once_after_writing(monkeypatch):
         if deaths:
             raise deaths.pop()
     after_writes(monkeypatch, die_once)
+
+
+GRACE = "grace@example.com"
+
+
+class Outlook:
+    """The Microsoft sandbox seen from outside the product: another person's edits, faults, what it holds."""
+
+    def __init__(self, web, account, calendar_id):
+        self.web, self.base, self.account, self.calendar_id = web, web.microsoft, account, calendar_id
+
+    def graph(self, method, path, **kwargs):
+        self.account.refresh_from_db()
+        response = self.web.request(method, f"{self.base}/v1.0/{path}", **kwargs,
+                                    headers={"Authorization": f"Bearer {self.account.access_token}"})
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def events(self, calendar_id=None):
+        """Every single event and series master of the calendar, as Graph lists them."""
+        return self.graph("GET", f"me/calendars/{calendar_id or self.calendar_id}/events",
+                          params={"$top": 1000})["value"]
+
+    def event(self, event_id):
+        return self.graph("GET", f"me/events/{event_id}")
+
+    def instances(self, series_id, start="2026-01-01T00:00:00Z", end="2028-01-01T00:00:00Z"):
+        return self.graph("GET", f"me/events/{series_id}/instances",
+                          params={"startDateTime": start, "endDateTime": end})["value"]
+
+    def insert(self, body, calendar_id=None):
+        """Create events as the calendar's owner would in Outlook."""
+        response = self.web.post(f"{self.base}/__sandbox__/calendars/{calendar_id or self.calendar_id}/events",
+                                 json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def change(self, event_id, **fields):
+        response = self.web.patch(f"{self.base}/__sandbox__/events/{event_id}", json=fields)
+        response.raise_for_status()
+        return response.json()
+
+    def delete(self, event_id):
+        self.web.delete(f"{self.base}/__sandbox__/events/{event_id}").raise_for_status()
+
+    def fault(self, **fault):
+        self.web.post(f"{self.base}/__sandbox__/faults", json=fault).raise_for_status()
+
+    def control(self, path, **body):
+        self.web.post(f"{self.base}/__sandbox__/{path}", json=body).raise_for_status()
+
+    def counters(self):
+        return self.web.get(f"{self.base}/__sandbox__/counters").json()["requests"]
+
+    def writes(self):
+        return self.web.get(f"{self.base}/__sandbox__/counters").json()["writes"]
+
+
+@pytest.fixture
+def microsoft_account(client, alice, sync_allowed, sandboxes, appointment_type):
+    client.force_login(alice)
+    connect(client, sandboxes, "microsoft", GRACE)
+    account = ExternalAccount.objects.get(user=alice, provider="microsoft")
+    client.logout()
+    return account
+
+
+@pytest.fixture
+def outlook(sandboxes, microsoft_account):
+    default = RemoteCalendar.objects.get(account=microsoft_account, is_primary=True)
+    return Outlook(sandboxes, microsoft_account, default.remote_id)
+
+
+@pytest.fixture
+def outlook_calendar(alice, microsoft_account, outlook):
+    """Alice's default Outlook calendar, two-way, where her new appointments go; synced since 2026-01-01."""
+    default = RemoteCalendar.objects.get(account=microsoft_account, remote_id=outlook.calendar_id)
+    return services.calendar_configure(alice, default, selected=True, direction="both", is_destination=True,
+                                       first_sync="since", first_sync_since=date(2026, 1, 1))

@@ -29,18 +29,22 @@ class Subject:
     forget_cursors: Callable[[], None]
 
 
-@pytest.fixture(params=["memory", "google"])
+@pytest.fixture(params=["memory", "google", "microsoft"])
 def subject(request):
     if request.param == "memory":
         service = MemoryService()
         service.add_calendar("work", is_primary=True)
         return Subject(lambda: MemoryProvider(service), "work", lambda: service.forget_cursors("work"))
-    google = request.getfixturevalue("google")
+    if request.param == "google":
+        remote, calendar_id, expire = request.getfixturevalue("google"), PRIMARY, "expire-sync-tokens"
+    else:
+        remote = request.getfixturevalue("outlook")
+        calendar_id, expire = remote.calendar_id, "expire-delta-tokens"
 
     def make():
-        google.account.refresh_from_db()
-        return services.provider_for(google.account)
-    return Subject(make, PRIMARY, lambda: google.control("expire-sync-tokens"))
+        remote.account.refresh_from_db()
+        return services.provider_for(remote.account)
+    return Subject(make, calendar_id, lambda: remote.control(expire))
 
 
 def meeting(summary="Review", day=3, hour=10, **fields) -> Event:

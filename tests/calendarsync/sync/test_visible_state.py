@@ -3,7 +3,7 @@ calendar resumed, the version a conflict set aside put back, and an appointment 
 
 from django.urls import reverse
 
-from calendarsync import engine, services
+from calendarsync import services
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, RemoteCalendar, SyncRun, TrashedAction, Trigger
 from crm import services as crm
 from crm.models import Action
@@ -169,16 +169,19 @@ def test_the_admin_restores_from_the_trash_and_conflicts(admin_client, alice, ca
     assert sorted(Action.objects.values_list("subject", flat=True)) == ["Gone", "Review (CRM)"]
 
 
-def test_a_microsoft_calendar_waits_paused_until_its_events_sync(client, alice, sync_allowed, sandboxes,
-                                                                 appointment_type):
+def test_a_microsoft_calendar_syncs_from_the_settings_page(client, alice, sync_allowed, sandboxes, appointment_type):
     client.force_login(alice)
     connect(client, sandboxes, "microsoft", "grace@example.com")
     projects = RemoteCalendar.objects.get(name="Projects")
     services.calendar_configure(alice, projects, selected=True, direction="both", is_destination=True)
     factories.appointment(alice, "2026-12-04 10:00", subject="Kick-off")
-    waiting = "Events of Microsoft 365 / Outlook calendars do not sync yet"
-    assert waiting in page(client)
+    assert "do not sync yet" not in page(client)
     response = client.post(reverse("calendarsync:calendar-sync", args=[projects.pk]), follow=True)
-    assert waiting in response.content.decode()
-    assert engine.sync(projects.pk) is None
-    assert not SyncRun.objects.exists()
+    assert response.status_code == 200
+    run = SyncRun.objects.get(calendar=projects)
+    assert (run.error, run.created) == ("", 1)
+    account = projects.account
+    account.refresh_from_db()
+    listed = sandboxes.get(f"{sandboxes.microsoft}/v1.0/me/calendars/{projects.remote_id}/events",
+                           headers={"Authorization": f"Bearer {account.access_token}"}).json()["value"]
+    assert [event["subject"] for event in listed] == ["Kick-off"]

@@ -1,0 +1,214 @@
+"""Graph events <-> neutral events, both ways, with no HTTP.
+
+A series is its master (`seriesMaster`, with a patternedRecurrence); Graph lists its occurrences
+and exceptions, never the master, and keeps no list of cancelled occurrences: the provider finds
+those by comparing the rule with the occurrences Graph still has. A changed occurrence
+(`exception`) is its own event, keyed by its `originalStart`. Outlook gives events no color of their
+own (colors belong to categories), so the CRM's colors stay in the CRM.
+"""
+
+import hashlib
+import html
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+from calendarsync.core.event import Event
+from calendarsync.core.normalize import rrule_text
+from crm.recurrence import occurrence_key
+
+from .recurrence import Unexpressible, simplified, to_pattern, to_rrule
+from .zones import UnknownZone, iana
+
+TAG = "calendarsync"  # transactionIds of the events this module created begin with it
+
+
+class Unreadable(ValueError):
+    """An event this module cannot understand; it is skipped and reported, never guessed."""
+
+
+def transaction_id(calendar_id: str, uid: str) -> str:
+    """Graph's idempotency key for creating the event `uid` in a calendar: a retried create finds the event
+    it made. It names the calendar (the key is unique per mailbox, which may hold several calendars we
+    write to) and carries the UID, which Graph does not let a client set, so that it can be read back."""
+    calendar = hashlib.sha256(calendar_id.encode()).hexdigest()[:8]
+    return f"{TAG}:{calendar}:{uid}"
+
+
+def uid_of(item: dict) -> str:
+    tag, _, rest = (item.get("transactionId") or "").partition(":")
+    if tag == TAG and ":" in rest:
+        return rest.split(":", 1)[1]
+    return item.get("iCalUId") or f"{item['id']}@outlook.com"
+
+
+def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:
+    """The neutral event for a single event, a series master or an exception (with its series' `uid`)."""
+    all_day = bool(item.get("isAllDay"))
+    recurrence = item.get("recurrence") if item.get("type") == "seriesMaster" else None
+    try:
+        start, end = _moment(item["start"], all_day), _moment(item["end"], all_day)
+    except (KeyError, TypeError, ValueError, UnknownZone) as exc:
+        raise Unreadable(f"its start or end cannot be read ({exc})") from exc
+    zone = _event_zone(item, recurrence, all_day)
+    rrule = ""
+    if recurrence:
+        try:
+            rrule = simplified(to_rrule(recurrence, all_day=all_day), _local_day(start, zone))
+        except (Unexpressible, KeyError, TypeError, ValueError) as exc:
+            raise Unreadable(str(exc)) from exc
+    return Event(
+        uid=uid or uid_of(item),
+        summary=item.get("subject") or "",
+        description=body_text(item.get("body") or {}),
+        location=((item.get("location") or {}).get("displayName") or ""),
+        all_day=all_day,
+        start=start,
+        end=end,
+        time_zone=zone,
+        rrule=rrule,
+        exdates=tuple(sorted(exdates)),
+        recurrence_id=occurrence_of(item, zone) if item.get("type") in ("exception", "occurrence") else "",
+        busy=item.get("showAs", "busy") != "free",
+        private=item.get("sensitivity") in ("private", "confidential", "personal"),
+    )
+
+
+def occurrence_of(item: dict, zone: str = "") -> str:
+    """The occurrence key of an occurrence or exception: its original start (a date for all-day series)."""
+    try:
+        original = datetime.fromisoformat(_iso(item["originalStart"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unreadable(f"its original start cannot be read ({exc})") from exc
+    original = original if original.tzinfo else original.replace(tzinfo=UTC)
+    if not item.get("isAllDay"):
+        return occurrence_key(original)
+    if original.astimezone(UTC).time() == datetime.min.time():  # a floating midnight, read as UTC
+        return occurrence_key(original.astimezone(UTC).date())
+    return occurrence_key(original.astimezone(ZoneInfo(zone or "UTC")).date())
+
+
+def to_graph(event: Event) -> dict:
+    """The properties this module syncs, for a create or a patch: whatever else the event has in
+    Outlook (attendees, categories, reminders, online meeting) stays as it is."""
+    zone = "UTC" if event.all_day else (event.time_zone or "UTC")
+    body = {
+        "subject": event.summary,
+        "body": {"contentType": "text", "content": event.description},
+        "location": {"displayName": event.location},
+        "isAllDay": event.all_day,
+        "start": _graph_time(event.start, zone),
+        "end": _graph_time(event.end, zone),
+        "showAs": "busy" if event.busy else "free",
+        "sensitivity": "private" if event.private else "normal",
+    }
+    if not event.recurrence_id:  # null turns a series that became a single event back into one
+        body["recurrence"] = pattern_of(event)[0] if event.rrule else None
+    return body
+
+
+def pattern_of(event: Event) -> tuple[dict, list[str]]:
+    start = event.start if event.all_day else event.start.astimezone(ZoneInfo(event.time_zone or "UTC"))
+    return to_pattern(event.rrule, start, event.time_zone or "UTC")
+
+
+def storable(event: Event) -> Event:
+    """The event as Outlook holds it: no color of its own, and its rule as Graph's pattern has it."""
+    if event.rrule and not event.recurrence_id:
+        try:
+            rrule = simplified(to_rrule(pattern_of(event)[0], all_day=event.all_day), _local_day(event.start,
+                                                                                           event.time_zone))
+        except (Unexpressible, ValueError, KeyError):
+            rrule = event.rrule  # the CRM refuses such rules: the write reports it
+        event = replace(event, rrule=rrule_text(rrule, event))
+    return replace(event, color="")
+
+
+def body_text(body: dict) -> str:
+    """An event's body as plain text: Outlook keeps HTML, the CRM plain text."""
+    content = body.get("content") or ""
+    if (body.get("contentType") or "text").lower() != "html":
+        return content
+    reader = _Text()
+    reader.feed(content)
+    reader.close()
+    return reader.text()
+
+
+class _Text(HTMLParser):
+    """HTML to text as a reader sees it: blocks and <br> are line breaks, head and style are not text."""
+
+    BLOCKS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote"}
+    HIDDEN = {"head", "style", "script", "title"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.hidden = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n" if tag == "p" else "\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n" if tag == "p" else "\n")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))
+
+    def text(self):
+        lines = [line.strip() for line in html.unescape("".join(self.parts)).replace("\xa0", " ").split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _local_day(start, zone) -> date:
+    return start.astimezone(ZoneInfo(zone or "UTC")).date() if isinstance(start, datetime) else start
+
+
+def _event_zone(item, recurrence, all_day):
+    if all_day:
+        return ""
+    if recurrence:
+        name = (recurrence.get("range") or {}).get("recurrenceTimeZone") or item.get("originalStartTimeZone")
+        try:
+            return iana(name or "UTC")
+        except UnknownZone as exc:  # a series is expanded in its zone: without it, its times would drift
+            raise Unreadable(f"its time zone “{name}” is unknown") from exc
+    try:
+        return iana(item.get("originalStartTimeZone") or "UTC")
+    except UnknownZone:
+        return ""  # a single event keeps its instants; the CRM shows it in the owner's zone
+
+
+def _moment(value: dict, all_day: bool):
+    moment = datetime.fromisoformat(_iso(value["dateTime"]))
+    if all_day:
+        return moment.date()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(iana(value.get("timeZone") or "UTC")))
+    return moment.astimezone(UTC)
+
+
+def _iso(text: str) -> str:
+    """Graph's seven fractional digits, cut to the six Python reads."""
+    return re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+
+
+def _graph_time(value, zone):
+    """Wall-clock time in the event's zone, as Outlook shows it; in UTC for the second pass of an hour that
+    a DST change repeats, which wall-clock time cannot name."""
+    if not isinstance(value, datetime):
+        return {"dateTime": datetime.combine(value, datetime.min.time()).isoformat(), "timeZone": zone}
+    local = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    if local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC) != value.astimezone(UTC):
+        return {"dateTime": value.astimezone(UTC).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
+    return {"dateTime": local.isoformat(), "timeZone": zone}

@@ -1,0 +1,182 @@
+"""Writing to an Outlook calendar in as few $batch requests as Graph allows.
+
+Creates carry a transactionId, so a create retried after a lost answer finds the event it made.
+Updates and deletions carry the ETag they were planned on (If-Match): a 412 is a "stale" result,
+and the engine pulls before it tries again. Graph changes a series in ways Google does not:
+- patching a master's times or rule makes Outlook rebuild its occurrences and drop their changes,
+  so those are sent only when they really changed (the master is read first);
+- a series holds no list of cancelled occurrences: each is deleted, by its own id;
+- a changed occurrence is written by patching the occurrence, found by its original start.
+Graph has no way to keep Outlook from e-mailing attendees when their organizer's event changes;
+this module never writes attendees, and writes an event only when the CRM changed it.
+"""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from calendarsync.core.event import CONTENT
+from calendarsync.core.normalize import normalized
+
+from ..base import WriteResult
+from .graph import event_url, gone, instances_url
+from .mapping import Unreadable, from_graph, occurrence_of, pattern_of, storable, to_graph, transaction_id
+
+RESHAPING = ("isAllDay", "start", "end", "recurrence")  # what makes Outlook rebuild a series
+
+
+class Writer:
+    def __init__(self, provider, calendar_id):
+        self.provider, self.graph, self.calendar_id = provider, provider.graph, calendar_id
+
+    def write(self, writes) -> list[WriteResult]:
+        results = {}
+        occurrences = self._occurrence_ids([w for w in writes if w.kind == "create" and w.event.recurrence_id])
+        series = [w for w in writes if w.kind == "update" and w.event.rrule and not w.event.recurrence_id]
+        masters = dict(zip([w.key for w in series], self.provider.get_events([w.remote_id for w in series]),
+                           strict=True))
+        sending = []
+        for write in writes:
+            request = self._request(write, occurrences, masters.get(write.key), results)
+            if request is not None:
+                sending.append((write, request))
+        answers = self.graph.batch([request for _, request in sending])
+        for (write, _), answer in zip(sending, answers, strict=True):
+            results[write.key] = self._result(write, answer)
+        self._finish_replayed([(write, answer) for (write, _), answer in zip(sending, answers, strict=True)
+                               if write.kind == "create" and answer.status in (200, 201)], results)
+        self._cancel([write for write in writes if results[write.key].status == "ok" and write.kind != "delete"
+                      and write.event.exdates and not write.event.recurrence_id], results)
+        return [results[write.key] for write in writes]
+
+    def _request(self, write, occurrences, master, results) -> dict | None:
+        if write.kind == "create" and write.event.recurrence_id:
+            occurrence_id = occurrences.get(write.key)
+            if occurrence_id is None:  # the series or that occurrence is gone: the pull will tell
+                results[write.key] = WriteResult(write.key, "gone", write.remote_id)
+                return None
+            return {"method": "PATCH", "url": event_url(occurrence_id), "body": to_graph(write.event)}
+        if write.kind == "create":
+            body = {**to_graph(write.event), "transactionId": transaction_id(self.calendar_id, write.event.uid)}
+            return {"method": "POST", "url": f"me/calendars/{quote(self.calendar_id, safe='')}/events", "body": body}
+        headers = {"If-Match": write.etag} if write.etag else {}
+        if write.kind == "delete":
+            return {"method": "DELETE", "url": event_url(write.remote_id), "headers": headers}
+        body = to_graph(write.event)
+        if master is not None:
+            if master.status != 200:
+                results[write.key] = self._result(write, master)
+                return None
+            if write.etag and master.body.get("@odata.etag") != write.etag:
+                results[write.key] = WriteResult(write.key, "stale", write.remote_id, message="changed in Outlook")
+                return None
+            if _same_shape(master.body, write.event):
+                body = {name: value for name, value in body.items() if name not in RESHAPING}
+        return {"method": "PATCH", "url": event_url(write.remote_id), "body": body, "headers": headers}
+
+    def _result(self, write, answer) -> WriteResult:
+        if answer.status in (200, 201, 204):
+            if write.kind == "delete":
+                return WriteResult(write.key, "ok", write.remote_id)
+            return WriteResult(write.key, "ok", answer.body["id"], answer.body.get("@odata.etag", ""),
+                               message=_approximation(write.event))
+        if gone(answer):
+            return WriteResult(write.key, "gone", write.remote_id, message=answer.describe())
+        if answer.status == 412:
+            return WriteResult(write.key, "stale", write.remote_id, message="changed in Outlook meanwhile")
+        if answer.status == 403:
+            return WriteResult(write.key, "failed", write.remote_id,
+                               message="Outlook refused the change (the calendar is read-only for this account)")
+        return WriteResult(write.key, "failed", write.remote_id, message=answer.describe())
+
+    def _finish_replayed(self, created, results):
+        """A create retried after a lost answer gets the event made the first time, as it was then: make it
+        what the retry meant."""
+        stale = [(write, answer) for write, answer in created if not write.event.recurrence_id
+                 and not _holds(answer.body, write.event)]
+        requests_ = [{"method": "PATCH", "url": event_url(answer.body["id"]), "body": to_graph(write.event)}
+                     for write, answer in stale]
+        for (write, _), answer in zip(stale, self.graph.batch(requests_), strict=True):
+            results[write.key] = self._result(write, answer)
+
+    # Occurrences
+
+    def _occurrence_ids(self, writes) -> dict[str, str]:
+        """The id of the occurrence each write changes (by its series and original start), where it exists."""
+        requests_ = []
+        for write in writes:
+            start, end = _around(write.event.recurrence_id)
+            requests_.append({"method": "GET", "url": instances_url(write.remote_id, start, end)})
+        found = {}
+        for write, answer in zip(writes, self.graph.batch(requests_), strict=True):
+            for item in answer.body.get("value", []) if answer.status == 200 else []:
+                if _key(item, write.event.time_zone) == write.event.recurrence_id:
+                    found[write.key] = item["id"]
+        return found
+
+    def _cancel(self, writes, results):
+        """Delete the occurrences of each series written that its exception dates cancel, then read the
+        series' ETag again (deleting an occurrence changes its series)."""
+        lookups = []
+        for write in writes:
+            keys = sorted(write.event.exdates)
+            start, end = _around(keys[0])[0], _around(keys[-1])[1]
+            lookups.append({"method": "GET", "url": instances_url(results[write.key].remote_id, start, end)})
+        deletions = []
+        for write, answer in zip(writes, self.graph.batch(lookups), strict=True):
+            for item in answer.body.get("value", []) if answer.status == 200 else []:
+                if _key(item, write.event.time_zone) in write.event.exdates:
+                    deletions.append({"method": "DELETE", "url": event_url(item["id"])})
+        if not deletions:
+            return
+        self.graph.batch(deletions)  # one already gone is as good as deleted
+        ids = [results[write.key].remote_id for write in writes]
+        for write, answer in zip(writes, self.provider.get_events(ids), strict=True):
+            if answer.status == 200:
+                old = results[write.key]
+                results[write.key] = WriteResult(old.key, old.status, old.remote_id,
+                                                 answer.body.get("@odata.etag", old.etag), old.message)
+
+
+def _same_shape(master: dict, event) -> bool:
+    """Whether the series already has these times and this rule, as Outlook holds them."""
+    try:
+        current = normalized(from_graph(master))
+    except Unreadable:
+        return False
+    wanted = normalized(storable(event))
+    names = ("all_day", "start", "end", "time_zone", "rrule")
+    return all(getattr(current, name) == getattr(wanted, name) for name in names)
+
+
+def _holds(item: dict, event) -> bool:
+    """Whether Outlook's event has the content of `event`, as Outlook can hold it."""
+    try:
+        current = normalized(from_graph(item))
+    except Unreadable:
+        return False
+    wanted = normalized(storable(event))
+    return all(getattr(current, name) == getattr(wanted, name) for name in CONTENT if name != "exdates")
+
+
+def _approximation(event) -> str:
+    if not event.rrule or event.recurrence_id:
+        return ""
+    try:
+        lost = pattern_of(event)[1]
+    except ValueError:
+        return ""
+    return f"“{event.summary}” repeats in Outlook as closely as it can: " + "; ".join(lost) if lost else ""
+
+
+def _key(item, zone):
+    try:
+        return occurrence_of(item, zone)
+    except Unreadable:
+        return ""
+
+
+def _around(key: str) -> tuple[datetime, datetime]:
+    """A window that holds the occurrence starting at `key`, whatever its length and zone."""
+    moment = (datetime.strptime(key, "%Y%m%d").replace(tzinfo=UTC) if len(key) == 8
+              else datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC))
+    return moment - timedelta(days=1), moment + timedelta(days=2)
