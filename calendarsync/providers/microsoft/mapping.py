@@ -208,7 +208,7 @@ def _graph_time(value, zone):
     a DST change repeats, which wall-clock time cannot name."""
     if not isinstance(value, datetime):
         return {"dateTime": datetime.combine(value, datetime.min.time()).isoformat(), "timeZone": zone}
-    local = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    local = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, fold=0)  # as the text will be read
     if local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC) != value.astimezone(UTC):
         return {"dateTime": value.astimezone(UTC).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
     return {"dateTime": local.isoformat(), "timeZone": zone}
