@@ -185,6 +185,9 @@ class Outlook:
     def fault(self, **fault):
         self.web.post(f"{self.base}/__sandbox__/faults", json=fault).raise_for_status()
 
+    def clear_faults(self):
+        self.web.delete(f"{self.base}/__sandbox__/faults").raise_for_status()
+
     def control(self, path, **body):
         self.web.post(f"{self.base}/__sandbox__/{path}", json=body).raise_for_status()
 

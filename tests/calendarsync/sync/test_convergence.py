@@ -14,12 +14,12 @@ between the remote writes and the local commit. After every run that ended clean
 Where a failed run came between an edit and a deletion, the model cannot know what the failed run
 carried out before it stopped, so either outcome of that pair is accepted; where one came after a
 field's first edit, a value set back to the agreed one still counts as an edit. Nothing else is loosened.
-The machine runs against the Google sandbox through google-api-python-client, and, with more
-examples, against the in-memory provider.
+The machine runs against the Google sandbox through google-api-python-client, against the Microsoft
+sandbox through msal and Graph, and, with more examples, against the in-memory provider.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,6 +31,8 @@ from calendarsync import engine, services
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, RemoteCalendar, SyncRun, TrashedAction
 from calendarsync.providers.google.provider import ATTEMPTS
 from calendarsync.providers.memory import MemoryProvider, MemoryService
+from calendarsync.providers.microsoft.graph import ATTEMPTS as GRAPH_ATTEMPTS
+from calendarsync.providers.microsoft.mapping import uid_of
 from crm import services as crm
 from crm.models import Action
 from tests import factories
@@ -93,6 +95,57 @@ class GoogleWorld:
     def _times(start, end):
         return {"start": {"dateTime": start.isoformat(), "timeZone": "Europe/Paris"},
                 "end": {"dateTime": end.isoformat(), "timeZone": "Europe/Paris"}}
+
+
+class OutlookWorld:
+    """The Microsoft sandbox, acted on as the calendar's owner (in Outlook)."""
+
+    def __init__(self, outlook):
+        self.outlook = outlook
+
+    def clear(self):
+        for event in self.outlook.events():
+            self.outlook.delete(event["id"])
+
+    def create(self, summary, location, day, hour):
+        return self.outlook.insert({"subject": summary, "location": {"displayName": location},
+                                    **self._times(*when(day, hour))})["id"]
+
+    def change(self, remote_id, name, value):
+        if name == "hour":
+            day = self._start(self.outlook.event(remote_id)).day
+            self.outlook.change(remote_id, **self._times(*when(day, value)))
+        elif name == "location":
+            self.outlook.change(remote_id, location={"displayName": value})
+        else:
+            self.outlook.change(remote_id, subject=value)
+
+    def delete(self, remote_id):
+        self.outlook.delete(remote_id)
+
+    def live(self) -> dict:
+        return {event["id"]: (uid_of(event), event["subject"], event["location"]["displayName"],
+                              self._start(event).hour) for event in self.outlook.events()}
+
+    def fault(self, kind):
+        if kind == "forgotten cursor":
+            self.outlook.control("expire-delta-tokens")
+        elif kind == "rate limited":
+            self.outlook.fault(status=429, retry_after=0, times=2)
+        elif kind == "outage":
+            self.outlook.fault(status=503, retry_after=0, times=GRAPH_ATTEMPTS)
+
+    def clear_faults(self):
+        self.outlook.clear_faults()
+
+    @staticmethod
+    def _start(event):
+        return datetime.fromisoformat(event["start"]["dateTime"][:26]).replace(tzinfo=UTC).astimezone(PARIS)
+
+    @staticmethod
+    def _times(start, end):
+        return {"start": {"dateTime": start.replace(tzinfo=None).isoformat(), "timeZone": "Romance Standard Time"},
+                "end": {"dateTime": end.replace(tzinfo=None).isoformat(), "timeZone": "Romance Standard Time"}}
 
 
 class MemoryWorld:
@@ -408,6 +461,12 @@ def run_machine(world, calendar, owner, monkeypatch, **limits):
 def test_google_and_the_crm_converge_through_random_edits_and_faults(alice, calendar, google, appointment_type,
                                                                       monkeypatch):
     run_machine(GoogleWorld(google), calendar, alice, monkeypatch, max_examples=12,
+                stateful_step_count=14)
+
+
+def test_outlook_and_the_crm_converge_through_random_edits_and_faults(alice, outlook_calendar, outlook,
+                                                                      appointment_type, monkeypatch):
+    run_machine(OutlookWorld(outlook), outlook_calendar, alice, monkeypatch, max_examples=12,
                 stateful_step_count=14)
 
 
