@@ -1,5 +1,5 @@
-"""Figures of the sync engine against the Google sandbox, in a throwaway database (PostgreSQL when
-DATABASE_URL names one): `manage.py benchmark_sync [--events 10000]`.
+"""Figures of the sync engine against each provider's sandbox, in a throwaway database (PostgreSQL when
+DATABASE_URL names one): `manage.py benchmark_sync [--events 10000] [--provider google|microsoft]`.
 
 - first import of a seeded calendar (about 2% recurring series with exceptions): listing requests,
   database queries, wall time, the process's peak memory;
@@ -9,8 +9,10 @@ DATABASE_URL names one): `manage.py benchmark_sync [--events 10000]`.
 
 import json
 import resource
+import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import requests
 from django.conf import settings
@@ -21,34 +23,43 @@ from django.test.utils import CaptureQueriesContext, setup_databases, teardown_d
 
 from calendarsync import engine
 from calendarsync.models import ExternalAccount, RemoteCalendar
-from calendarsync.sandbox.google import seed
-from calendarsync.sandbox.server import start_google
+from calendarsync.sandbox.google import seed as google_seed
+from calendarsync.sandbox.microsoft import seed as microsoft_seed
+from calendarsync.sandbox.server import start_google, start_microsoft
 from crm import services as crm
 from crm.models import ActionType
 
-SCOPE = "https://www.googleapis.com/auth/calendar"
+GOOGLE_SCOPE = "https://www.googleapis.com/auth/calendar"
+MICROSOFT_SCOPE = "https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/Calendars.Read.Shared"
 
 
 class Command(BaseCommand):
-    help = "Print the sync engine's figures (requests, queries, seconds, memory) against the Google sandbox."
+    help = "Print the sync engine's figures (requests, queries, seconds, memory) against each sandbox."
 
     def add_arguments(self, parser):
         parser.add_argument("--events", type=int, default=10_000)
         parser.add_argument("--pushes", type=int, default=1_000)
+        parser.add_argument("--provider", choices=["google", "microsoft"], action="append")
 
-    def handle(self, *args, events, pushes, **options):
-        databases = setup_databases(verbosity=0, interactive=False)
-        server = start_google()
-        try:
-            settings.CALENDARSYNC_GOOGLE_SANDBOX_URL = server.base_url
-            figures = Bench(server).run(events, pushes)
-        finally:
-            server.stop()
-            teardown_databases(databases, verbosity=0)
+    def handle(self, *args, events, pushes, provider, **options):
+        figures = {}
+        for name in provider or ["google", "microsoft"]:
+            databases = setup_databases(verbosity=0, interactive=False)
+            try:
+                with tempfile.TemporaryDirectory() as certificates:
+                    bench = GoogleBench() if name == "google" else MicrosoftBench(Path(certificates))
+                    try:
+                        figures[name] = bench.run(events, pushes)
+                    finally:
+                        bench.server.stop()
+            finally:
+                teardown_databases(databases, verbosity=0)
         self.stdout.write(json.dumps(figures, indent=2))
 
 
 class Bench:
+    listing = batch = ""  # the sandbox's names of its listing and batch requests
+
     def __init__(self, server):
         self.server, self.store = server, server.service.store
         from django.contrib.auth import get_user_model
@@ -56,6 +67,14 @@ class Bench:
         self.kind, _ = ActionType.objects.get_or_create(code="appointment", defaults={
             "name": "Appointment", "is_appointment": True})
         self.user = get_user_model().objects.create_superuser("bench", "bench@example.com", "-")
+
+    def calendar(self, email, count) -> RemoteCalendar:
+        """A calendar of `count` seeded events, selected two-way (the big one is the destination)."""
+        raise NotImplementedError
+
+    def change_one(self, calendar):
+        """Change one single event as its owner would."""
+        raise NotImplementedError
 
     def run(self, events, pushes):
         figures = {"database": connection.vendor}
@@ -68,15 +87,9 @@ class Bench:
         figures["push"] = self.push(big, pushes)
         return figures
 
-    def calendar(self, email, count):
-        self.store.add_user(email, email)
-        grant = self.store.issue_tokens(email, "sandbox-client", SCOPE)
-        seed.fill(self.store, self.store.calendars[email], count, seed=count)
-        account = ExternalAccount.objects.create(
-            user=self.user, provider="google", remote_id=email, email=email, sandbox=True,
-            refresh_token=grant["refresh_token"], access_token=grant["access_token"], scopes=SCOPE)
+    def configure(self, account, remote_id, email):
         return RemoteCalendar.objects.create(
-            account=account, remote_id=email, name=email, can_write=True, selected=True, direction="both",
+            account=account, remote_id=remote_id, name=email, can_write=True, selected=True, direction="both",
             is_destination=email.startswith("big"), first_sync="since", first_sync_since=date(2025, 1, 1))
 
     def sync(self, calendar, **extra):
@@ -87,17 +100,13 @@ class Bench:
             wall = time.perf_counter() - began
         counted = self.server.service.counters.snapshot()
         return {**extra, "created": run.created, "updated": run.updated, "skipped": run.skipped,
-                "skipped_first": run.report[:3], "error": run.error, "list_requests": counted.get("events_list", 0),
-                "batch_requests": counted.get("batch", 0), "api_requests": run.requests,
+                "skipped_first": run.report[:3], "error": run.error, "list_requests": counted.get(self.listing, 0),
+                "batch_requests": counted.get(self.batch, 0), "api_requests": run.requests,
                 "db_queries": len(queries), "seconds": round(wall, 3),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
     def one_change(self, calendar):
-        event_id = next(event_id for event_id, event in self.store.calendars[calendar.remote_id].events.items()
-                        if not event.get("recurrence") and not event.get("recurringEventId")
-                        and event.get("status") != "cancelled")
-        requests.patch(f"{self.server.base_url}/__sandbox__/calendars/{calendar.remote_id}/events/{event_id}",
-                       json={"summary": "Changed remotely"}, timeout=30).raise_for_status()
+        self.change_one(calendar)
         return self.sync(calendar)
 
     def push(self, calendar, count):
@@ -109,6 +118,60 @@ class Bench:
                                   start=_moment(number), end=_moment(number, 1), time_zone="Europe/Paris")
         saved = time.perf_counter() - began
         return {"appointments": count, "crm_save_seconds": round(saved, 3), **self.sync(calendar)}
+
+
+class GoogleBench(Bench):
+    listing, batch = "events_list", "batch"
+
+    def __init__(self):
+        server = start_google()
+        settings.CALENDARSYNC_GOOGLE_SANDBOX_URL = server.base_url
+        super().__init__(server)
+
+    def calendar(self, email, count):
+        self.store.add_user(email, email)
+        grant = self.store.issue_tokens(email, "sandbox-client", GOOGLE_SCOPE)
+        google_seed.fill(self.store, self.store.calendars[email], count, seed=count)
+        account = ExternalAccount.objects.create(
+            user=self.user, provider="google", remote_id=email, email=email, sandbox=True,
+            refresh_token=grant["refresh_token"], access_token=grant["access_token"], scopes=GOOGLE_SCOPE)
+        return self.configure(account, email, email)
+
+    def change_one(self, calendar):
+        event_id = next(event_id for event_id, event in self.store.calendars[calendar.remote_id].events.items()
+                        if not event.get("recurrence") and not event.get("recurringEventId")
+                        and event.get("status") != "cancelled")
+        requests.patch(f"{self.server.base_url}/__sandbox__/calendars/{calendar.remote_id}/events/{event_id}",
+                       json={"summary": "Changed remotely"}, timeout=30).raise_for_status()
+
+
+class MicrosoftBench(Bench):
+    listing, batch = "delta", "batch"
+
+    def __init__(self, certificates):
+        server = start_microsoft(certificates)
+        settings.CALENDARSYNC_MICROSOFT_SANDBOX_URL = server.base_url
+        settings.CALENDARSYNC_MICROSOFT_CA_BUNDLE = str(server.certificate)
+        self.web = requests.Session()
+        self.web.verify, self.web.trust_env = str(server.certificate), False
+        super().__init__(server)
+
+    def calendar(self, email, count):
+        user = self.store.add_user(email, email)
+        grant = self.store.issue_tokens(email, "sandbox-client", MICROSOFT_SCOPE)
+        remote_id = user.calendars[0].calendar_id
+        microsoft_seed.fill(self.store, self.store.calendars[remote_id], count, seed=count)
+        account = ExternalAccount.objects.create(
+            user=self.user, provider="microsoft", remote_id=user.oid, email=email, sandbox=True,
+            refresh_token=grant["refresh"], access_token=grant["access"], scopes=MICROSOFT_SCOPE,
+            access_token_expires_at=datetime.now(UTC) + timedelta(minutes=50))
+        return self.configure(account, remote_id, email)
+
+    def change_one(self, calendar):
+        event_id = next(event_id for event_id, event in self.store.calendars[calendar.remote_id].events.items()
+                        if event["type"] == "singleInstance")
+        self.web.patch(f"{self.server.base_url}/__sandbox__/events/{event_id}", json={"subject": "Changed remotely"},
+                       timeout=30).raise_for_status()
 
 
 def _moment(number, hours=0):

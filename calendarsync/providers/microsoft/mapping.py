@@ -59,7 +59,7 @@ def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:
             rrule = simplified(to_rrule(recurrence, all_day=all_day), _local_day(start, zone))
         except (Unexpressible, KeyError, TypeError, ValueError) as exc:
             raise Unreadable(str(exc)) from exc
-    return Event(
+    event = Event(
         uid=uid or uid_of(item),
         summary=item.get("subject") or "",
         description=body_text(item.get("body") or {}),
@@ -74,6 +74,7 @@ def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:
         busy=item.get("showAs", "busy") != "free",
         private=item.get("sensitivity") in ("private", "confidential", "personal"),
     )
+    return replace(event, rrule=rrule_text(rrule, event)) if rrule else event  # UNTIL placed in its zone
 
 
 def occurrence_of(item: dict, zone: str = "") -> str:

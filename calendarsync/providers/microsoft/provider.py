@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from crm.recurrence import occurrence_key, occurrences_between
+from crm.recurrence import RecurrenceError, occurrence_key, occurrences_between
 
 from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
 from . import writes
@@ -230,9 +230,9 @@ def _series_events(master, instances, until) -> list[RemoteEvent]:
     try:
         event = from_graph(master)
         have = {occurrence_of(item, event.time_zone) for item in instances}
-    except Unreadable as exc:
+        cancelled = _cancelled(event, have, until)
+    except (Unreadable, RecurrenceError) as exc:
         return [RemoteEvent(master["id"], problem=str(exc))]
-    cancelled = _cancelled(event, have, until)
     found = [RemoteEvent(master["id"], master.get("@odata.etag", ""), from_graph(master, exdates=cancelled),
                          _updated(master))]
     for item in instances:
