@@ -114,7 +114,7 @@ class Run:
         if changes.full and missing:  # deleted, or moved out of the window: a full listing cannot tell
             self.take(self.provider.fetch(self.calendar.remote_id, missing), remote, meta, cancelled)
         pairs = self.reclaim(remote, meta, changed_local, by_remote, outbox)
-        pairs += self.pair(remote, changed_local, by_remote, pairs) if changes.full else []
+        pairs += self.pair(remote, changed_local, by_remote, pairs, full=changes.full)
         result = plan(
             [Link(str(link.action_id), link.remote_id, bases[link.remote_id]) for link in links] + pairs,
             {str(pk): event for pk, event in changed_local.items()}, remote,
@@ -171,22 +171,27 @@ class Run:
                 pairs.append(Link(str(series[0]), remote_id, None))
         return pairs
 
-    def pair(self, remote, changed_local, by_remote, reclaimed):
-        """Match unlinked remote events with unlinked appointments (a first sync, a reset, a lost cursor)."""
+    def pair(self, remote, changed_local, by_remote, reclaimed, *, full):
+        """Match unlinked remote events with unlinked appointments: on a full listing (a first sync, a reset,
+        a lost cursor) by UID or content, among the owner's appointments of the window; on any listing by
+        UID, among all (the same meeting reached the CRM through another calendar: one appointment, linked
+        to both)."""
         taken = {pair.remote_id for pair in reclaimed}
         unlinked = {remote_id: event for remote_id, event in remote.items()
                     if event is not None and remote_id not in by_remote and remote_id not in taken}
+        if not unlinked and not full:
+            return []
         taken = {int(pair.local_id) for pair in reclaimed}
         candidates = {pk: event for pk, event in self.side.candidates(
-            self.window, {event.uid for event in unlinked.values()}).items() if pk not in taken}
-        pairs = match({str(pk): event for pk, event in candidates.items()}, unlinked)
+            self.window if full else None, {event.uid for event in unlinked.values()}).items() if pk not in taken}
+        pairs = match({str(pk): event for pk, event in candidates.items()}, unlinked, by_content=full)
         for pair in pairs:
             changed_local[int(pair.local_id)] = candidates[int(pair.local_id)]
-        exporting = self.direction.pushes and self.calendar.is_destination
+        exporting = self.direction.pushes and self.calendar.is_destination and full
         if self.first and self.calendar.first_sync == FirstSync.SINCE and exporting:
             paired = {int(pair.local_id) for pair in pairs}
             changed_local.update({pk: event for pk, event in candidates.items()
-                                  if pk not in paired and pk not in self.side.linked_elsewhere})
+                                  if pk not in paired and pk not in self.side.imported_elsewhere})
         return pairs
 
     def take(self, items, remote, meta, cancelled):

@@ -22,7 +22,8 @@ class CalendarSettingsForm(forms.Form):
     first_sync = forms.ChoiceField(label=_("The first sync covers"), choices=FirstSync.choices,
                                    widget=forms.RadioSelect)
     first_sync_since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    is_destination = forms.BooleanField(label=_("New CRM appointments go to this calendar"), required=False)
+    is_destination = forms.BooleanField(
+        label=_("New CRM appointments go to this calendar (one per connected account)"), required=False)
 
     def __init__(self, *args, calendar, allowed, action_types=None, **kwargs):
         """`action_types`: the active types as (id, name) pairs, read once for a page of forms."""

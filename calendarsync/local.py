@@ -45,7 +45,7 @@ class Side:
         self.seen = {}  # local id -> the appointment as this run read it (what the plan was made from)
         self.times = {}  # local id -> when the appointment last changed, for "most recent wins"
         self.series_of = {}  # local id of an occurrence -> its series' id
-        self.linked_elsewhere = set()
+        self.imported_elsewhere = set()
         self.dropped = set()  # operations not carried out: refused here, or stale or failed remotely
         self._new_links, self._changed_links = [], []
         self._series_remote = None  # read again after each flush of new links
@@ -80,20 +80,23 @@ class Side:
         return {str(pk): found.get(pk) for pk in wanted}
 
     def candidates(self, window, uids) -> dict:
-        """Appointments a first sync may pair with remote events or export: the owner's, of the calendar's
-        action types, in the window, plus any with one of `uids`; none already linked here."""
-        start, end = window
-        types = self.action_types
-        in_window = Q(span_start__lt=end) & (Q(span_end__isnull=True) | Q(span_end__gt=start))
-        mine = Action.objects.filter(owner=self.owner, action_type__in=types, series__isnull=True).filter(in_window)
+        """Appointments a sync may pair with remote events or export: with a `window` (a full listing), the
+        owner's, of the calendar's action types, in the window; and any with one of `uids` (the same meeting
+        reached the CRM through another calendar); none already linked here."""
         unlinked = Action.objects.exclude(pk__in=EventLink.objects.filter(calendar=self.calendar).values("action_id"))
-        found = self._events(unlinked.filter(Q(pk__in=mine.values("pk")) | Q(series__in=mine.values("pk"))))
+        found = {}
+        if window is not None:
+            start, end = window
+            in_window = Q(span_start__lt=end) & (Q(span_end__isnull=True) | Q(span_end__gt=start))
+            mine = Action.objects.filter(owner=self.owner, action_type__in=self.action_types,
+                                         series__isnull=True).filter(in_window)
+            found = self._events(unlinked.filter(Q(pk__in=mine.values("pk")) | Q(series__in=mine.values("pk"))))
         for chunk in chunks(sorted(uids)):
             found |= self._events(unlinked.filter(uid__in=chunk))
-        self.linked_elsewhere = set()
+        self.imported_elsewhere = set()  # came from another calendar: not this one's to copy
         for chunk in chunks(sorted(found)):
-            self.linked_elsewhere.update(EventLink.objects.filter(action_id__in=chunk).values_list("action_id",
-                                                                                                  flat=True))
+            self.imported_elsewhere.update(EventLink.objects.filter(action_id__in=chunk, imported=True)
+                                           .values_list("action_id", flat=True))
         return found
 
     def _events(self, actions) -> dict:

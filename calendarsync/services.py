@@ -318,8 +318,8 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
         calendar.enabled = calendar.enabled if enabled is None else enabled
         wanted = calendar.is_destination if is_destination is None else is_destination
         calendar.is_destination = can_receive and wanted
-        if calendar.is_destination:  # one destination per user
-            RemoteCalendar.objects.filter(account__user=user, is_destination=True).exclude(
+        if calendar.is_destination:  # one per account: a new appointment goes to each account's
+            RemoteCalendar.objects.filter(account=calendar.account, is_destination=True).exclude(
                 pk=calendar.pk).update(is_destination=False)
         calendar.save()
         if action_types is not None:

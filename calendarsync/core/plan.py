@@ -136,9 +136,10 @@ def _edited(event, base) -> bool:
     return base is None or fingerprint(event) != fingerprint(base)
 
 
-def match(local: dict[str, Event], remote: dict[str, Event]) -> list[Link]:
-    """Pair the events of a first sync that are the same appointment: same uid first, then same summary,
-    start and end (P4: connecting twice or after a reset creates no duplicate). Each event pairs once."""
+def match(local: dict[str, Event], remote: dict[str, Event], *, by_content: bool = True) -> list[Link]:
+    """Pair the events of a first sync that are the same appointment: same uid first, then (`by_content`)
+    same summary, start and end (P4: connecting twice or after a reset creates no duplicate). Each event
+    pairs once."""
     pairs, taken = [], set()
     by_uid = {(event.uid, event.recurrence_id): remote_id for remote_id, event in remote.items() if event.uid}
     by_content = {}
@@ -146,10 +147,10 @@ def match(local: dict[str, Event], remote: dict[str, Event]) -> list[Link]:
         by_content.setdefault(_identity(event), []).append(remote_id)
     for local_id, event in local.items():
         remote_id = by_uid.get((event.uid, event.recurrence_id))
-        if remote_id is None or remote_id in taken:
+        if (remote_id is None or remote_id in taken) and by_content:
             remote_id = next((candidate for candidate in by_content.get(_identity(event), ())
                               if candidate not in taken), None)
-        if remote_id is not None:
+        if remote_id is not None and remote_id not in taken:
             taken.add(remote_id)
             pairs.append(Link(local_id, remote_id, None))
     return pairs

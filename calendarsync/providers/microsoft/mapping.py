@@ -23,6 +23,8 @@ from .recurrence import Unexpressible, simplified, to_pattern, to_rrule
 from .zones import UnknownZone, iana
 
 TAG = "calendarsync"  # transactionIds of the events this module created begin with it
+GOID_CLASS = bytes.fromhex("040000008200E00074C5B7101A82E008")  # how Exchange's global object ids begin
+VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"  # then a UID from another calendar system, as text
 
 
 class Unreadable(ValueError):
@@ -38,10 +40,28 @@ def transaction_id(calendar_id: str, uid: str) -> str:
 
 
 def uid_of(item: dict) -> str:
+    """The event's iCalendar UID: the CRM's own for events this module made (Graph lets no client set one),
+    else the UID its invitation carried, as every other calendar knows it."""
     tag, _, rest = (item.get("transactionId") or "").partition(":")
     if tag == TAG and ":" in rest:
         return rest.split(":", 1)[1]
-    return item.get("iCalUId") or f"{item['id']}@outlook.com"
+    return ical_uid(item.get("iCalUId") or "") or f"{item['id']}@outlook.com"
+
+
+def ical_uid(global_id: str) -> str:
+    """Graph's iCalUId is Exchange's global object id in hex (MS-OXCICAL). A meeting organized elsewhere keeps
+    its UID inside, after a "vCal-Uid" marker; one organized in Outlook is known elsewhere by the id itself,
+    without an occurrence's date. Any other text is the UID as it is."""
+    try:
+        raw = bytes.fromhex(global_id)
+    except ValueError:
+        return global_id
+    if not raw.startswith(GOID_CLASS) or len(raw) < 40:
+        return global_id
+    data = raw[40:40 + int.from_bytes(raw[36:40], "little")]
+    if data.startswith(VCAL_UID):
+        return data[len(VCAL_UID):].rstrip(b"\0").decode("utf-8", "replace")
+    return (raw[:16] + bytes(4) + raw[20:]).hex().upper()
 
 
 def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:

@@ -180,7 +180,16 @@ def _whole_days(event):
     return (start.time(), end.time()) == (datetime.min.time(),) * 2 and end > start and (end - start).seconds == 0
 
 
-def _global_object_id():
-    """An iCalUId shaped like Outlook's global object id: no occurrence date (bytes 16-19 are zero)."""
-    return (recurrence.GOID_CLASS + "00000000" + secrets.token_hex(8) + "0" * 16 + "10000000"
-            + secrets.token_hex(16)).upper()
+def _global_object_id(uid=""):
+    """An iCalUId shaped like Outlook's global object id: no occurrence date (bytes 16-19 are zero). A UID
+    from another system (an invitation's) is kept inside after a "vCal-Uid" marker, as Exchange does."""
+    data = bytes.fromhex(secrets.token_hex(16)) if not uid else b"vCal-Uid\x01\x00\x00\x00" + uid.encode() + b"\0"
+    return (recurrence.GOID_CLASS + "00000000" + secrets.token_hex(8) + "0" * 16
+            + len(data).to_bytes(4, "little").hex() + data.hex()).upper()
+
+
+def invitation(store, calendar, body: dict, uid: str) -> dict:
+    """An event as a meeting invitation from another organizer leaves it: with that meeting's UID."""
+    event = create(store, calendar, body)
+    event.update(iCalUId=_global_object_id(uid), isOrganizer=False)
+    return event

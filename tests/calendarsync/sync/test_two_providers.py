@@ -1,0 +1,76 @@
+"""Google and Microsoft at once, on the same appointments: one appointment, one link per calendar."""
+
+from datetime import date
+
+import pytest
+
+from calendarsync import services
+from calendarsync.models import EventLink, ExternalAccount, RemoteCalendar
+from crm.models import Action
+from tests import factories
+from tests.calendarsync.connecting import connect
+
+from .conftest import GRACE, TIMED, Outlook, by_summary, sync
+
+pytestmark = pytest.mark.django_db
+MEETING_UID = "kickoff-2026@partner.example"
+OUTLOOK_TIMED = {"start": {"dateTime": "2026-12-04T10:00:00", "timeZone": "Romance Standard Time"},
+                 "end": {"dateTime": "2026-12-04T11:00:00", "timeZone": "Romance Standard Time"}}
+
+
+def test_an_appointment_exported_to_google_and_outlook_is_one_appointment_edited_from_either(
+        calendar, outlook_calendar, google, outlook):
+    factories.appointment(calendar.account.user, "2026-12-04 10:00", subject="Quarterly review")
+    sync(calendar)
+    sync(outlook_calendar)
+    action = Action.objects.get()
+    assert set(EventLink.objects.filter(action=action).values_list("calendar", flat=True)) == {
+        calendar.pk, outlook_calendar.pk}
+    [event] = outlook.events()
+    outlook.change(event["id"], subject="Quarterly review, room 4")
+    sync(outlook_calendar)
+    sync(calendar)
+    assert Action.objects.get().subject == "Quarterly review, room 4"
+    assert list(by_summary(google.events())) == ["Quarterly review, room 4"]
+    google.change(by_summary(google.events())["Quarterly review, room 4"]["id"], location="Lyon")
+    sync(calendar)
+    sync(outlook_calendar)
+    assert outlook.event(event["id"])["location"]["displayName"] == "Lyon"
+    assert Action.objects.count() == 1
+
+
+@pytest.fixture
+def bobs_outlook(client, bob, sync_allowed, sandboxes, appointment_type):
+    """Bob's default Outlook calendar (Grace's mailbox in the sandbox), two-way, synced since 2026-01-01."""
+    client.force_login(bob)
+    connect(client, sandboxes, "microsoft", GRACE)
+    client.logout()
+    account = ExternalAccount.objects.get(user=bob, provider="microsoft")
+    default = RemoteCalendar.objects.get(account=account, is_primary=True)
+    services.calendar_configure(bob, default, selected=True, direction="both", is_destination=True,
+                                first_sync="since", first_sync_since=date(2026, 1, 1))
+    return default, Outlook(sandboxes, account, default.remote_id)
+
+
+def test_the_same_meeting_through_google_for_one_user_and_outlook_for_another_is_one_appointment(
+        calendar, google, bobs_outlook):
+    bobs, outlook = bobs_outlook
+    google.insert({"summary": "Kick-off", "iCalUID": MEETING_UID, **TIMED})
+    outlook.insert({"subject": "Kick-off", "uid": MEETING_UID, **OUTLOOK_TIMED})
+    sync(calendar)
+    sync(bobs)  # a first sync: the full listing pairs by UID
+    later = "follow-up-2026@partner.example"
+    google.insert({"summary": "Follow-up", "iCalUID": later, **TIMED})
+    outlook.insert({"subject": "Follow-up", "uid": later, **OUTLOOK_TIMED})
+    sync(bobs)  # now an incremental pull, which pairs by UID too, whichever side comes first
+    sync(calendar)
+    for uid in (MEETING_UID, later):
+        action = Action.objects.get(uid=uid)
+        assert set(EventLink.objects.filter(action=action).values_list("calendar", flat=True)) == {
+            calendar.pk, bobs.pk}
+    assert Action.objects.count() == 2
+    [kickoff] = [event for event in outlook.events() if event["subject"] == "Kick-off"]
+    outlook.change(kickoff["id"], location={"displayName": "Room 2"})
+    sync(bobs)
+    sync(calendar)
+    assert by_summary(google.events())["Kick-off"]["location"] == "Room 2"
