@@ -32,6 +32,7 @@ from calendarsync.providers import AuthorizationLost, ProviderUnavailable
 
 log = logging.getLogger(__name__)
 ROUNDS = 3  # pulls per run: the first, then again after writes refused as stale
+HORIZON_STEP = timedelta(days=1)  # how far the horizon moves on before what it reached is listed
 
 
 class Busy(Exception):
@@ -68,7 +69,7 @@ def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, progress=None) -
         run.queued_meanwhile = any((entry.pk, entry.queued_at) not in work.read for entry in OutboxEntry.objects.filter(
             calendar=calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))  # for the task, not stored
         calendar.last_run, calendar.error = run, run.error
-        fields = ["last_run", "error", "cursor", "window_start", "hold", "deletions_confirmed"]
+        fields = ["last_run", "error", "cursor", "window_start", "window_end", "hold", "deletions_confirmed"]
         if not run.error:
             calendar.last_synced_at = timezone.now()
             fields.append("last_synced_at")
@@ -103,6 +104,13 @@ class Run:
         self.run.full = self.run.full or changes.full
         remote, meta, cancelled = {}, {}, []
         self.take(changes.events, remote, meta, cancelled)
+        reached = self.calendar.window_end
+        if changes.full or reached is None:
+            reached = self.window[1]
+        elif self.window[1] - reached >= HORIZON_STEP:  # events the horizon reached: a cursor may never tell
+            self.take(self.provider.listing(self.calendar.remote_id, (reached, self.window[1])), remote, meta,
+                      cancelled)
+            reached = self.window[1]
         remote.update({remote_id: None for remote_id in self.vanished if remote_id not in remote})
         outbox = list(OutboxEntry.objects.filter(calendar=self.calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))
         self.read.update((entry.pk, entry.queued_at) for entry in outbox)
@@ -142,6 +150,7 @@ class Run:
         stale, failed = self.push([op for op in ops if op.kind.endswith("_remote")], by_remote)
         self.side.clear_outbox(outbox, stale=stale, failed=failed)
         self.calendar.cursor, self.calendar.deletions_confirmed = changes.cursor, False
+        self.calendar.window_end = reached
         self.count(ops)
         return bool(stale)
 
@@ -258,8 +267,10 @@ class Run:
                 else:
                     self.side.written(op, write, result, links)
                     self.side.record_conflicts(op)
-                    if result.message:  # written, but not exactly as the CRM has it: say how
-                        self.run.report.append(result.message)
+                    exact = self.side.exact.get(op.local_id)
+                    note = self.provider.inexact(exact) if exact and write.kind != "delete" else ""
+                    if note:  # written as closely as the provider allows; the CRM keeps its own
+                        self.run.report.append(note)
             self.side.flush()
             done += len(chunk)
             if self.progress:

@@ -41,6 +41,7 @@ class Side:
     def __init__(self, calendar, *, origin, report, storable):
         """`storable` is the provider's: local events are compared as the provider can hold them."""
         self.calendar, self.origin, self.report, self.storable = calendar, origin, report, storable
+        self.exact = {}  # local id -> the appointment as the CRM has it, where the provider holds it otherwise
         self.owner = calendar.account.user
         self.seen = {}  # local id -> the appointment as this run read it (what the plan was made from)
         self.times = {}  # local id -> when the appointment last changed, for "most recent wins"
@@ -110,7 +111,11 @@ class Side:
         return found
 
     def _event(self, action):
-        return self.storable(normalized(event_of(action)))
+        event = normalized(event_of(action))
+        held = self.storable(event)
+        if held.rrule != event.rrule:  # the provider's rule differs from the CRM's: kept to say how
+            self.exact[str(action.pk)] = event
+        return held
 
     # Local writes
 

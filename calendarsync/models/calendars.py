@@ -55,6 +55,8 @@ class RemoteCalendar(models.Model):
                               help_text=_("The provider's token for changes since the last sync; empty: list all."))
     window_start = models.DateTimeField(_("synced since"), null=True, blank=True, editable=False,
                                         help_text=_("Where the synced period starts, fixed by the first sync."))
+    window_end = models.DateTimeField(_("synced until"), null=True, blank=True, editable=False,
+                                      help_text=_("How far ahead the last listing reached; the horizon moves on."))
     hold = models.TextField(_("held because"), blank=True,
                             help_text=_("Sync stopped by itself (too many deletions at once) until the user resumes."))
     held_by_admin = models.BooleanField(_("paused by an administrator"), default=False, editable=False,

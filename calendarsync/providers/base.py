@@ -89,7 +89,7 @@ class WriteResult:
     status: str  # "ok"; "gone" (deleted remotely); "stale" (changed remotely: pull, then retry); "failed"
     remote_id: str = ""
     etag: str = ""
-    message: str = ""  # why it failed; for "ok", what the provider could not hold exactly, for the user
+    message: str = ""
 
 
 @dataclass
@@ -117,6 +117,11 @@ class CalendarProvider:
         """Events changed since `cursor`; with no cursor, or an expired one, every event of the window."""
         raise NotImplementedError
 
+    def listing(self, calendar_id: str, window: tuple[datetime, datetime]) -> list[RemoteEvent]:
+        """Every event of the window as it is now, the cursor left alone: what the moving horizon reached,
+        which a cursor reported (if at all) when it was still beyond the window."""
+        raise NotImplementedError
+
     def fetch(self, calendar_id: str, remote_ids: list[str]) -> list[RemoteEvent]:
         """These events as they are now, deleted ones (or unknown ids) with `event` None: what a full
         listing did not show may have been deleted, or moved out of the window."""
@@ -129,6 +134,11 @@ class CalendarProvider:
     def free_busy(self, calendar_ids: list[str], start: datetime, end: datetime) -> dict[str, list[tuple]]:
         """Busy (start, end) intervals per calendar."""
         raise NotImplementedError
+
+    def inexact(self, event: Event) -> str:
+        """What of the event this provider cannot hold as it is, in words for the user ("" for nothing worth
+        saying): said when the event is written, while the CRM keeps its own."""
+        return ""
 
     def storable(self, event: Event) -> Event:
         """The event as this provider can hold it (a palette color for an exact one, say): comparing this,

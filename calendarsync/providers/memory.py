@@ -140,6 +140,14 @@ class MemoryProvider(CalendarProvider):
                 events.append(RemoteEvent(remote_id, entry.etag))
         return events
 
+    def listing(self, calendar_id, window):
+        self._refuse("changes", after=False)
+        self.usage.requests += 1
+        calendar = self.service.calendars[calendar_id]
+        found = [(remote_id, entry) for remote_id, entry in calendar.entries.items()
+                 if entry.event is not None and overlaps(entry.event, *window)]
+        return self._remote_events(calendar, found, full=True)
+
     def fetch(self, calendar_id, remote_ids):
         self._refuse("changes", after=False)
         self.usage.requests += -(-len(remote_ids) // BATCH_SIZE)

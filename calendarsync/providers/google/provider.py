@@ -97,6 +97,10 @@ class GoogleProvider(CalendarProvider):
         start, end = window
         return self._listing(calendar_id, {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end)}, full=True)
 
+    def listing(self, calendar_id, window):
+        start, end = window
+        return self._listing(calendar_id, {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end)}, full=True).events
+
     def _listing(self, calendar_id, query, *, full):
         events = self._service.events()
         request = events.list(calendarId=calendar_id, maxResults=PAGE_SIZE, singleEvents=False, **query)

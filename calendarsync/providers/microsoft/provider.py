@@ -17,7 +17,7 @@ from crm.recurrence import RecurrenceError, occurrence_key, occurrences_between
 from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
 from . import writes
 from .graph import BATCH_SIZE, Graph, event_url, gone, instances_url, iso
-from .mapping import Unreadable, from_graph, occurrence_of, storable
+from .mapping import Unreadable, from_graph, occurrence_of, pattern_of, storable
 
 PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; Graph pages calendar views by at most this many
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
@@ -49,6 +49,16 @@ class MicrosoftProvider(CalendarProvider):
 
     def storable(self, event):
         return storable(event)
+
+    def inexact(self, event):
+        if not event.rrule or event.recurrence_id:
+            return ""
+        try:
+            lost = pattern_of(event)[1]
+        except ValueError:
+            return ""
+        return (f"“{event.summary}” repeats in Outlook as closely as Outlook allows: {'; '.join(lost)}. "
+                "The CRM keeps its own rule.") if lost else ""
 
     # Calendars
 
@@ -88,6 +98,19 @@ class MicrosoftProvider(CalendarProvider):
                 continue
             return self._changes(calendar_id, items, window, {"end": end.isoformat(), "series": {}}, full=True)
         raise ProviderUnavailable("Outlook kept expiring the listing of this calendar while it was read.")
+
+    def listing(self, calendar_id, window):
+        query = urlencode({"startDateTime": iso(window[0]), "endDateTime": iso(window[1])})
+        url = f"me/calendars/{quote(calendar_id, safe='')}/calendarView?{query}"
+        items = []
+        while url:
+            page = self.graph.get(url, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
+            items += page.get("value", [])
+            url = page.get("@odata.nextLink")
+        found, series = [], set()
+        for item in items:
+            self._sort(item, found, series)
+        return _unique(found + self._series(sorted(series), window)[0])
 
     def _round(self, url) -> tuple[list[dict], str]:
         """Follow a delta round's pages to its delta link; (items, delta link)."""

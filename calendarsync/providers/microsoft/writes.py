@@ -19,7 +19,7 @@ from calendarsync.core.normalize import normalized
 
 from ..base import WriteResult
 from .graph import event_url, gone, instances_url
-from .mapping import Unreadable, from_graph, occurrence_of, pattern_of, storable, to_graph, transaction_id
+from .mapping import Unreadable, from_graph, occurrence_of, storable, to_graph, transaction_id
 
 RESHAPING = ("isAllDay", "start", "end", "recurrence")  # what makes Outlook rebuild a series
 
@@ -77,8 +77,7 @@ class Writer:
         if answer.status in (200, 201, 204):
             if write.kind == "delete":
                 return WriteResult(write.key, "ok", write.remote_id)
-            return WriteResult(write.key, "ok", answer.body["id"], answer.body.get("@odata.etag", ""),
-                               message=_approximation(write.event))
+            return WriteResult(write.key, "ok", answer.body["id"], answer.body.get("@odata.etag", ""))
         if gone(answer):
             return WriteResult(write.key, "gone", write.remote_id, message=answer.describe())
         if answer.status == 412:
@@ -156,16 +155,6 @@ def _holds(item: dict, event) -> bool:
         return False
     wanted = normalized(storable(event))
     return all(getattr(current, name) == getattr(wanted, name) for name in CONTENT if name != "exdates")
-
-
-def _approximation(event) -> str:
-    if not event.rrule or event.recurrence_id:
-        return ""
-    try:
-        lost = pattern_of(event)[1]
-    except ValueError:
-        return ""
-    return f"“{event.summary}” repeats in Outlook as closely as it can: " + "; ".join(lost) if lost else ""
 
 
 def _key(item, zone):

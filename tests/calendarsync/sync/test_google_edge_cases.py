@@ -277,3 +277,19 @@ def test_an_appointment_restored_from_the_trash_goes_back_to_its_calendar_only(a
     sync(calendar)
     recovery.trash_restore(alice, TrashedAction.objects.get())
     assert list(OutboxEntry.objects.values_list("calendar_id", flat=True)) == [calendar.pk]
+
+
+def test_an_event_beyond_the_horizon_arrives_once_the_window_reaches_it(alice, calendar, google, monkeypatch):
+    """Google's sync token reported the event once, while it was beyond the horizon: the listing of what the
+    horizon reached since brings it."""
+    sync(calendar)
+    far = timezone.now() + timedelta(days=app_settings.HORIZON_DAYS + 5)
+    google.insert({"summary": "Far ahead", "start": {"dateTime": far.isoformat(), "timeZone": "UTC"},
+                   "end": {"dateTime": (far + timedelta(hours=1)).isoformat(), "timeZone": "UTC"}})
+    assert sync(calendar).created == 0
+    moment = timezone.now() + timedelta(days=10)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    run = sync(calendar)
+    assert run.created == 1, run.report
+    assert Action.objects.get(subject="Far ahead").start == far.replace(microsecond=0)
+    assert sync(calendar).created == 0

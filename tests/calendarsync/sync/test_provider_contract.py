@@ -201,3 +201,14 @@ def test_fetch_tells_a_moved_event_from_a_deleted_one(subject):
     assert found[kept.remote_id].start == moved.start
     assert found[gone.remote_id] is None
     assert found["neverexisted0"] is None
+
+
+def test_a_listing_of_a_window_holds_its_events_and_leaves_the_cursor_alone(subject):
+    inside = meeting("Inside")
+    later = WINDOW[1] + timedelta(days=10)
+    beyond = replace(meeting("Beyond"), start=later, end=later + timedelta(hours=1))
+    [_, far] = create(subject, inside, beyond)
+    cursor = subject.make().changes(subject.calendar_id, "", WINDOW).cursor
+    listed = subject.make().listing(subject.calendar_id, (WINDOW[1], WINDOW[1] + timedelta(days=30)))
+    assert [(item.remote_id, item.event.summary) for item in listed] == [(far.remote_id, "Beyond")]
+    assert subject.make().changes(subject.calendar_id, cursor, WINDOW).events == []
