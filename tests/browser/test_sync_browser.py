@@ -1,12 +1,13 @@
-"""What a person sees running the product: connect Google, choose a calendar, and watch edits flow both ways."""
+"""What a person sees running the product: connect Google or Outlook, choose a calendar, and watch edits flow
+both ways."""
 
 
 import pytest
 from playwright.sync_api import expect
 
-from calendarsync.models import ExternalAccount, SyncRun
+from calendarsync.models import ExternalAccount, RemoteCalendar, SyncRun
 from tests.browser.conftest import connect
-from tests.calendarsync.sync.conftest import PRIMARY, Google, by_summary
+from tests.calendarsync.sync.conftest import GRACE, PRIMARY, Google, Outlook, by_summary
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +52,40 @@ def test_edits_flow_both_ways_between_the_agenda_and_google(signed_in, alice, sy
     expect(page.locator(f'[data-calendar="{PRIMARY}"] [data-last-run]')).to_contain_text("1 updated")
     screenshot("sync-settings-last-run")
     assert set(SyncRun.objects.values_list("trigger", flat=True)) == {"manual", "save", "agenda"}
+
+
+def test_edits_flow_both_ways_between_the_agenda_and_outlook(signed_in, alice, sync_allowed, sandboxes,
+                                                             appointment_type, settings):
+    settings.CALENDARSYNC_AGENDA_PULL_SECONDS = 0
+    page = signed_in(alice)
+    page.goto("/settings/sync/")
+    connect(page, "Microsoft 365 / Outlook", GRACE)
+    account = ExternalAccount.objects.get()
+    default = RemoteCalendar.objects.get(account=account, is_primary=True)
+    card = page.locator(f'[data-calendar="{default.name}"]')
+    card.locator("summary").click()
+    card.get_by_label("Sync this calendar").check()
+    card.get_by_label("New CRM appointments go to this calendar").check()
+    card.get_by_label("Everything since a date").check()
+    card.get_by_label("Since", exact=True).fill("2026-11-01")
+    card.get_by_role("button", name="Save").click()
+    expect(page.locator(".message")).to_contain_text("is saved")
+    outlook = Outlook(sandboxes, account, default.remote_id)
+
+    page.goto("/actions/new/?start=2026-11-24T14:00")  # the CRM to Outlook
+    page.fill("#id_subject", "Demo for Contoso")
+    page.fill("#id_location", "Lyon")
+    page.click("button:has-text('Save')")
+    expect(page.locator(".tg-col .event", has_text="Demo for Contoso")).to_have_count(1)
+    [event] = outlook.events()
+    assert (event["subject"], event["location"]["displayName"], event["start"]["dateTime"]) == (
+        "Demo for Contoso", "Lyon", "2026-11-24T13:00:00.0000000")  # Graph answers in UTC
+
+    outlook.change(event["id"], subject="Demo for Contoso (moved)",  # Outlook to the CRM
+                   start={"dateTime": "2026-11-25T09:00:00", "timeZone": "Romance Standard Time"},
+                   end={"dateTime": "2026-11-25T10:00:00", "timeZone": "Romance Standard Time"})
+    page.goto("/agenda/?date=2026-11-24")
+    expect(page.locator('.tg-col[data-date="2026-11-25"] .event', has_text="Demo for Contoso (moved)")).to_have_count(1)
+    page.goto("/settings/sync/")
+    page.locator(f'[data-calendar="{default.name}"] summary').click()
+    expect(page.locator(f'[data-calendar="{default.name}"] [data-last-run]')).to_contain_text("1 updated")
