@@ -7,9 +7,11 @@ engine's origin so that the outbox does not send an import back where it came fr
 
 from functools import cached_property
 
+from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from calendarsync.appointments import GROUP_FIELDS as FIELDS
@@ -21,7 +23,7 @@ from calendarsync.providers.base import Write
 from calendarsync.services import default_action_types, outbox_add
 from crm import recurrence
 from crm import services as crm_services
-from crm.models import Action
+from crm.models import Action, Contact
 
 CHUNK = 1000  # ids per query
 
@@ -189,15 +191,39 @@ class Side:
                 placed.append(op)
         refused = {id(action): reason for action, reason in crm_services.action_create_many(
             actions=actions, origin=self.origin)}
+        made = []
         for op, action in zip(placed, actions, strict=True):
             if id(action) in refused:
                 self._drop(op, refused[id(action)])
                 continue
+            made.append((action, op.event))
             link = EventLink(calendar=self.calendar, action=action, remote_id=op.remote_id, ical_uid=op.event.uid,
                              etag=meta[op.remote_id].etag, base=to_json(op.event), imported=True)
             links[op.remote_id] = link
             self._new_links.append(link)
+        self._add_people(made)
         self.flush()
+
+    def _add_people(self, made):
+        """The attendees of imported events as the appointments' participants (CRM users) and contacts (the
+        directory's), found by e-mail. Nobody is added to the directory: attendees it lacks stay out."""
+        emails = sorted({person[0] for _action, event in made for person in event.attendees})
+        users, contacts = {}, {}
+        for chunk in chunks(emails):
+            users.update(get_user_model().objects.annotate(address=Lower("email")).filter(address__in=chunk)
+                         .values_list("address", "pk"))
+            for address, pk in Contact.objects.annotate(address=Lower("email")).filter(address__in=chunk) \
+                    .order_by("pk").values_list("address", "pk"):
+                contacts.setdefault(address, pk)
+        participants, listed = [], []
+        for action, event in made:
+            for email, _name in event.attendees:
+                if email in users and users[email] != action.owner_id:
+                    participants.append(Action.participants.through(action_id=action.pk, user_id=users[email]))
+                elif email in contacts and email not in users:
+                    listed.append(Action.contacts.through(action_id=action.pk, contact_id=contacts[email]))
+        Action.participants.through.objects.bulk_create(participants, batch_size=1000, ignore_conflicts=True)
+        Action.contacts.through.objects.bulk_create(listed, batch_size=1000, ignore_conflicts=True)
 
     def _existing_uids(self, ops):
         uids = sorted({op.event.uid for op in ops})

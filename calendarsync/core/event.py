@@ -26,6 +26,9 @@ class Event:
     busy: bool = True
     private: bool = False
     color: str = ""  # "#rrggbb", or "" for the calendar's own
+    # Who else takes part, as the provider lists them: (e-mail in lower case, name). Read when an event is
+    # imported, never compared nor written: writing attendees would invite them (Graph always e-mails).
+    attendees: tuple[tuple[str, str], ...] = ()
 
 
 # Fields that change together: one side moving the start and the other the end must not make an
@@ -41,7 +44,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "color": ("color",),
 }
 CONTENT = tuple(name for group in GROUPS.values() for name in group)
-assert set(CONTENT) | {"uid", "recurrence_id"} == {field.name for field in fields(Event)}
+assert set(CONTENT) | {"uid", "recurrence_id", "attendees"} == {field.name for field in fields(Event)}
 
 
 def to_json(event: Event) -> dict:

@@ -70,6 +70,8 @@ def from_google(item: dict, default_zone: str) -> Event:
         busy=item.get("transparency", "opaque") != "transparent",
         private=item.get("visibility") in ("private", "confidential"),
         color=PALETTE.get(str(item.get("colorId", "")), ""),
+        attendees=tuple((person["email"].lower(), person.get("displayName", "")) for person in item.get("attendees", ())
+                        if person.get("email") and not person.get("self") and not person.get("resource")),
     )
 
 

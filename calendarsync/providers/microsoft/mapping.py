@@ -93,8 +93,22 @@ def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:
         recurrence_id=occurrence_of(item, zone) if item.get("type") in ("exception", "occurrence") else "",
         busy=item.get("showAs", "busy") != "free",
         private=item.get("sensitivity") in ("private", "confidential", "personal"),
+        attendees=_people(item),
     )
     return replace(event, rrule=rrule_text(rrule, event)) if rrule else event  # UNTIL placed in its zone
+
+
+def _people(item) -> tuple[tuple[str, str], ...]:
+    """The attendees, and the organizer when it is someone else (an invitation), rooms left out."""
+    people = [person for person in item.get("attendees") or () if person.get("type") != "resource"]
+    if item.get("isOrganizer") is False and item.get("organizer"):
+        people.insert(0, item["organizer"])
+    found = {}
+    for person in people:
+        address = (person.get("emailAddress") or {}).get("address") or ""
+        if address:
+            found.setdefault(address.lower(), (person.get("emailAddress") or {}).get("name") or "")
+    return tuple(found.items())
 
 
 def occurrence_of(item: dict, zone: str = "") -> str:

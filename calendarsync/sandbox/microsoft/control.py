@@ -44,12 +44,12 @@ def install(service):
 
     def remote_insert(request):
         """Create events (one body or a list) as the calendar's owner would in Outlook; a body with a "uid"
-        is an invitation to a meeting organized elsewhere, with that UID."""
+        is an invitation to a meeting organized elsewhere, with that UID (and its "organizer")."""
         calendar = store().calendars.get(request.params["cal"])
         if calendar is None:
             return service.error(404, "No such calendar.", "ErrorItemNotFound")
         bodies = request.json()
-        created = [events.invitation(store(), calendar, body, body.pop("uid")) if body.get("uid")
+        created = [events.invitation(store(), calendar, body) if body.get("uid")
                    else events.create(store(), calendar, body) for body in
                    (bodies if isinstance(bodies, list) else [bodies])]
         answer = [{"id": event["id"], "@odata.etag": event["@odata.etag"]} for event in created]

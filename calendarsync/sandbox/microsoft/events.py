@@ -188,8 +188,12 @@ def _global_object_id(uid=""):
             + len(data).to_bytes(4, "little").hex() + data.hex()).upper()
 
 
-def invitation(store, calendar, body: dict, uid: str) -> dict:
-    """An event as a meeting invitation from another organizer leaves it: with that meeting's UID."""
+def invitation(store, calendar, body: dict) -> dict:
+    """An event as a meeting invitation leaves it: with that meeting's "uid" and, given one, its "organizer"."""
+    body = dict(body)
+    uid, organizer = body.pop("uid"), body.pop("organizer", None)
     event = create(store, calendar, body)
     event.update(iCalUId=_global_object_id(uid), isOrganizer=False)
+    if organizer:
+        event["organizer"] = organizer
     return event
