@@ -57,6 +57,14 @@ def outbox_add(action, calendar_ids, *, action_id=None):
         transaction.on_commit(partial(tasks.push_soon, pk))
 
 
+def forget_deleted(action, action_id):
+    """An appointment deleted in the CRM leaves the import-only calendars it came from: they never delete
+    remotely, and a link kept would carry the deletion out if the calendar later exported. The event stays
+    there, and comes back only if it changes. A series takes its changed occurrences' links along."""
+    mine = Q(action_id=action_id) | (Q(ical_uid=action.uid) if not action.series_id and action.uid else Q())
+    EventLink.objects.filter(mine, calendar__direction=Direction.IMPORT).delete()
+
+
 class Refused(Exception):
     """The user may not do this (profile permissions, someone else's account)."""
 

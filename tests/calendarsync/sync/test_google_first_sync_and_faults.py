@@ -170,3 +170,18 @@ def test_a_run_that_would_empty_the_crm_holds_the_calendar_until_the_user_resume
     services.calendar_resume(alice, calendar)
     assert sync(calendar).deleted == 12
     assert Action.objects.count() == 0
+
+
+def test_a_crm_deletion_under_import_only_is_not_carried_out_when_the_calendar_later_exports(alice, calendar, google):
+    services.calendar_configure(alice, calendar, direction="import")
+    remote = google.insert({"summary": "From Google", **TIMED})
+    sync(calendar)
+    crm.action_delete(action=Action.objects.get(subject="From Google"))
+    sync(calendar)
+    assert not EventLink.objects.filter(calendar=calendar).exists()  # forgotten, not remembered as deleted
+
+    services.calendar_configure(alice, calendar, direction="both")
+    google.change(remote["id"], summary="From Google, changed")
+    sync(calendar)
+    assert google.event(remote["id"])["status"] == "confirmed"
+    assert Action.objects.get().subject == "From Google, changed"  # changed there: it comes back
