@@ -12,20 +12,25 @@ from tests.calendarsync.sync.conftest import GRACE, PRIMARY, Google, Outlook, by
 pytestmark = pytest.mark.browser
 
 
+def choose(page, name):
+    """Sync the calendar both ways since 2026-11-01, new appointments going there, as a person sets it."""
+    card = page.locator(f'[data-calendar="{name}"]')
+    card.locator("summary").click()
+    card.get_by_label("Sync this calendar").check()
+    card.get_by_label("New CRM appointments go to this calendar").check()
+    card.get_by_label("Everything since a date").check()
+    card.get_by_label("Since", exact=True).fill("2026-11-01")
+    card.get_by_role("button", name="Save").click()
+    expect(page.locator(".message")).to_contain_text("is saved")
+
+
 def test_edits_flow_both_ways_between_the_agenda_and_google(signed_in, alice, sync_allowed, sandboxes,
                                                             appointment_type, settings, screenshot):
     settings.CALENDARSYNC_AGENDA_PULL_SECONDS = 0  # every opening of the agenda pulls, not one per two minutes
     page = signed_in(alice)
     page.goto("/settings/sync/")
     connect(page, "Google Calendar", PRIMARY)
-    primary = page.locator(f'[data-calendar="{PRIMARY}"]')
-    primary.locator("summary").click()
-    primary.get_by_label("Sync this calendar").check()
-    primary.get_by_label("New CRM appointments go to this calendar").check()
-    primary.get_by_label("Everything since a date").check()
-    primary.get_by_label("Since", exact=True).fill("2026-11-01")
-    primary.get_by_role("button", name="Save").click()
-    expect(page.locator(".message")).to_contain_text("is saved")
+    choose(page, PRIMARY)
     page.locator(f'[data-calendar="{PRIMARY}"] summary').click()
     page.locator(f'[data-calendar="{PRIMARY}"]').get_by_role("button", name="Sync now").click()
     expect(page.locator(f'[data-calendar="{PRIMARY}"] .indicator')).to_have_text("Synced")
@@ -62,14 +67,7 @@ def test_edits_flow_both_ways_between_the_agenda_and_outlook(signed_in, alice, s
     connect(page, "Microsoft 365 / Outlook", GRACE)
     account = ExternalAccount.objects.get()
     default = RemoteCalendar.objects.get(account=account, is_primary=True)
-    card = page.locator(f'[data-calendar="{default.name}"]')
-    card.locator("summary").click()
-    card.get_by_label("Sync this calendar").check()
-    card.get_by_label("New CRM appointments go to this calendar").check()
-    card.get_by_label("Everything since a date").check()
-    card.get_by_label("Since", exact=True).fill("2026-11-01")
-    card.get_by_role("button", name="Save").click()
-    expect(page.locator(".message")).to_contain_text("is saved")
+    choose(page, default.name)
     outlook = Outlook(sandboxes, account, default.remote_id)
 
     page.goto("/actions/new/?start=2026-11-24T14:00")  # the CRM to Outlook

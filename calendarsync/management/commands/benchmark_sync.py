@@ -66,7 +66,12 @@ class Bench:
 
         self.kind, _ = ActionType.objects.get_or_create(code="appointment", defaults={
             "name": "Appointment", "is_appointment": True})
-        self.user = get_user_model().objects.create_superuser("bench", "bench@example.com", "-")
+        self.users = get_user_model().objects
+
+    def owner(self, email):
+        """One CRM user per calendar: a user's calendars pair the events they share, which would make one
+        calendar's figures depend on the other's."""
+        return self.users.create_superuser(email.split("@")[0], email, "-")  # allowed to sync everything
 
     def calendar(self, email, count) -> RemoteCalendar:
         """A calendar of `count` seeded events, selected two-way (the big one is the destination)."""
@@ -114,7 +119,7 @@ class Bench:
         began = time.perf_counter()
         with transaction.atomic():
             for number in range(count):
-                crm.action_create(action_type=self.kind, owner=self.user, subject=f"Pushed {number}",
+                crm.action_create(action_type=self.kind, owner=calendar.account.user, subject=f"Pushed {number}",
                                   start=_moment(number), end=_moment(number, 1), time_zone="Europe/Paris")
         saved = time.perf_counter() - began
         return {"appointments": count, "crm_save_seconds": round(saved, 3), **self.sync(calendar)}
@@ -133,7 +138,7 @@ class GoogleBench(Bench):
         grant = self.store.issue_tokens(email, "sandbox-client", GOOGLE_SCOPE)
         google_seed.fill(self.store, self.store.calendars[email], count, seed=count)
         account = ExternalAccount.objects.create(
-            user=self.user, provider="google", remote_id=email, email=email, sandbox=True,
+            user=self.owner(email), provider="google", remote_id=email, email=email, sandbox=True,
             refresh_token=grant["refresh_token"], access_token=grant["access_token"], scopes=GOOGLE_SCOPE)
         return self.configure(account, email, email)
 
@@ -162,7 +167,7 @@ class MicrosoftBench(Bench):
         remote_id = user.calendars[0].calendar_id
         microsoft_seed.fill(self.store, self.store.calendars[remote_id], count, seed=count)
         account = ExternalAccount.objects.create(
-            user=self.user, provider="microsoft", remote_id=user.oid, email=email, sandbox=True,
+            user=self.owner(email), provider="microsoft", remote_id=user.oid, email=email, sandbox=True,
             refresh_token=grant["refresh"], access_token=grant["access"], scopes=MICROSOFT_SCOPE,
             access_token_expires_at=datetime.now(UTC) + timedelta(minutes=50))
         return self.configure(account, remote_id, email)

@@ -13,11 +13,31 @@ TIMED = {"start": {"dateTime": "2026-12-04T10:00:00+01:00", "timeZone": "Europe/
          "end": {"dateTime": "2026-12-04T11:00:00+01:00", "timeZone": "Europe/Paris"}}
 
 
-class Google:
-    """The sandbox seen from outside the product: another person's edits, faults, what it holds."""
+class Sandbox:
+    """A sandbox seen from outside the product: another person's edits, faults, what it holds."""
 
+    def __init__(self, web, base, account):
+        self.web, self.base, self.account = web, base, account
+
+    def fault(self, **fault):
+        self.web.post(f"{self.base}/__sandbox__/faults", json=fault).raise_for_status()
+
+    def clear_faults(self):
+        self.web.delete(f"{self.base}/__sandbox__/faults").raise_for_status()
+
+    def control(self, path, **body):
+        self.web.post(f"{self.base}/__sandbox__/{path}", json=body).raise_for_status()
+
+    def counters(self):
+        return self.web.get(f"{self.base}/__sandbox__/counters").json()["requests"]
+
+    def writes(self):
+        return self.web.get(f"{self.base}/__sandbox__/counters").json()["writes"]
+
+
+class Google(Sandbox):
     def __init__(self, web, account):
-        self.web, self.base, self.account = web, web.google, account
+        super().__init__(web, web.google, account)
 
     def _api(self, method, path, **kwargs):
         self.account.refresh_from_db()
@@ -56,20 +76,6 @@ class Google:
     def delete(self, event_id, calendar=PRIMARY):
         self.web.delete(f"{self.base}/__sandbox__/calendars/{calendar}/events/{event_id}").raise_for_status()
 
-    def fault(self, **fault):
-        self.web.post(f"{self.base}/__sandbox__/faults", json=fault).raise_for_status()
-
-    def clear_faults(self):
-        self.web.delete(f"{self.base}/__sandbox__/faults").raise_for_status()
-
-    def control(self, path, **body):
-        self.web.post(f"{self.base}/__sandbox__/{path}", json=body).raise_for_status()
-
-    def counters(self):
-        return self.web.get(f"{self.base}/__sandbox__/counters").json()["requests"]
-
-    def writes(self):
-        return self.web.get(f"{self.base}/__sandbox__/counters").json()["writes"]
 
 
 @pytest.fixture
@@ -142,11 +148,10 @@ def die_once_after_writing(monkeypatch):
 GRACE = "grace@example.com"
 
 
-class Outlook:
-    """The Microsoft sandbox seen from outside the product: another person's edits, faults, what it holds."""
-
+class Outlook(Sandbox):
     def __init__(self, web, account, calendar_id):
-        self.web, self.base, self.account, self.calendar_id = web, web.microsoft, account, calendar_id
+        super().__init__(web, web.microsoft, account)
+        self.calendar_id = calendar_id
 
     def graph(self, method, path, **kwargs):
         self.account.refresh_from_db()
@@ -182,20 +187,6 @@ class Outlook:
     def delete(self, event_id):
         self.web.delete(f"{self.base}/__sandbox__/events/{event_id}").raise_for_status()
 
-    def fault(self, **fault):
-        self.web.post(f"{self.base}/__sandbox__/faults", json=fault).raise_for_status()
-
-    def clear_faults(self):
-        self.web.delete(f"{self.base}/__sandbox__/faults").raise_for_status()
-
-    def control(self, path, **body):
-        self.web.post(f"{self.base}/__sandbox__/{path}", json=body).raise_for_status()
-
-    def counters(self):
-        return self.web.get(f"{self.base}/__sandbox__/counters").json()["requests"]
-
-    def writes(self):
-        return self.web.get(f"{self.base}/__sandbox__/counters").json()["writes"]
 
 
 @pytest.fixture
