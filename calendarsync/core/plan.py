@@ -142,13 +142,13 @@ def match(local: dict[str, Event], remote: dict[str, Event], *, by_content: bool
     pairs once."""
     pairs, taken = [], set()
     by_uid = {(event.uid, event.recurrence_id): remote_id for remote_id, event in remote.items() if event.uid}
-    by_content = {}
+    same_content = {}
     for remote_id, event in remote.items():
-        by_content.setdefault(_identity(event), []).append(remote_id)
+        same_content.setdefault(_identity(event), []).append(remote_id)
     for local_id, event in local.items():
         remote_id = by_uid.get((event.uid, event.recurrence_id))
         if (remote_id is None or remote_id in taken) and by_content:
-            remote_id = next((candidate for candidate in by_content.get(_identity(event), ())
+            remote_id = next((candidate for candidate in same_content.get(_identity(event), ())
                               if candidate not in taken), None)
         if remote_id is not None and remote_id not in taken:
             taken.add(remote_id)

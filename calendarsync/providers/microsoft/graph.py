@@ -90,18 +90,14 @@ class Graph:
         url = url if url.startswith("http") else f"{self.base}/{url.lstrip('/')}"
         renewed = False
         for attempt in range(attempts):
-            self.usage.requests += 1
-            try:
-                response = self.http.request(method, url, json=json, timeout=TIMEOUT, headers={
-                    **(headers or {}), "Authorization": f"Bearer {self.access_token(renew=renewed)}"})
-                answer = Answer(response.status_code, _json(response), dict(response.headers))
-            except requests.RequestException as exc:
+            answer = self._once(method, url, json, headers)
+            if isinstance(answer, Answer) and answer.status == 401 and not renewed:
+                renewed = True  # the token expired early, or the grant was revoked: a new token tells which
+                answer = self._once(method, url, json, headers, renew=True)
+            if not isinstance(answer, Answer):
                 if attempt + 1 == attempts:
-                    raise ProviderUnavailable(f"Microsoft Graph could not be reached: {exc}") from exc
+                    raise ProviderUnavailable(f"Microsoft Graph could not be reached: {answer}") from answer
                 self.wait(_backoff(attempt))
-                continue
-            if answer.status == 401 and not renewed:  # the token expired early, or was revoked: find out which
-                renewed = True
                 continue
             delay = retry_delay(answer, attempt)
             if delay is None or attempt + 1 == attempts:
@@ -111,6 +107,15 @@ class Graph:
                 return answer
             self.wait(delay)
         raise AssertionError("unreachable")
+
+    def _once(self, method, url, json, headers, *, renew=False) -> Answer | requests.RequestException:
+        self.usage.requests += 1
+        try:
+            response = self.http.request(method, url, json=json, timeout=TIMEOUT, headers={
+                **(headers or {}), "Authorization": f"Bearer {self.access_token(renew=renew)}"})
+        except requests.RequestException as exc:
+            return exc
+        return Answer(response.status_code, _json(response), dict(response.headers))
 
     def get(self, url, **headers) -> dict:
         answer = self.call("GET", url, headers=headers)

@@ -8,7 +8,6 @@ own (colors belong to categories), so the CRM's colors stay in the CRM.
 """
 
 import hashlib
-import html
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -201,7 +200,7 @@ class _Text(HTMLParser):
             self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))
 
     def text(self):
-        lines = [line.strip() for line in html.unescape("".join(self.parts)).replace("\xa0", " ").split("\n")]
+        lines = [line.strip() for line in "".join(self.parts).replace("\xa0", " ").split("\n")]  # refs converted
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

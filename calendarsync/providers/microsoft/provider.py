@@ -181,8 +181,10 @@ class MicrosoftProvider(CalendarProvider):
         deleted one as a deletion. Returns them, and the exceptions (id -> key) of each series alive."""
         found, masters = [], {}
         for remote_id, answer in zip(ids, self.get_events(ids), strict=True):
-            if gone(answer) or (answer.status == 200 and answer.body.get("type") != "seriesMaster"):
-                found.append(RemoteEvent(remote_id))  # a series no more (a single event now is listed as one)
+            if gone(answer):
+                found.append(RemoteEvent(remote_id))
+            elif answer.status == 200 and answer.body.get("type") != "seriesMaster":
+                found.append(_remote(answer.body))  # a series no more: a single event now
             elif answer.status == 200:
                 masters[remote_id] = answer.body
             else:

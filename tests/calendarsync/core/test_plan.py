@@ -95,6 +95,7 @@ def test_first_sync_matches_by_uid_then_by_summary_and_times():
     assert match(local, remote) == [Link("a1", "r1", None), Link("a2", "r2", None)]
     twice = {"a1": replace(BASE, uid="x"), "a2": replace(BASE, uid="y")}
     assert len(match(twice, {"r1": replace(BASE, uid="z")})) == 1  # one remote event pairs once
+    assert match(local, remote, by_content=False) == [Link("a1", "r1", None)]  # an incremental pull: UIDs only
 
 
 # Applying plans to two in-memory sides: after any edits on both, one sync makes them agree.

@@ -138,6 +138,8 @@ def test_an_html_body_is_read_as_the_text_a_person_sees():
             '<div>Agenda:&nbsp;budget</div><div><br></div><p>1. Q3 &amp; Q4<br>2. Hiring</p></body></html>')
     assert body_text({"contentType": "html", "content": html}) == "Agenda: budget\n\n1. Q3 & Q4\n2. Hiring"
     assert body_text({"contentType": "text", "content": "As <typed>"}) == "As <typed>"
+    written = "<div>Type &amp;lt;b&amp;gt; for bold, &amp;amp; for and</div>"  # the text as typed, escaped once
+    assert body_text({"contentType": "html", "content": written}) == "Type &lt;b&gt; for bold, &amp; for and"
 
 
 def test_privacy_availability_and_uid_of_events_this_module_made():

@@ -221,3 +221,15 @@ def test_an_event_beyond_the_horizon_arrives_once_the_window_reaches_it(moving, 
     assert action.start == factories.local(f"{far} 10:00")
     assert EventLink.objects.get(action_id=action.pk).remote_id == created["id"]
     assert outlook.writes() == []
+
+
+def test_a_refused_token_after_a_burst_of_retries_asks_to_reconnect_instead_of_crashing(alice, outlook_calendar,
+                                                                                          outlook, monkeypatch):
+    monkeypatch.setattr(graph.Graph, "wait", lambda self, seconds: None)
+    sync(outlook_calendar)
+    outlook.fault(status=429, retry_after=0, times=graph.ATTEMPTS - 1, path="^/v1.0/")  # the last try meets 401s
+    outlook.fault(status=401, times=2, path="^/v1.0/")
+    run = sync(outlook_calendar, failing=True)
+    assert "reconnect" in run.error.lower()
+    outlook_calendar.account.refresh_from_db()
+    assert outlook_calendar.account.problem == "revoked"

@@ -282,3 +282,18 @@ def test_a_rule_outlook_cannot_hold_goes_as_close_as_it_can_says_so_and_stays_as
     sync(outlook_calendar)
     assert len(outlook.writes()) == writes
     assert outlook.event(master["id"])["recurrence"]["pattern"]["dayOfMonth"] == 31
+
+
+def test_a_series_made_a_single_event_in_outlook_stays_in_the_crm_as_one(alice, outlook_calendar, outlook):
+    sync(outlook_calendar)
+    series = outlook.insert({"subject": "Weekly", **when("2026-12-01T09:00:00", "2026-12-01T10:00:00"),
+                             "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"]},
+                                            "range": {"type": "numbered", "startDate": "2026-12-01",
+                                                      "numberOfOccurrences": 4}}})
+    sync(outlook_calendar)
+    outlook.change(series["id"], recurrence=None, subject="Once")
+    run = sync(outlook_calendar)
+    assert (run.updated, run.deleted) == (1, 0)
+    action = Action.objects.get()
+    assert (action.subject, action.rrule) == ("Once", "")
+    assert EventLink.objects.get().remote_id == series["id"]
