@@ -68,7 +68,7 @@ def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:
     all_day = bool(item.get("isAllDay"))
     recurrence = item.get("recurrence") if item.get("type") == "seriesMaster" else None
     try:
-        start, end = _moment(item["start"], all_day), _moment(item["end"], all_day)
+        start, end = _moment(item["start"], all_day, item), _moment(item["end"], all_day, item)
     except (KeyError, TypeError, ValueError, UnknownZone) as exc:
         raise Unreadable(f"its start or end cannot be read ({exc})") from exc
     zone = _event_zone(item, recurrence, all_day)
@@ -111,7 +111,8 @@ def _people(item) -> tuple[tuple[str, str], ...]:
 
 
 def occurrence_of(item: dict, zone: str = "") -> str:
-    """The occurrence key of an occurrence or exception: its original start (a date for all-day series)."""
+    """The occurrence key of an occurrence or exception: its original start, for all-day series the date it
+    has in its own zone (Graph gives the instant: local midnight in UTC)."""
     try:
         original = datetime.fromisoformat(_iso(item["originalStart"]))
     except (KeyError, TypeError, ValueError) as exc:
@@ -119,9 +120,7 @@ def occurrence_of(item: dict, zone: str = "") -> str:
     original = original if original.tzinfo else original.replace(tzinfo=UTC)
     if not item.get("isAllDay"):
         return occurrence_key(original)
-    if original.astimezone(UTC).time() == datetime.min.time():  # a floating midnight, read as UTC
-        return occurrence_key(original.astimezone(UTC).date())
-    return occurrence_key(original.astimezone(ZoneInfo(zone or "UTC")).date())
+    return occurrence_key(_local_date(original, zone or item.get("originalStartTimeZone")))
 
 
 def to_graph(event: Event) -> dict:
@@ -223,13 +222,24 @@ def _event_zone(item, recurrence, all_day):
         return ""  # a single event keeps its instants; the CRM shows it in the owner's zone
 
 
-def _moment(value: dict, all_day: bool):
+def _moment(value: dict, all_day: bool, item: dict):
     moment = datetime.fromisoformat(_iso(value["dateTime"]))
-    if all_day:
-        return moment.date()
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(iana(value.get("timeZone") or "UTC")))
+    if all_day:
+        return _local_date(moment, item.get("originalStartTimeZone"))
     return moment.astimezone(UTC)
+
+
+def _local_date(moment: datetime, zone_name) -> date:
+    """The date of an all-day event's midnight: as written when it is a midnight (Graph's floating times),
+    else the date that instant has in the event's own zone."""
+    if moment.time() == datetime.min.time():
+        return moment.date()
+    try:
+        return moment.astimezone(ZoneInfo(iana(zone_name or "UTC"))).date()
+    except UnknownZone as exc:
+        raise Unreadable(f"its time zone “{zone_name}” is unknown") from exc
 
 
 def _iso(text: str) -> str:

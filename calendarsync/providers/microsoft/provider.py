@@ -9,9 +9,11 @@ and Graph no longer does. An `@removed` id is asked for again: gone is a deletio
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+from calendarsync import app_settings
 from crm.recurrence import RecurrenceError, occurrence_key, occurrences_between
 
 from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
@@ -21,6 +23,8 @@ from .mapping import Unreadable, from_graph, occurrence_of, pattern_of, storable
 
 PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; Graph pages calendar views by at most this many
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
+LONGEST_VIEW = timedelta(days=1825)  # the longest time range Graph lists at once
+MOVED = timedelta(days=62)  # how far a changed occurrence may have moved from its place and still be found
 RESYNC_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 # Outlook's calendar color names, as its apps paint them.
 COLORS = {"lightBlue": "#a6d1f5", "lightGreen": "#87d28e", "lightOrange": "#fcab73", "lightGray": "#c0c0c0",
@@ -90,8 +94,9 @@ class MicrosoftProvider(CalendarProvider):
             except DeltaExpired:
                 pass  # Graph forgot where we were: read everything again, deleting nothing for it
         end = window[1] + SLACK
+        start = max(window[0], end - LONGEST_VIEW)  # older events are asked for by id when the engine needs them
         for _attempt in range(3):  # a round whose pages expire while read is started again
-            query = urlencode({"startDateTime": iso(window[0]), "endDateTime": iso(end)})
+            query = urlencode({"startDateTime": iso(start), "endDateTime": iso(end)})
             try:
                 items = self._round(f"me/calendars/{quote(calendar_id, safe='')}/calendarView/delta?{query}")
             except DeltaExpired:
@@ -190,20 +195,21 @@ class MicrosoftProvider(CalendarProvider):
             else:
                 raise ProviderUnavailable(answer.describe())
         alive = {}
-        for master, instances in zip(masters.values(), self.instances(masters.values(), window[1]), strict=True):
-            events = _series_events(master, instances, window[1])
+        spans = {remote_id: _span(master, window[1]) for remote_id, master in masters.items()}
+        for master, instances in zip(masters.values(), self.instances(masters.values(), spans), strict=True):
+            events = _series_events(master, instances, spans[master["id"]])
             found += events
             alive[master["id"]] = {remote.remote_id: remote.event.recurrence_id for remote in events
                                    if remote.event is not None and remote.event.recurrence_id}
         return found, alive
 
-    def instances(self, masters, until) -> list[list[dict]]:
-        """The occurrences and exceptions of each series from its start to `until`, every page."""
-        masters = list(masters)
-        requests_ = [{"method": "GET", "url": instances_url(master["id"], _first_start(master), until),
+    def instances(self, masters, spans) -> list[list[dict]]:
+        """The occurrences and exceptions Graph has of each series over its span, every page."""
+        masters = [master for master in masters if spans[master["id"]]]
+        requests_ = [{"method": "GET", "url": instances_url(master["id"], *spans[master["id"]].asked),
                       "headers": {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}} for master in masters]
-        pages = []
-        for answer in self.graph.batch(requests_):
+        pages = {}
+        for master, answer in zip(masters, self.graph.batch(requests_), strict=True):
             if answer.status != 200:
                 raise ProviderUnavailable(answer.describe())
             items, link = list(answer.body.get("value", [])), answer.body.get("@odata.nextLink")
@@ -211,8 +217,8 @@ class MicrosoftProvider(CalendarProvider):
                 page = self.graph.get(link, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
                 items += page.get("value", [])
                 link = page.get("@odata.nextLink")
-            pages.append(items)
-        return pages
+            pages[master["id"]] = items
+        return [pages.get(master_id, []) for master_id in spans]
 
     def fetch(self, calendar_id, remote_ids):
         found, series = [], set()
@@ -223,8 +229,8 @@ class MicrosoftProvider(CalendarProvider):
                 self._sort(answer.body, found, series)
             else:
                 raise ProviderUnavailable(answer.describe())
-        far = datetime.now(UTC) + timedelta(days=3650)
-        return _unique(found + self._series(sorted(series), (None, far))[0])
+        until = datetime.now(UTC) + timedelta(days=app_settings.HORIZON_DAYS) + SLACK
+        return _unique(found + self._series(sorted(series), (None, until))[0])
 
     # Writes
 
@@ -250,12 +256,30 @@ class MicrosoftProvider(CalendarProvider):
         return busy
 
 
-def _series_events(master, instances, until) -> list[RemoteEvent]:
+class Span(NamedTuple):
+    """Where a series' cancelled occurrences are known (`covered`), and the range asked of Graph for them: wider,
+    so that an occurrence moved a little out of the covered range is still found (not taken as cancelled)."""
+
+    covered: tuple[datetime, datetime]
+    asked: tuple[datetime, datetime]
+
+
+def _span(master, until) -> Span | None:
+    """From the series' start (or as far back as one request of Graph reaches) to `until`; None for a series
+    that starts later."""
+    first = datetime.fromisoformat(_plain(master["start"]["dateTime"])).replace(tzinfo=UTC)
+    low = max(first, until - LONGEST_VIEW + 2 * MOVED)
+    if low >= until:
+        return None
+    return Span((low, until), (low - MOVED, until + MOVED))
+
+
+def _series_events(master, instances, span) -> list[RemoteEvent]:
     """A series and its exceptions from its master and every occurrence Graph has of it."""
     try:
         event = from_graph(master)
         have = {occurrence_of(item, event.time_zone) for item in instances}
-        cancelled = _cancelled(event, have, until)
+        cancelled = _cancelled(event, have, span.covered) if span else set()
     except (Unreadable, RecurrenceError) as exc:
         return [RemoteEvent(master["id"], problem=str(exc))]
     found = [RemoteEvent(master["id"], master.get("@odata.etag", ""), from_graph(master, exdates=cancelled),
@@ -266,13 +290,13 @@ def _series_events(master, instances, until) -> list[RemoteEvent]:
     return found
 
 
-def _cancelled(event, have, until) -> set[str]:
-    """The occurrences the rule has until `until` (as far as Graph was asked) that Graph does not."""
+def _cancelled(event, have, covered) -> set[str]:
+    """The occurrences the rule has in the covered range that Graph does not."""
     zone_start = event.start if event.all_day else event.start.astimezone(ZoneInfo(event.time_zone or "UTC"))
-    window_end = until.date() if event.all_day else until
+    low, high = (moment.date() for moment in covered) if event.all_day else covered
     expected = {occurrence_key(begin) for begin, _ in occurrences_between(
         rrule=event.rrule, exdates=[], start=zone_start, end=zone_start + (event.end - event.start),
-        window_start=zone_start, window_end=window_end)}
+        window_start=low, window_end=high)}
     missing = expected - have
     # An occurrence Graph places differently (a wall-clock time a DST change skips) is not a cancelled one.
     odd_days = {key[:8] for key in have - expected}
@@ -301,10 +325,6 @@ def _state(cursor):
             or not isinstance(state["series"], dict):
         return None
     return state
-
-
-def _first_start(master) -> datetime:
-    return datetime.fromisoformat(_plain(master["start"]["dateTime"])).replace(tzinfo=UTC) - timedelta(days=1)
 
 
 def _updated(item):

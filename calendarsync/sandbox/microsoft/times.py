@@ -16,6 +16,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from .errors import GraphError
 
 EARLIEST, LATEST = datetime(1601, 1, 2, tzinfo=UTC), datetime(4500, 12, 30, tzinfo=UTC)
+LONGEST_VIEW_DAYS = 1825  # the longest window a calendar view, delta or instances request may ask for
 FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
@@ -83,9 +84,14 @@ def window(request) -> tuple[datetime, datetime]:
         raise GraphError(400, "ErrorInvalidParameter", "This request requires a time window specified by the query "
                          "string parameters StartDateTime and EndDateTime.")
     try:
-        return moment(texts[0]), moment(texts[1])
+        start, end = moment(texts[0]), moment(texts[1])
     except GraphError as exc:
         raise GraphError(400, "ErrorInvalidParameter", "The value of StartDateTime or EndDateTime is invalid.") from exc
+    if (end - start).days > LONGEST_VIEW_DAYS:
+        raise GraphError(400, "ErrorInvalidRequest", "Your request can't be completed. The range between the "
+                         "start and end dates is greater than the allowed range. Maximum number of days: "
+                         f"{LONGEST_VIEW_DAYS}")
+    return start, end
 
 
 def overlaps(begin: datetime, finish: datetime, start: datetime, end: datetime) -> bool:

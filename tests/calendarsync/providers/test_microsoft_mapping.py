@@ -158,3 +158,13 @@ def test_a_series_in_an_unknown_zone_is_unreadable_rather_than_drifting():
     item["recurrence"]["range"]["recurrenceTimeZone"] = "Customized Time Zone"
     with pytest.raises(Unreadable):
         from_graph(item)
+
+
+def test_an_all_day_event_given_as_instants_keeps_its_dates_in_its_own_zone():
+    """Graph may give an all-day event's midnights as UTC instants: Paris' midnight is 23:00 the day before."""
+    item = {"id": "e", "type": "exception", "isAllDay": True, "subject": "Off-site",
+            "originalStartTimeZone": "Romance Standard Time", "originalStart": "2026-12-06T23:00:00Z",
+            "start": {"dateTime": "2026-12-07T23:00:00.0000000", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-08T23:00:00.0000000", "timeZone": "UTC"}}
+    event = from_graph(item)
+    assert (event.start, event.end, event.recurrence_id) == (date(2026, 12, 8), date(2026, 12, 9), "20261207")

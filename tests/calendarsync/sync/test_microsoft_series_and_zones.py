@@ -297,3 +297,30 @@ def test_a_series_made_a_single_event_in_outlook_stays_in_the_crm_as_one(alice, 
     action = Action.objects.get()
     assert (action.subject, action.rrule) == ("Once", "")
     assert EventLink.objects.get().remote_id == series["id"]
+
+
+def test_an_occurrence_moved_before_the_series_start_is_a_change_not_a_cancellation(alice, outlook_calendar,
+                                                                                   outlook):
+    series = outlook.insert({"subject": "Weekly", **when("2026-12-01T18:00:00", "2026-12-01T19:00:00"),
+                             "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"]},
+                                            "range": {"type": "numbered", "startDate": "2026-12-01",
+                                                      "numberOfOccurrences": 4}}})
+    first = next(item for item in outlook.instances(series["id"]) if item["originalStart"].startswith("2026-12-01"))
+    outlook.change(first["id"], **when("2026-11-27T18:00:00", "2026-11-27T19:00:00"))  # four days earlier
+    sync(outlook_calendar)
+    action = Action.objects.get(series=None)
+    assert action.exdates == []
+    moved = Action.objects.get(series=action)
+    assert (moved.recurrence_id, moved.start) == ("20261201T170000Z", factories.local("2026-11-27 18:00"))
+
+
+def test_a_series_begun_long_ago_is_read_within_the_longest_window_graph_lists(alice, outlook_calendar, outlook):
+    series = outlook.insert({"subject": "Standing", **when("2019-01-07T09:00:00", "2019-01-07T09:30:00"),
+                             "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+                                            "range": {"type": "noEnd", "startDate": "2019-01-07"}}})
+    cancelled = next(item for item in outlook.instances(series["id"]) if item["originalStart"].startswith("2026-12-07"))
+    outlook.delete(cancelled["id"])
+    sync(outlook_calendar)
+    action = Action.objects.get()
+    assert action.exdates == ["20261207T080000Z"]
+    assert action.start == factories.local("2019-01-07 09:00")
