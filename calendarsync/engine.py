@@ -250,7 +250,7 @@ class Run:
         chunks = [others[start:start + size] for start in range(0, len(others), size)]
         chunks += [occurrences[start:start + size] for start in range(0, len(occurrences), size)]
         done, total = 0, len(ops)
-        for chunk in chunks:
+        for chunk in chunks:  # grows when a rebuilt series' changed occurrences must be written again
             chunk = [(op, write) for op in chunk if (write := self.side.write_for(op, links))]
             results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []
             for (op, write), result in zip(chunk, results, strict=True):
@@ -271,6 +271,10 @@ class Run:
                     note = self.provider.inexact(exact) if exact and write.kind != "delete" else ""
                     if note:  # written as closely as the provider allows; the CRM keeps its own
                         self.run.report.append(note)
+                    if result.rebuilt:
+                        again = self.side.overrides_again([op.local_id], links)
+                        chunks += [again[start:start + size] for start in range(0, len(again), size)]
+                        total += len(again)
             self.side.flush()
             done += len(chunk)
             if self.progress:

@@ -18,6 +18,7 @@ from calendarsync.appointments import GROUP_FIELDS as FIELDS
 from calendarsync.appointments import action_fields, event_of
 from calendarsync.core.event import GROUPS, from_json, plain, to_json
 from calendarsync.core.normalize import normalized
+from calendarsync.core.plan import Op
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, TrashedAction
 from calendarsync.providers.base import Write
 from calendarsync.services import default_action_types, outbox_add
@@ -281,6 +282,21 @@ class Side:
             crm_services.action_delete(action=action, origin=self.origin)
         self._unlink(link)
 
+    def overrides_again(self, series_ids, links) -> list[Op]:
+        """The changed occurrences of series the provider rebuilt, to be written again: their old links named
+        occurrences that are no more (or are plain ones again)."""
+        overrides = list(Action.objects.filter(series_id__in=[int(pk) for pk in series_ids]))
+        pks = {action.pk for action in overrides}
+        for remote_id, link in list(links.items()):
+            if link.action_id in pks:
+                del links[remote_id]
+        EventLink.objects.filter(calendar=self.calendar, action_id__in=pks).delete()
+        ops = []
+        for action in overrides:
+            self.series_of[str(action.pk)] = action.series_id
+            ops.append(Op("create_remote", local_id=str(action.pk), event=self._event(action)))
+        return ops
+
     def _unlink(self, link):
         if link is not None and link.pk:
             EventLink.objects.filter(pk=link.pk).delete()
@@ -324,7 +340,7 @@ class Side:
         if link is None:
             return None
         kind = "update" if op.kind == "update_remote" else "delete"
-        return Write(kind, f"{kind}:{op.remote_id}", op.event, op.remote_id, link.etag)
+        return Write(kind, f"{kind}:{op.remote_id}", op.event, op.remote_id, link.etag, before=base_of(link))
 
     def _series_remote_ids(self) -> dict:
         """Remote ids of the series of the changed occurrences, in one query per batch: new occurrences are

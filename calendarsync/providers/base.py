@@ -81,6 +81,7 @@ class Write:
     event: Event | None = None
     remote_id: str = ""  # the event written; for a new occurrence of a series, the series
     etag: str = ""  # the precondition: the write fails with "stale" if the event changed since
+    before: Event | None = None  # an update's event as the provider last held it (the link's base)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class WriteResult:
     remote_id: str = ""
     etag: str = ""
     message: str = ""
+    rebuilt: bool = False  # a series the provider rebuilt, dropping its changed occurrences: write them again
 
 
 @dataclass

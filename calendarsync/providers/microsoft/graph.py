@@ -21,6 +21,8 @@ from ..base import AuthorizationLost, ProviderUnavailable, Tokens, Usage
 SCOPES = ["User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
 TIMEOUT = 30
 BATCH_SIZE = 20  # the most one $batch may hold
+PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; Graph pages calendar views by at most this many
+LONGEST_VIEW = timedelta(days=1825)  # the longest time range a calendar view or instances request may ask for
 ATTEMPTS = 6
 LONGEST_WAIT = 60
 TRANSIENT = {429, 500, 502, 503, 504}

@@ -18,12 +18,10 @@ from crm.recurrence import RecurrenceError, occurrence_key, occurrences_between
 
 from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
 from . import writes
-from .graph import BATCH_SIZE, Graph, event_url, gone, instances_url, iso
+from .graph import BATCH_SIZE, LONGEST_VIEW, PAGE_SIZE, Graph, event_url, gone, instances_url, iso
 from .mapping import Unreadable, from_graph, occurrence_of, pattern_of, storable
 
-PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; Graph pages calendar views by at most this many
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
-LONGEST_VIEW = timedelta(days=1825)  # the longest time range Graph lists at once
 MOVED = timedelta(days=62)  # how far a changed occurrence may have moved from its place and still be found
 RESYNC_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 # Outlook's calendar color names, as its apps paint them.
@@ -149,7 +147,7 @@ class MicrosoftProvider(CalendarProvider):
                           for exception_id, key in keys.items()}
             found += self._removed(removed, series, exceptions)
             series |= set(known)  # a cancelled occurrence names no series: check each one known
-        resolved, alive = self._series(sorted(series), window)
+        resolved, alive = self._series(sorted(series), window, known)
         kept = {series_id: keys for series_id, keys in known.items() if series_id not in series}
         cursor = json.dumps({"delta": delta_link, "end": state["end"], "series": {**kept, **alive}})
         return Changes(_unique(found + resolved), cursor, full)
@@ -181,9 +179,12 @@ class MicrosoftProvider(CalendarProvider):
         """Each event by id, as Graph answers (404: deleted), in $batch requests."""
         return self.graph.batch([{"method": "GET", "url": event_url(remote_id)} for remote_id in ids])
 
-    def _series(self, ids, window) -> tuple[list[RemoteEvent], dict]:
+    def _series(self, ids, window, known=None) -> tuple[list[RemoteEvent], dict]:
         """Each series as it is now (its cancelled occurrences as exception dates) and its exceptions; a
-        deleted one as a deletion. Returns them, and the exceptions (id -> key) of each series alive."""
+        deleted one as a deletion. Returns them, and the exceptions (id -> key) of each series alive.
+        `known`: the exceptions each series had, which Outlook makes plain occurrences again when the series
+        is rebuilt (its times or rule changed): those are reported as they now are."""
+        known = known or {}
         found, masters = [], {}
         for remote_id, answer in zip(ids, self.get_events(ids), strict=True):
             if gone(answer):
@@ -196,20 +197,21 @@ class MicrosoftProvider(CalendarProvider):
                 raise ProviderUnavailable(answer.describe())
         alive = {}
         spans = {remote_id: _span(master, window[1]) for remote_id, master in masters.items()}
-        for master, instances in zip(masters.values(), self.instances(masters.values(), spans), strict=True):
-            events = _series_events(master, instances, spans[master["id"]])
-            found += events
-            alive[master["id"]] = {remote.remote_id: remote.event.recurrence_id for remote in events
-                                   if remote.event is not None and remote.event.recurrence_id}
+        asked = [(remote_id, *span.asked) for remote_id, span in spans.items() if span]
+        found_instances = dict(zip([remote_id for remote_id, *_ in asked], self.instances(asked), strict=True))
+        for remote_id, master in masters.items():
+            instances = found_instances.get(remote_id, [])
+            found += _series_events(master, instances, spans[remote_id], known.get(remote_id, {}))
+            alive[remote_id] = {item["id"]: key for item in instances if item.get("type") == "exception"
+                                and (key := _key(item))}
         return found, alive
 
-    def instances(self, masters, spans) -> list[list[dict]]:
-        """The occurrences and exceptions Graph has of each series over its span, every page."""
-        masters = [master for master in masters if spans[master["id"]]]
-        requests_ = [{"method": "GET", "url": instances_url(master["id"], *spans[master["id"]].asked),
-                      "headers": {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}} for master in masters]
-        pages = {}
-        for master, answer in zip(masters, self.graph.batch(requests_), strict=True):
+    def instances(self, asked) -> list[list[dict]]:
+        """The occurrences and exceptions Graph has of each (series id, start, end), every page."""
+        requests_ = [{"method": "GET", "url": instances_url(series_id, start, end),
+                      "headers": {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}} for series_id, start, end in asked]
+        found = []
+        for answer in self.graph.batch(requests_):
             if answer.status != 200:
                 raise ProviderUnavailable(answer.describe())
             items, link = list(answer.body.get("value", [])), answer.body.get("@odata.nextLink")
@@ -217,8 +219,8 @@ class MicrosoftProvider(CalendarProvider):
                 page = self.graph.get(link, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
                 items += page.get("value", [])
                 link = page.get("@odata.nextLink")
-            pages[master["id"]] = items
-        return [pages.get(master_id, []) for master_id in spans]
+            found.append(items)
+        return found
 
     def fetch(self, calendar_id, remote_ids):
         found, series = [], set()
@@ -274,8 +276,9 @@ def _span(master, until) -> Span | None:
     return Span((low, until), (low - MOVED, until + MOVED))
 
 
-def _series_events(master, instances, span) -> list[RemoteEvent]:
-    """A series and its exceptions from its master and every occurrence Graph has of it."""
+def _series_events(master, instances, span, known) -> list[RemoteEvent]:
+    """A series and its exceptions from its master and every occurrence Graph has of it (and the plain
+    occurrences that were exceptions, `known`, reverted by a rebuild)."""
     try:
         event = from_graph(master)
         have = {occurrence_of(item, event.time_zone) for item in instances}
@@ -285,9 +288,16 @@ def _series_events(master, instances, span) -> list[RemoteEvent]:
     found = [RemoteEvent(master["id"], master.get("@odata.etag", ""), from_graph(master, exdates=cancelled),
                          _updated(master))]
     for item in instances:
-        if item.get("type") == "exception":
+        if item.get("type") == "exception" or item["id"] in known:
             found.append(_remote(item, uid=event.uid))
     return found
+
+
+def _key(item) -> str:
+    try:
+        return occurrence_of(item)
+    except Unreadable:
+        return ""
 
 
 def _cancelled(event, have, covered) -> set[str]:

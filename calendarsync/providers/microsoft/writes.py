@@ -11,6 +11,7 @@ Graph has no way to keep Outlook from e-mailing attendees when their organizer's
 this module never writes attendees, and writes an event only when the CRM changed it.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from calendarsync.core.event import CONTENT
 from calendarsync.core.normalize import normalized
 
 from ..base import WriteResult
-from .graph import event_url, gone, instances_url
+from .graph import LONGEST_VIEW, PAGE_SIZE, event_url, gone, instances_url
 from .mapping import Unreadable, from_graph, occurrence_of, storable, to_graph, transaction_id
 
 RESHAPING = ("isAllDay", "start", "end", "recurrence")  # what makes Outlook rebuild a series
@@ -27,6 +28,7 @@ RESHAPING = ("isAllDay", "start", "end", "recurrence")  # what makes Outlook reb
 class Writer:
     def __init__(self, provider, calendar_id):
         self.provider, self.graph, self.calendar_id = provider, provider.graph, calendar_id
+        self.rebuilt = set()  # keys of the series updates that made Outlook rebuild the series
 
     def write(self, writes) -> list[WriteResult]:
         results = {}
@@ -69,15 +71,19 @@ class Writer:
             if write.etag and master.body.get("@odata.etag") != write.etag:
                 results[write.key] = WriteResult(write.key, "stale", write.remote_id, message="changed in Outlook")
                 return None
-            if _same_shape(master.body, write.event):
+            restored = write.before is not None and set(write.before.exdates) - set(write.event.exdates)
+            if _same_shape(master.body, write.event) and not restored:
                 body = {name: value for name, value in body.items() if name not in RESHAPING}
+            else:  # Outlook rebuilds the series (the only way to bring a cancelled occurrence back)
+                self.rebuilt.add(write.key)
         return {"method": "PATCH", "url": event_url(write.remote_id), "body": body, "headers": headers}
 
     def _result(self, write, answer) -> WriteResult:
         if answer.status in (200, 201, 204):
             if write.kind == "delete":
                 return WriteResult(write.key, "ok", write.remote_id)
-            return WriteResult(write.key, "ok", answer.body["id"], answer.body.get("@odata.etag", ""))
+            return WriteResult(write.key, "ok", answer.body["id"], answer.body.get("@odata.etag", ""),
+                               rebuilt=write.key in self.rebuilt)
         if gone(answer):
             return WriteResult(write.key, "gone", write.remote_id, message=answer.describe())
         if answer.status == 412:
@@ -101,39 +107,41 @@ class Writer:
 
     def _occurrence_ids(self, writes) -> dict[str, str]:
         """The id of the occurrence each write changes (by its series and original start), where it exists."""
-        requests_ = []
-        for write in writes:
-            start, end = _around(write.event.recurrence_id)
-            requests_.append({"method": "GET", "url": instances_url(write.remote_id, start, end)})
+        requests_ = [{"method": "GET", "url": instances_url(write.remote_id, *_around(write.event.recurrence_id)),
+                      "headers": {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}} for write in writes]
         found = {}
         for write, answer in zip(writes, self.graph.batch(requests_), strict=True):
-            for item in answer.body.get("value", []) if answer.status == 200 else []:
+            for item in answer.body.get("value", []) if answer.status == 200 else []:  # else: gone, said later
                 if _key(item, write.event.time_zone) == write.event.recurrence_id:
                     found[write.key] = item["id"]
         return found
 
     def _cancel(self, writes, results):
         """Delete the occurrences of each series written that its exception dates cancel, then read the
-        series' ETag again (deleting an occurrence changes its series)."""
-        lookups = []
+        series' ETag again (deleting an occurrence changes its series). A deletion Graph refuses fails the
+        series' write, which is then tried again."""
+        asked, owners = [], []
         for write in writes:
-            keys = sorted(write.event.exdates)
-            start, end = _around(keys[0])[0], _around(keys[-1])[1]
-            lookups.append({"method": "GET", "url": instances_url(results[write.key].remote_id, start, end)})
-        deletions = []
-        for write, answer in zip(writes, self.graph.batch(lookups), strict=True):
-            for item in answer.body.get("value", []) if answer.status == 200 else []:
+            for start, end in _ranges(sorted(write.event.exdates)):
+                asked.append((results[write.key].remote_id, start, end))
+                owners.append(write)
+        deletions, owners_of_deletions = [], []
+        for write, items in zip(owners, self.provider.instances(asked), strict=True):
+            for item in items:
                 if _key(item, write.event.time_zone) in write.event.exdates:
                     deletions.append({"method": "DELETE", "url": event_url(item["id"])})
+                    owners_of_deletions.append(write)
         if not deletions:
             return
-        self.graph.batch(deletions)  # one already gone is as good as deleted
-        ids = [results[write.key].remote_id for write in writes]
-        for write, answer in zip(writes, self.provider.get_events(ids), strict=True):
+        for write, answer in zip(owners_of_deletions, self.graph.batch(deletions), strict=True):
+            if not (200 <= answer.status < 300 or gone(answer)):
+                results[write.key] = WriteResult(write.key, "failed", results[write.key].remote_id,
+                                                 message=f"a cancelled occurrence was not deleted: {answer.describe()}")
+        written = [write for write in writes if results[write.key].status == "ok"]
+        for write, answer in zip(written, self.provider.get_events([results[w.key].remote_id for w in written]),
+                                 strict=True):
             if answer.status == 200:
-                old = results[write.key]
-                results[write.key] = WriteResult(old.key, old.status, old.remote_id,
-                                                 answer.body.get("@odata.etag", old.etag), old.message)
+                results[write.key] = replace(results[write.key], etag=answer.body.get("@odata.etag", ""))
 
 
 def _same_shape(master: dict, event) -> bool:
@@ -162,6 +170,18 @@ def _key(item, zone):
         return occurrence_of(item, zone)
     except Unreadable:
         return ""
+
+
+def _ranges(keys):
+    """Windows holding the occurrences of these keys (sorted), each as long as one request of Graph may ask."""
+    ranges = []
+    for key in keys:
+        start, end = _around(key)
+        if ranges and end - ranges[-1][0] <= LONGEST_VIEW:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges
 
 
 def _around(key: str) -> tuple[datetime, datetime]:

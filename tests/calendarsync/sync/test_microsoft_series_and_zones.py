@@ -324,3 +324,66 @@ def test_a_series_begun_long_ago_is_read_within_the_longest_window_graph_lists(a
     action = Action.objects.get()
     assert action.exdates == ["20261207T080000Z"]
     assert action.start == factories.local("2019-01-07 09:00")
+
+
+def test_a_series_the_crm_reshapes_keeps_its_moved_and_cancelled_occurrences_in_outlook(alice, outlook_calendar,
+                                                                                       outlook):
+    """Outlook rebuilds a series whose rule changes, dropping its changed and cancelled occurrences: they are
+    written again in the same run."""
+    series = factories.appointment(alice, "2026-12-07 09:00", subject="Stand-up", rrule="FREQ=DAILY;COUNT=10")
+    crm.occurrence_cancel(series=series, recurrence_id="20261208T080000Z")
+    crm.action_move(action=series, recurrence_id="20261209T080000Z", start=factories.local("2026-12-09 11:00"))
+    sync(outlook_calendar)
+    series.refresh_from_db()
+    crm.action_update(action=series, rrule="FREQ=DAILY;COUNT=12")
+    sync(outlook_calendar)
+    master = master_of(outlook)
+    assert master["recurrence"]["range"]["numberOfOccurrences"] == 12
+    assert graph_starts(outlook, master["id"]) == crm_starts(series)
+    moved = next(item for item in outlook.instances(master["id"]) if item["originalStart"] == "2026-12-09T08:00:00Z")
+    assert moved["type"] == "exception"
+    for _again in range(2):
+        run = sync(outlook_calendar)
+        assert (run.created, run.updated, run.deleted) == (0, 0, 0), run.report
+    series.refresh_from_db()
+    assert series.exdates == ["20261208T080000Z"]
+    assert series.overrides.get().start == factories.local("2026-12-09 11:00")
+
+
+def test_a_cancelled_occurrence_restored_in_the_crm_comes_back_in_outlook(alice, outlook_calendar, outlook):
+    series = factories.appointment(alice, "2026-12-07 09:00", subject="Stand-up", rrule="FREQ=DAILY;COUNT=5")
+    crm.occurrence_cancel(series=series, recurrence_id="20261208T080000Z")
+    sync(outlook_calendar)
+    master = master_of(outlook)
+    assert len(outlook.instances(master["id"])) == 4
+    series.refresh_from_db()
+    crm.action_update(action=series, exdates=[])
+    sync(outlook_calendar)
+    assert len(outlook.instances(master_of(outlook)["id"])) == 5
+    sync(outlook_calendar)
+    series.refresh_from_db()
+    assert series.exdates == []
+
+
+def test_a_series_outlook_reshapes_brings_its_changed_occurrences_back_to_the_series(alice, outlook_calendar,
+                                                                                    outlook):
+    """Outlook drops the changes of a series' occurrences when its rule changes: the CRM follows, and nothing
+    is taken as cancelled."""
+    sync(outlook_calendar)
+    master = outlook.insert({"subject": "Yoga", **when("2026-12-01T18:00:00", "2026-12-01T19:00:00"), "recurrence": {
+        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"]},
+        "range": {"type": "numbered", "startDate": "2026-12-01", "numberOfOccurrences": 6}}})
+    second = next(item["id"] for item in outlook.instances(master["id"])
+                  if item["originalStart"] == "2026-12-08T17:00:00Z")
+    outlook.change(second, subject="Yoga (long)")
+    sync(outlook_calendar)
+    outlook.change(master["id"], recurrence={
+        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"]},
+        "range": {"type": "numbered", "startDate": "2026-12-01", "numberOfOccurrences": 8}})
+    sync(outlook_calendar)
+    yoga = Action.objects.get(series=None)
+    assert (yoga.rrule, yoga.exdates) == ("FREQ=WEEKLY;COUNT=8", [])
+    assert [override.subject for override in yoga.overrides.all()] in ([], ["Yoga"])
+    assert crm_starts(yoga) == graph_starts(outlook, master["id"])
+    run = sync(outlook_calendar)
+    assert (run.created, run.updated, run.deleted) == (0, 0, 0), run.report
