@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from calendarsync import app_settings, local, selectors, services
 from calendarsync.core.event import overlaps
 from calendarsync.core.normalize import normalized
-from calendarsync.core.plan import Direction, Link, match, plan
+from calendarsync.core.plan import Direction, Link, Op, match, plan
 from calendarsync.models import EventLink, FirstSync, OutboxEntry, RemoteCalendar, SyncRun, Trigger
 from calendarsync.providers import AuthorizationLost, ProviderUnavailable
 
@@ -89,6 +89,7 @@ class Run:
         self.direction = Direction(calendar.direction)
         self.read = set()  # (id, queued_at) of the outbox entries this run saw
         self.vanished = set()  # remote ids a write found deleted: the next round plans them as deletions
+        self.rewritten = 0  # changed occurrences written again after the provider rebuilt their series
         self.side = local.Side(calendar, origin=services.origin_of(calendar.pk), report=self.skip,
                                storable=provider.storable)
 
@@ -138,7 +139,8 @@ class Run:
                                "the calendar at the provider.") % {"what": result.paused}
             self.calendar.hold = self.run.error  # kept by the caller, unless this is a dry run
             return False
-        ops = [op for op in result.ops if self.wanted(op, meta)]
+        ops = [self.theirs(op, remote) for op in result.ops if self.wanted(op, meta)]
+        ops = [op for op in ops if op is not None]
         if self.run.dry_run:
             self.run.report += [f"{op.kind} {op.local_id or op.remote_id} {op.event.summary if op.event else ''}"
                                 .strip() for op in ops]
@@ -238,53 +240,82 @@ class Run:
         updated = meta[op.remote_id].updated
         return self.calendar.first_sync == FirstSync.SINCE or updated is None or updated >= self.calendar.window_start
 
+    def theirs(self, op, remote):
+        """An appointment another user owns is linked here as the same meeting (one appointment, not two),
+        and only that: this calendar neither changes it nor is changed by it; deleted here, it is unlinked."""
+        if op.local_id not in self.side.others or op.kind in ("link", "unlink"):
+            return op
+        if op.kind == "trash_local":
+            return Op("unlink", local_id=op.local_id, remote_id=op.remote_id)
+        if op.remote_id and remote.get(op.remote_id) is not None:  # linked as this calendar has it
+            return Op("link", local_id=op.local_id, remote_id=op.remote_id, event=remote[op.remote_id])
+        return None
+
     def push(self, ops, links):
         """Send the remote operations in the provider's batches; return the local ids to pull and try again
         (changed remotely meanwhile) and those that failed, with why."""
         stale, failed = set(), {}
-        # New occurrences go in batches after their series': they are written as occurrences of its remote event.
-        occurrences, others = [], []
-        for op in ops:
-            (occurrences if op.kind == "create_remote" and op.event.recurrence_id else others).append(op)
+        # Changed occurrences go after their series': a new one is written as an occurrence of its series'
+        # remote event, and a series the provider rebuilds has them all written again.
+        series = [op for op in ops if not (op.event and op.event.recurrence_id)]
+        occurrences = [op for op in ops if op.event and op.event.recurrence_id]
         size = self.provider.write_batch
-        chunks = [others[start:start + size] for start in range(0, len(others), size)]
-        chunks += [occurrences[start:start + size] for start in range(0, len(occurrences), size)]
         done, total = 0, len(ops)
-        for chunk in chunks:  # grows when a rebuilt series' changed occurrences must be written again
+        while series or occurrences:
+            if series:
+                chunk, series = series[:size], series[size:]
+            else:
+                chunk, occurrences = occurrences[:size], occurrences[size:]
             chunk = [(op, write) for op in chunk if (write := self.side.write_for(op, links))]
             results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []
             for (op, write), result in zip(chunk, results, strict=True):
-                if result.status == "stale" or (result.status == "gone" and write.kind != "delete"):
+                occurrence = write.kind == "create" and op.event.recurrence_id
+                if result.status == "stale" or (result.status == "gone" and write.kind != "delete"
+                                                and not occurrence):
                     stale.add(op.local_id)  # the pull shows what changed, and the plan's rules decide again
                     if result.status == "gone" and write.kind == "update":
                         self.vanished.add(op.remote_id)  # a deletion the pull may not show (an old cursor)
                     self.side.dropped.add(id(op))
-                elif result.status == "failed":
-                    failed[op.local_id] = result.message
+                elif result.status in ("failed", "gone"):  # gone: the series has no such occurrence there
+                    why = result.message or _("its series has no such occurrence in this calendar")
+                    failed[op.local_id] = why
                     self.side.dropped.add(id(op))
                     self.skip(_("%(summary)s not written to the calendar: %(why)s") % {
-                        "summary": op.event.summary if op.event else op.remote_id, "why": result.message})
+                        "summary": op.event.summary if op.event else op.remote_id, "why": why})
                 else:
-                    self.side.written(op, write, result, links)
-                    self.side.record_conflicts(op)
-                    exact = self.side.exact.get(op.local_id)
-                    note = self.provider.inexact(exact) if exact and write.kind != "delete" else ""
-                    if note:  # written as closely as the provider allows; the CRM keeps its own
-                        self.run.report.append(note)
-                    if result.rebuilt:
-                        again = self.side.overrides_again([op.local_id], links)
-                        chunks += [again[start:start + size] for start in range(0, len(again), size)]
-                        total += len(again)
+                    self.written(op, write, result, links, failed)
+                    if result.rebuilt:  # its changed occurrences are written again, once each
+                        again = self.side.overrides_again([op.local_id])
+                        rewritten = {again_op.local_id for again_op in again}
+                        replaced = {other.local_id for other in occurrences if other.local_id in rewritten}
+                        occurrences = [other for other in occurrences if other.local_id not in rewritten] + again
+                        total += len(rewritten - replaced)
+                        self.rewritten += len(rewritten - replaced)  # those replaced count as what they were
             self.side.flush()
             done += len(chunk)
             if self.progress:
                 self.progress(min(done, total), total)
         return stale, failed
 
+    def written(self, op, write, result, links, failed):
+        """Record a write the provider made. Made otherwise than asked (`result.held`: a cancelled occurrence
+        it could not delete, say), the link keeps what the provider holds and the change stays in the
+        outbox, to be tried again."""
+        self.side.written(op, write, result, links)
+        self.side.record_conflicts(op)
+        exact = self.side.exact.get(op.local_id)
+        note = self.provider.inexact(exact) if exact and write.kind != "delete" else ""
+        if note:  # written as closely as the provider allows; the CRM keeps its own
+            self.run.report.append(note)
+        if result.message:
+            failed[op.local_id] = result.message
+            self.skip(_("%(summary)s written in part: %(why)s") % {"summary": op.event.summary, "why": result.message})
+
     def count(self, ops):
         kinds = [op.kind for op in ops if id(op) not in self.side.dropped]
         self.run.created += kinds.count("create_local") + kinds.count("create_remote")
-        self.run.updated += kinds.count("update_local") + kinds.count("update_remote")
+        self.run.updated += kinds.count("update_local") + kinds.count("update_remote") + self.rewritten
+        self.rewritten = 0
         self.run.deleted += kinds.count("trash_local") + kinds.count("delete_remote")
         self.run.conflicts += sum(len(op.conflicts) for op in ops)
 

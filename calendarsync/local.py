@@ -49,6 +49,7 @@ class Side:
         self.seen = {}  # local id -> the appointment as this run read it (what the plan was made from)
         self.times = {}  # local id -> when the appointment last changed, for "most recent wins"
         self.series_of = {}  # local id of an occurrence -> its series' id
+        self.others = set()  # local ids of appointments another user owns (the same meeting, linked here too)
         self.imported_elsewhere = set()
         self.dropped = set()  # operations not carried out: refused here, or stale or failed remotely
         self._new_links, self._changed_links = [], []
@@ -95,8 +96,9 @@ class Side:
             mine = Action.objects.filter(owner=self.owner, action_type__in=self.action_types,
                                          series__isnull=True).filter(in_window)
             found = self._events(unlinked.filter(Q(pk__in=mine.values("pk")) | Q(series__in=mine.values("pk"))))
+        takes_part = Q(owner=self.owner) | Q(participants=self.owner)  # the same meeting, not any appointment
         for chunk in chunks(sorted(uids)):
-            found |= self._events(unlinked.filter(uid__in=chunk))
+            found |= self._events(unlinked.filter(takes_part, uid__in=chunk).distinct())
         self.imported_elsewhere = set()  # came from another calendar: not this one's to copy
         for chunk in chunks(sorted(found)):
             self.imported_elsewhere.update(EventLink.objects.filter(action_id__in=chunk, imported=True)
@@ -106,9 +108,11 @@ class Side:
     def _events(self, actions) -> dict:
         found = {}
         for action in actions.only(*{name for names in FIELDS.values() for name in names}, "uid", "recurrence_id",
-                                   "series_id", "updated_at"):
+                                   "series_id", "updated_at", "owner_id"):
             found[action.pk] = self.seen[str(action.pk)] = self._event(action)
             self.times[str(action.pk)] = action.updated_at
+            if action.owner_id != self.owner.pk:
+                self.others.add(str(action.pk))
             if action.series_id:
                 self.series_of[str(action.pk)] = action.series_id
         return found
@@ -282,15 +286,10 @@ class Side:
             crm_services.action_delete(action=action, origin=self.origin)
         self._unlink(link)
 
-    def overrides_again(self, series_ids, links) -> list[Op]:
-        """The changed occurrences of series the provider rebuilt, to be written again: their old links named
-        occurrences that are no more (or are plain ones again)."""
+    def overrides_again(self, series_ids) -> list[Op]:
+        """The changed occurrences of series the provider rebuilt, to be written again as occurrences of the
+        series (their links are replaced when they are written)."""
         overrides = list(Action.objects.filter(series_id__in=[int(pk) for pk in series_ids]))
-        pks = {action.pk for action in overrides}
-        for remote_id, link in list(links.items()):
-            if link.action_id in pks:
-                del links[remote_id]
-        EventLink.objects.filter(calendar=self.calendar, action_id__in=pks).delete()
         ops = []
         for action in overrides:
             self.series_of[str(action.pk)] = action.series_id
@@ -362,13 +361,18 @@ class Side:
             return
         link = links.get(result.remote_id)
         if link is None:
+            if op.event.recurrence_id:  # an occurrence written again after its series was rebuilt: one link
+                for remote_id, old in list(links.items()):
+                    if old.action_id == int(op.local_id):
+                        self._unlink(links.pop(remote_id))
+                EventLink.objects.filter(calendar=self.calendar, action_id=int(op.local_id)).delete()
             link = EventLink(calendar=self.calendar, action_id=int(op.local_id), remote_id=result.remote_id,
                              ical_uid=op.event.uid)
             links[result.remote_id] = link
             self._new_links.append(link)
         elif link.pk:
             self._changed_links.append(link)
-        link.etag, link.base = result.etag, to_json(op.event)
+        link.etag, link.base = result.etag, to_json(result.held or op.event)
 
     def flush(self):
         EventLink.objects.bulk_create(self._new_links, batch_size=500)

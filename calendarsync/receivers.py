@@ -19,8 +19,7 @@ def appointment_saved(sender, action, created, origin, follows=None, **kwargs):
 @receiver(action_deleted, dispatch_uid="calendarsync.outbox.deleted")
 def appointment_deleted(sender, action, action_id, origin, **kwargs):
     queue(action, selectors.linked_push_targets([action_id]), origin, action_id=action_id)
-    if not origin.startswith(services.origin_of("")):  # the sync's own deletions keep their bookkeeping
-        services.forget_deleted(action, action_id)
+    services.forget_deleted(action, action_id, origin=origin)
 
 
 def queue(action, calendar_ids, origin, action_id=None):

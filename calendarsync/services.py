@@ -57,12 +57,16 @@ def outbox_add(action, calendar_ids, *, action_id=None):
         transaction.on_commit(partial(tasks.push_soon, pk))
 
 
-def forget_deleted(action, action_id):
-    """An appointment deleted in the CRM leaves the import-only calendars it came from: they never delete
-    remotely, and a link kept would carry the deletion out if the calendar later exported. The event stays
-    there, and comes back only if it changes. A series takes its changed occurrences' links along."""
+def forget_deleted(action, action_id, *, origin):
+    """An appointment deleted (in the CRM, or by a sync from another calendar) leaves the import-only
+    calendars it came from: they never delete remotely, and a link kept would carry the deletion out if the
+    calendar later exported. The event stays there, and comes back only if it changes. A series takes its
+    changed occurrences' links along. The calendar a sync deleted it for keeps its own bookkeeping."""
     mine = Q(action_id=action_id) | (Q(ical_uid=action.uid) if not action.series_id and action.uid else Q())
-    EventLink.objects.filter(mine, calendar__direction=Direction.IMPORT).delete()
+    links = EventLink.objects.filter(mine, calendar__direction=Direction.IMPORT)
+    if origin.startswith(origin_of("")):
+        links = links.exclude(calendar_id=origin.removeprefix(origin_of("")))
+    links.delete()
 
 
 class Refused(Exception):

@@ -92,6 +92,7 @@ class WriteResult:
     etag: str = ""
     message: str = ""
     rebuilt: bool = False  # a series the provider rebuilt, dropping its changed occurrences: write them again
+    held: Event | None = None  # "ok", but the provider holds this instead of what was asked (`message` says why)
 
 
 @dataclass

@@ -125,21 +125,27 @@ class Writer:
             for start, end in _ranges(sorted(write.event.exdates)):
                 asked.append((results[write.key].remote_id, start, end))
                 owners.append(write)
-        deletions, owners_of_deletions = [], []
+        deletions, of = [], []
         for write, items in zip(owners, self.provider.instances(asked), strict=True):
             for item in items:
-                if _key(item, write.event.time_zone) in write.event.exdates:
+                key = _key(item, write.event.time_zone)
+                if key in write.event.exdates:
                     deletions.append({"method": "DELETE", "url": event_url(item["id"])})
-                    owners_of_deletions.append(write)
+                    of.append((write, key))
         if not deletions:
             return
-        for write, answer in zip(owners_of_deletions, self.graph.batch(deletions), strict=True):
+        kept = {}  # write key -> the occurrences Graph would not delete, and why
+        for (write, key), answer in zip(of, self.graph.batch(deletions), strict=True):
             if not (200 <= answer.status < 300 or gone(answer)):
-                results[write.key] = WriteResult(write.key, "failed", results[write.key].remote_id,
-                                                 message=f"a cancelled occurrence was not deleted: {answer.describe()}")
-        written = [write for write in writes if results[write.key].status == "ok"]
-        for write, answer in zip(written, self.provider.get_events([results[w.key].remote_id for w in written]),
-                                 strict=True):
+                kept.setdefault(write.key, ({}, answer.describe()))[0][key] = True
+        for write in writes:
+            if write.key in kept:
+                keys, why = kept[write.key]
+                held = replace(write.event, exdates=tuple(sorted(set(write.event.exdates) - set(keys))))
+                results[write.key] = replace(results[write.key], held=held,
+                                             message=f"{len(keys)} cancelled occurrence(s) still in Outlook ({why})")
+        ids = [results[write.key].remote_id for write in writes]
+        for write, answer in zip(writes, self.provider.get_events(ids), strict=True):
             if answer.status == 200:
                 results[write.key] = replace(results[write.key], etag=answer.body.get("@odata.etag", ""))
 

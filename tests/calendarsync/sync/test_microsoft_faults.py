@@ -233,3 +233,55 @@ def test_a_refused_token_after_a_burst_of_retries_asks_to_reconnect_instead_of_c
     assert "reconnect" in run.error.lower()
     outlook_calendar.account.refresh_from_db()
     assert outlook_calendar.account.problem == "revoked"
+
+
+def instances(outlook, series_id):
+    return {item["originalStart"]: item for item in outlook.instances(series_id)}
+
+
+def test_a_cancellation_outlook_refuses_is_kept_in_the_crm_and_tried_again(alice, outlook_calendar, outlook):
+    series = factories.appointment(alice, "2026-12-07 09:00", subject="Stand-up", rrule="FREQ=DAILY;COUNT=5")
+    crm.occurrence_cancel(series=series, recurrence_id="20261208T080000Z")
+    outlook.fault(status=503, method="DELETE", times=graph.ATTEMPTS)  # the occurrence's deletion, every try
+    run = sync(outlook_calendar)
+    assert any("written in part" in line for line in run.report), run.report
+    [master] = [event for event in outlook.events() if event["type"] == "seriesMaster"]
+    assert "2026-12-08T08:00:00Z" in instances(outlook, master["id"])
+    outlook.clear_faults()
+    sync(outlook_calendar)
+    assert "2026-12-08T08:00:00Z" not in instances(outlook, master["id"])
+    series.refresh_from_db()
+    assert series.exdates == ["20261208T080000Z"]
+
+
+def test_a_changed_occurrence_outlook_cannot_place_is_reported_and_not_tried_forever(alice, outlook_calendar,
+                                                                                    outlook):
+    """Outlook keeps one day of the month per series: the 15th of BYMONTHDAY=1,15 does not exist there."""
+    series = factories.appointment(alice, "2026-12-01 09:00", subject="Payroll", rrule="FREQ=MONTHLY;BYMONTHDAY=1,15")
+    crm.action_move(action=series, recurrence_id="20261215T080000Z", start=factories.local("2026-12-15 11:00"))
+    run = sync(outlook_calendar)
+    assert any("Payroll" in line and "no such occurrence" in line for line in run.report), run.report
+    for _again in range(app_settings.OUTBOX_ATTEMPTS):
+        sync(outlook_calendar)
+    assert not OutboxEntry.objects.filter(calendar=outlook_calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS)
+    assert sync(outlook_calendar).requests <= 2  # nothing left to try: one pull
+
+
+def test_a_rebuilt_series_writes_each_changed_occurrence_once(alice, outlook_calendar, outlook):
+    series = factories.appointment(alice, "2026-12-07 09:00", subject="Stand-up", rrule="FREQ=DAILY;COUNT=10")
+    moved = crm.action_move(action=series, recurrence_id="20261209T080000Z", start=factories.local("2026-12-09 11:00"))
+    sync(outlook_calendar)
+    before = len(outlook.writes())
+    series.refresh_from_db()
+    crm.action_update(action=series, rrule="FREQ=DAILY;COUNT=12")
+    crm.action_update(action=moved, subject="Stand-up (late)")
+    crm.action_move(action=series, recurrence_id="20261211T080000Z", start=factories.local("2026-12-11 10:00"))
+    run = sync(outlook_calendar)
+    writes = [write["method"] for write in outlook.writes()[before:]]
+    assert writes == ["update", "update", "update"], writes  # the series, then each changed occurrence once
+    assert run.full is False
+    assert (run.updated, run.created) == (2, 1)
+    [master] = [event for event in outlook.events() if event["type"] == "seriesMaster"]
+    by_start = instances(outlook, master["id"])
+    assert by_start["2026-12-09T08:00:00Z"]["subject"] == "Stand-up (late)"
+    assert by_start["2026-12-11T08:00:00Z"]["start"]["dateTime"].startswith("2026-12-11T09:00:00")

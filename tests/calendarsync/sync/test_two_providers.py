@@ -55,13 +55,16 @@ def bobs_outlook(client, bob, sync_allowed, sandboxes, appointment_type):
 def test_the_same_meeting_through_google_for_one_user_and_outlook_for_another_is_one_appointment(
         calendar, google, bobs_outlook):
     bobs, outlook = bobs_outlook
-    google.insert({"summary": "Kick-off", "iCalUID": MEETING_UID, **TIMED})
-    outlook.insert({"subject": "Kick-off", "uid": MEETING_UID, **OUTLOOK_TIMED})
+    alice, bob = calendar.account.user, bobs.account.user
+    guests = [{"email": bob.email}]  # Alice's meetings, Bob invited: his copies are the same meetings
+    organizer = {"emailAddress": {"address": alice.email, "name": "Alice"}}
+    google.insert({"summary": "Kick-off", "iCalUID": MEETING_UID, **TIMED, "attendees": guests})
+    outlook.insert({"subject": "Kick-off", "uid": MEETING_UID, **OUTLOOK_TIMED, "organizer": organizer})
     sync(calendar)
     sync(bobs)  # a first sync: the full listing pairs by UID
     later = "follow-up-2026@partner.example"
-    google.insert({"summary": "Follow-up", "iCalUID": later, **TIMED})
-    outlook.insert({"subject": "Follow-up", "uid": later, **OUTLOOK_TIMED})
+    google.insert({"summary": "Follow-up", "iCalUID": later, **TIMED, "attendees": guests})
+    outlook.insert({"subject": "Follow-up", "uid": later, **OUTLOOK_TIMED, "organizer": organizer})
     sync(bobs)  # now an incremental pull, which pairs by UID too, whichever side comes first
     sync(calendar)
     for uid in (MEETING_UID, later):
@@ -69,8 +72,48 @@ def test_the_same_meeting_through_google_for_one_user_and_outlook_for_another_is
         assert set(EventLink.objects.filter(action=action).values_list("calendar", flat=True)) == {
             calendar.pk, bobs.pk}
     assert Action.objects.count() == 2
+    assert Action.objects.get(uid=MEETING_UID).owner == alice  # whoever's calendar brought it first
+
+    # Bob's copy is his: changed or deleted there, Alice's appointment stays as she has it, unlinked from his
     [kickoff] = [event for event in outlook.events() if event["subject"] == "Kick-off"]
     outlook.change(kickoff["id"], location={"displayName": "Room 2"})
     sync(bobs)
+    assert Action.objects.get(uid=MEETING_UID).location == ""
+    outlook.delete(kickoff["id"])
+    sync(bobs)
+    assert Action.objects.filter(uid=MEETING_UID).exists()
+    assert not EventLink.objects.filter(calendar=bobs, action__uid=MEETING_UID).exists()
     sync(calendar)
-    assert by_summary(google.events())["Kick-off"]["location"] == "Room 2"
+    assert "Kick-off" in by_summary(google.events())
+
+
+def test_an_appointment_of_someone_else_is_not_taken_by_its_uid_alone(calendar, google, bobs_outlook):
+    """Knowing an appointment's UID gives no hold on it: only its owner's and its participants' calendars
+    pair with it."""
+    bobs, outlook = bobs_outlook
+    google.insert({"summary": "Board meeting", "iCalUID": MEETING_UID, **TIMED})
+    sync(calendar)
+    outlook.insert({"subject": "Board meeting (copied)", "uid": MEETING_UID, **OUTLOOK_TIMED})
+    sync(bobs)
+    sync(bobs)
+    alices = Action.objects.get(owner=calendar.account.user)
+    assert alices.subject == "Board meeting"
+    assert list(EventLink.objects.filter(action=alices).values_list("calendar", flat=True)) == [calendar.pk]
+
+
+def test_a_deletion_synced_from_google_does_not_reach_an_import_only_outlook_later(
+        calendar, outlook_calendar, google, outlook):
+    alice = calendar.account.user
+    services.calendar_configure(alice, outlook_calendar, direction="import")
+    created = google.insert({"summary": "Kick-off", "iCalUID": MEETING_UID, **TIMED})
+    outlook.insert({"subject": "Kick-off", "uid": MEETING_UID, **OUTLOOK_TIMED})
+    sync(calendar)
+    sync(outlook_calendar)
+    assert EventLink.objects.filter(action__uid=MEETING_UID).count() == 2
+    google.delete(created["id"])
+    sync(calendar)  # the appointment goes to the trash, and Outlook's import-only link with it
+    assert not EventLink.objects.filter(calendar=outlook_calendar).exists()
+    services.calendar_configure(alice, outlook_calendar, direction="both")
+    outlook.control("expire-delta-tokens")
+    sync(outlook_calendar)
+    assert [event["subject"] for event in outlook.events()] == ["Kick-off"]  # not deleted there
