@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calendarsync import app_settings, local, selectors, services
-from calendarsync.core.event import overlaps
+from calendarsync.core.event import known_exdates, overlaps
 from calendarsync.core.normalize import normalized
 from calendarsync.core.plan import Direction, Link, Op, match, plan
 from calendarsync.models import EventLink, FirstSync, OutboxEntry, RemoteCalendar, SyncRun, Trigger
@@ -119,6 +119,9 @@ class Run:
         links = self.side.links(None if changes.full else set(remote), set(changed_local))
         by_remote = {link.remote_id: link for link in links}
         bases = {link.remote_id: local.base_of(link) for link in links}
+        for remote_id, item in meta.items():
+            if item.covered and remote.get(remote_id) is not None:
+                remote[remote_id] = known_exdates(remote[remote_id], bases.get(remote_id), item.covered)
         missing = [remote_id for remote_id, base in bases.items() if remote_id not in remote and self.listed(base)]
         if changes.full and missing:  # deleted, or moved out of the window: a full listing cannot tell
             self.take(self.provider.fetch(self.calendar.remote_id, missing), remote, meta, cancelled)

@@ -6,7 +6,7 @@ cancelled occurrences; a changed occurrence is its own Event with the series' ui
 occurrence it replaces (`recurrence_id`), exactly as iCalendar, Google and Graph have them.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 
 
@@ -88,3 +88,20 @@ def _instant(value):
     if value is None or isinstance(value, datetime):
         return value
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def known_exdates(event: Event, base: Event | None, covered: tuple[datetime, datetime]) -> Event:
+    """The series with the exception dates its provider knows (those of occurrences starting within
+    `covered`), and outside that span those it had when both sides last agreed: a provider that reads a
+    series' cancellations over a limited span must not make the others look deleted."""
+    if base is None or not event.rrule:
+        return event
+    inside = lambda key: covered[0] <= _key_instant(key) < covered[1]  # noqa: E731
+    kept = {key for key in event.exdates if inside(key)} | {key for key in base.exdates if not inside(key)}
+    return replace(event, exdates=tuple(sorted(kept)))
+
+
+def _key_instant(key: str) -> datetime:
+    if len(key) == 8:  # an all-day occurrence: its date, from midnight UTC
+        return datetime.strptime(key, "%Y%m%d").replace(tzinfo=UTC)
+    return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)

@@ -59,6 +59,7 @@ class RemoteEvent:
     series_id: str = ""
     occurrence: str = ""
     problem: str = ""
+    covered: tuple[datetime, datetime] | None = None  # a series: the span its exception dates are known over
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .graph import BATCH_SIZE, LONGEST_VIEW, PAGE_SIZE, Graph, event_url, gone, 
 from .mapping import Unreadable, from_graph, occurrence_of, pattern_of, storable
 
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
+NOWHERE = (datetime.min.replace(tzinfo=UTC),) * 2  # a span that covers nothing
 MOVED = timedelta(days=62)  # how far a changed occurrence may have moved from its place and still be found
 RESYNC_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 # Outlook's calendar color names, as its apps paint them.
@@ -286,7 +287,7 @@ def _series_events(master, instances, span, known) -> list[RemoteEvent]:
     except (Unreadable, RecurrenceError) as exc:
         return [RemoteEvent(master["id"], problem=str(exc))]
     found = [RemoteEvent(master["id"], master.get("@odata.etag", ""), from_graph(master, exdates=cancelled),
-                         _updated(master))]
+                         _updated(master), covered=span.covered if span else NOWHERE)]
     for item in instances:
         if item.get("type") == "exception" or item["id"] in known:
             found.append(_remote(item, uid=event.uid))

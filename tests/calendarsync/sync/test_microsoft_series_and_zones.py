@@ -387,3 +387,21 @@ def test_a_series_outlook_reshapes_brings_its_changed_occurrences_back_to_the_se
     assert crm_starts(yoga) == graph_starts(outlook, master["id"])
     run = sync(outlook_calendar)
     assert (run.created, run.updated, run.deleted) == (0, 0, 0), run.report
+
+
+def test_cancellations_beyond_what_graph_lists_at_once_stay_in_the_crm(alice, outlook_calendar, outlook):
+    """Graph lists at most 1,825 days at once: a series' cancellations read over that span leave the older
+    ones, and those beyond the horizon, as the CRM has them."""
+    series = factories.appointment(alice, "2019-01-07 09:00", subject="Standing", rrule="FREQ=WEEKLY")
+    old, far = "20200113T080000Z", "20280103T080000Z"
+    crm.occurrence_cancel(series=series, recurrence_id=old)
+    crm.occurrence_cancel(series=series, recurrence_id=far)
+    sync(outlook_calendar)
+    master = master_of(outlook)
+    outlook.change(master["id"], subject="Standing (room 2)")  # read again from Outlook
+    [occurrence] = [item for item in outlook.instances(master["id"]) if item["originalStart"].startswith("2026-12-14")]
+    outlook.delete(occurrence["id"])
+    sync(outlook_calendar)
+    series.refresh_from_db()
+    assert series.subject == "Standing (room 2)"
+    assert series.exdates == [old, "20261214T080000Z", far]
