@@ -8,13 +8,13 @@ and Graph no longer does. An `@removed` id is asked for again: gone is a deletio
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from calendarsync import app_settings
-from crm.recurrence import RecurrenceError, occurrence_key, occurrences_between
+from crm.recurrence import RecurrenceError, last_start_bound, occurrence_key, occurrences_between
 
 from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
 from . import writes
@@ -202,9 +202,11 @@ class MicrosoftProvider(CalendarProvider):
         found_instances = dict(zip([remote_id for remote_id, *_ in asked], self.instances(asked), strict=True))
         for remote_id, master in masters.items():
             instances = found_instances.get(remote_id, [])
-            found += _series_events(master, instances, spans[remote_id], known.get(remote_id, {}))
-            alive[remote_id] = {item["id"]: key for item in instances if item.get("type") == "exception"
-                                and (key := _key(item))}
+            events = _series_events(master, instances, spans[remote_id], known.get(remote_id, {}))
+            found += events
+            if not _ended(events[0].event, datetime.now(UTC) - MOVED):  # not checked again at each deletion
+                alive[remote_id] = {item["id"]: key for item in instances if item.get("type") == "exception"
+                                    and (key := _key(item))}
         return found, alive
 
     def instances(self, asked) -> list[list[dict]]:
@@ -292,6 +294,19 @@ def _series_events(master, instances, span, known) -> list[RemoteEvent]:
         if item.get("type") == "exception" or item["id"] in known:
             found.append(_remote(item, uid=event.uid))
     return found
+
+
+def _ended(event, since) -> bool:
+    """Whether a series' last occurrence started before `since`."""
+    if event is None or since is None:
+        return False
+    try:
+        last = last_start_bound(rrule=event.rrule, start=event.start)
+    except (RecurrenceError, ValueError):
+        return False
+    if last is None:
+        return False
+    return (last < since.date()) if isinstance(last, date) and not isinstance(last, datetime) else last < since
 
 
 def _key(item) -> str:

@@ -1,6 +1,7 @@
 """Recurring series and time zones between the CRM and the Microsoft sandbox: Graph's patterns, its
 instances, Windows zone names and daylight-saving changes."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -405,3 +406,17 @@ def test_cancellations_beyond_what_graph_lists_at_once_stay_in_the_crm(alice, ou
     series.refresh_from_db()
     assert series.subject == "Standing (room 2)"
     assert series.exdates == [old, "20261214T080000Z", far]
+
+
+def test_a_series_that_ended_is_not_read_again_at_each_deletion(alice, outlook_calendar, outlook):
+    weekly = {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]}}
+    ended = outlook.insert({"subject": "Spring course", **when("2026-03-02T09:00:00", "2026-03-02T10:00:00"),
+                            "recurrence": {**weekly, "range": {"type": "numbered", "startDate": "2026-03-02",
+                                                               "numberOfOccurrences": 6}}})
+    current = outlook.insert({"subject": "Stand-up", **when("2026-11-30T09:00:00", "2026-11-30T09:15:00"),
+                              "recurrence": {**weekly, "range": {"type": "noEnd", "startDate": "2026-11-30"}}})
+    sync(outlook_calendar)
+    assert Action.objects.filter(series=None).count() == 2
+    outlook_calendar.refresh_from_db()
+    assert set(json.loads(outlook_calendar.cursor)["series"]) == {current["id"]}
+    assert ended["id"] not in outlook_calendar.cursor
