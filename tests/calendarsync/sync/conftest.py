@@ -77,14 +77,17 @@ class Google(Sandbox):
         self.web.delete(f"{self.base}/__sandbox__/calendars/{calendar}/events/{event_id}").raise_for_status()
 
 
+def connected(client, user, sandboxes, provider, email) -> ExternalAccount:
+    """The user's account at a sandbox, connected through the real OAuth flow."""
+    client.force_login(user)
+    connect(client, sandboxes, provider, email)
+    client.logout()
+    return ExternalAccount.objects.get(user=user, provider=provider)
+
 
 @pytest.fixture
 def google_account(client, alice, sync_allowed, sandboxes, appointment_type):
-    client.force_login(alice)
-    connect(client, sandboxes, "google", PRIMARY)
-    account = ExternalAccount.objects.get(user=alice, provider="google")
-    client.logout()
-    return account
+    return connected(client, alice, sandboxes, "google", PRIMARY)
 
 
 @pytest.fixture
@@ -188,14 +191,9 @@ class Outlook(Sandbox):
         self.web.delete(f"{self.base}/__sandbox__/events/{event_id}").raise_for_status()
 
 
-
 @pytest.fixture
 def microsoft_account(client, alice, sync_allowed, sandboxes, appointment_type):
-    client.force_login(alice)
-    connect(client, sandboxes, "microsoft", GRACE)
-    account = ExternalAccount.objects.get(user=alice, provider="microsoft")
-    client.logout()
-    return account
+    return connected(client, alice, sandboxes, "microsoft", GRACE)
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from datetime import date
 import pytest
 
 from calendarsync import services
-from calendarsync.models import EventLink, ExternalAccount, RemoteCalendar
+from calendarsync.models import EventLink, RemoteCalendar
 from crm.models import Action
 from tests import factories
-from tests.calendarsync.connecting import connect
 
-from .conftest import GRACE, TIMED, Outlook, by_summary, sync
+from .conftest import GRACE, TIMED, Outlook, by_summary, connected, sync
 
 pytestmark = pytest.mark.django_db
 MEETING_UID = "kickoff-2026@partner.example"
@@ -42,10 +41,7 @@ def test_an_appointment_exported_to_google_and_outlook_is_one_appointment_edited
 @pytest.fixture
 def bobs_outlook(client, bob, sync_allowed, sandboxes, appointment_type):
     """Bob's default Outlook calendar (Grace's mailbox in the sandbox), two-way, synced since 2026-01-01."""
-    client.force_login(bob)
-    connect(client, sandboxes, "microsoft", GRACE)
-    client.logout()
-    account = ExternalAccount.objects.get(user=bob, provider="microsoft")
+    account = connected(client, bob, sandboxes, "microsoft", GRACE)
     default = RemoteCalendar.objects.get(account=account, is_primary=True)
     services.calendar_configure(bob, default, selected=True, direction="both", is_destination=True,
                                 first_sync="since", first_sync_since=date(2026, 1, 1))
