@@ -4,7 +4,8 @@ A series is its master (`seriesMaster`, with a patternedRecurrence); Graph lists
 and exceptions, never the master, and keeps no list of cancelled occurrences: the provider finds
 those by comparing the rule with the occurrences Graph still has. A changed occurrence
 (`exception`) is its own event, keyed by its `originalStart`. Outlook gives events no color of their
-own (colors belong to categories), so the CRM's colors stay in the CRM.
+own: its color is that of its first colored category, and the CRM's color is written as the category of
+the nearest color.
 """
 
 import hashlib
@@ -22,6 +23,10 @@ from .recurrence import Unexpressible, simplified, to_pattern, to_rrule
 from .zones import UnknownZone, iana
 
 TAG = "calendarsync"  # transactionIds of the events this module created begin with it
+# Outlook's category colors (preset0 to preset24), as its apps paint them.
+PRESETS = ["#e7a1a2", "#f9ba89", "#f7dd8f", "#fcfa90", "#78d168", "#9fdcc9", "#c6d2b0", "#9db7e8", "#b5a1e2",
+           "#daaec2", "#dad9dc", "#6b7994", "#bfbfbf", "#6f6f6f", "#4f4f4f", "#c11a25", "#e2620d", "#c79930",
+           "#b9b300", "#368f2b", "#329b7a", "#778b45", "#2858a5", "#5c3fa3", "#93446b"]
 GOID_CLASS = bytes.fromhex("040000008200E00074C5B7101A82E008")  # how Exchange's global object ids begin
 VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"  # then a UID from another calendar system, as text
 
@@ -63,8 +68,28 @@ def ical_uid(global_id: str) -> str:
     return (raw[:16] + bytes(4) + raw[20:]).hex().upper()
 
 
-def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:
-    """The neutral event for a single event, a series master or an exception (with its series' `uid`)."""
+def palette_of(categories: list[dict]) -> dict[str, str]:
+    """The mailbox's categories that have a color: name -> #rrggbb."""
+    found = {}
+    for category in categories:
+        preset = str(category.get("color") or "")
+        if preset.startswith("preset") and preset[6:].isdigit() and int(preset[6:]) < len(PRESETS):
+            found[category.get("displayName") or ""] = PRESETS[int(preset[6:])]
+    return found
+
+
+def category_for(color: str, palette: dict[str, str]) -> str:
+    """The category whose color is nearest `color` ("" for none, or when no category has a color)."""
+    if not color or not palette:
+        return ""
+    wanted = _rgb(color)
+    return min(sorted(palette), key=lambda name: sum((a - b) ** 2 for a, b in zip(_rgb(palette[name]), wanted,
+                                                                                    strict=True)))
+
+
+def from_graph(item: dict, *, uid: str = "", exdates=(), palette=None) -> Event:
+    """The neutral event for a single event, a series master or an exception (with its series' `uid`); its color
+    is that of its first category with one, in the mailbox's `palette`."""
     all_day = bool(item.get("isAllDay"))
     recurrence = item.get("recurrence") if item.get("type") == "seriesMaster" else None
     try:
@@ -92,6 +117,7 @@ def from_graph(item: dict, *, uid: str = "", exdates=()) -> Event:
         recurrence_id=occurrence_of(item, zone) if item.get("type") in ("exception", "occurrence") else "",
         busy=item.get("showAs", "busy") != "free",
         private=item.get("sensitivity") in ("private", "confidential", "personal"),
+        color=next((palette[name] for name in item.get("categories") or () if name in (palette or {})), ""),
         attendees=_people(item),
     )
     return replace(event, rrule=rrule_text(rrule, event)) if rrule else event  # UNTIL placed in its zone
@@ -147,8 +173,9 @@ def pattern_of(event: Event) -> tuple[dict, list[str]]:
     return to_pattern(event.rrule, start, event.time_zone or "UTC")
 
 
-def storable(event: Event) -> Event:
-    """The event as Outlook holds it: no color of its own, and its rule as Graph's pattern has it."""
+def storable(event: Event, palette=None) -> Event:
+    """The event as Outlook holds it: the color of the category nearest its own (none without colored
+    categories), and its rule as Graph's pattern has it."""
     if event.rrule and not event.recurrence_id:
         try:
             rrule = simplified(to_rrule(pattern_of(event)[0], all_day=event.all_day), _local_day(event.start,
@@ -156,7 +183,8 @@ def storable(event: Event) -> Event:
         except (Unexpressible, ValueError, KeyError):
             rrule = event.rrule  # the CRM refuses such rules: the write reports it
         event = replace(event, rrule=rrule_text(rrule, event))
-    return replace(event, color="")
+    name = category_for(event.color, palette or {})
+    return replace(event, color=palette[name] if name else "")
 
 
 def body_text(body: dict) -> str:
@@ -256,3 +284,8 @@ def _graph_time(value, zone):
     if local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC) != value.astimezone(UTC):
         return {"dateTime": value.astimezone(UTC).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
     return {"dateTime": local.isoformat(), "timeZone": zone}
+
+
+def _rgb(color):
+    color = color.lstrip("#")
+    return tuple(int(color[index:index + 2], 16) for index in (0, 2, 4))

@@ -19,7 +19,7 @@ from crm.recurrence import RecurrenceError, last_start_bound, occurrence_key, oc
 from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
 from . import writes
 from .graph import BATCH_SIZE, LONGEST_VIEW, PAGE_SIZE, Graph, event_url, gone, instances_url, iso
-from .mapping import Unreadable, from_graph, occurrence_of, pattern_of, storable
+from .mapping import Unreadable, from_graph, occurrence_of, palette_of, pattern_of, storable
 
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
 NOWHERE = (datetime.min.replace(tzinfo=UTC),) * 2  # a span that covers nothing
@@ -44,6 +44,7 @@ class MicrosoftProvider(CalendarProvider):
     def __init__(self, tokens, client, on_tokens):
         super().__init__(tokens, client, on_tokens)
         self.graph = Graph(tokens, client, on_tokens, self.usage)
+        self._palette = None
 
     @classmethod
     def missing_scopes(cls, granted: str) -> set[str]:
@@ -51,7 +52,16 @@ class MicrosoftProvider(CalendarProvider):
         return cls.required_scopes - short
 
     def storable(self, event):
-        return storable(event)
+        return storable(event, self.palette() if event.color else {})
+
+    def palette(self) -> dict[str, str]:
+        """The mailbox's colored categories (name -> #rrggbb), read once per run and only when needed."""
+        if self._palette is None:
+            self._palette = palette_of(self.graph.get("me/outlook/masterCategories").get("value", []))
+        return self._palette
+
+    def _colors(self, item) -> dict[str, str]:
+        return self.palette() if item.get("categories") else {}
 
     def inexact(self, event):
         if not event.rrule or event.recurrence_id:
@@ -162,7 +172,7 @@ class MicrosoftProvider(CalendarProvider):
         elif kind == "seriesMaster":
             series.add(item["id"])
         else:
-            found.append(_remote(item))
+            found.append(self._remote(item))
 
     def _removed(self, ids, series, exceptions) -> list[RemoteEvent]:
         found = []
@@ -191,7 +201,7 @@ class MicrosoftProvider(CalendarProvider):
             if gone(answer):
                 found.append(RemoteEvent(remote_id))
             elif answer.status == 200 and answer.body.get("type") != "seriesMaster":
-                found.append(_remote(answer.body))  # a series no more: a single event now
+                found.append(self._remote(answer.body))  # a series no more: a single event now
             elif answer.status == 200:
                 masters[remote_id] = answer.body
             else:
@@ -202,7 +212,7 @@ class MicrosoftProvider(CalendarProvider):
         found_instances = dict(zip([remote_id for remote_id, *_ in asked], self.instances(asked), strict=True))
         for remote_id, master in masters.items():
             instances = found_instances.get(remote_id, [])
-            events = _series_events(master, instances, spans[remote_id], known.get(remote_id, {}))
+            events = self._series_events(master, instances, spans[remote_id], known.get(remote_id, {}))
             found += events
             if not _ended(events[0].event, datetime.now(UTC) - MOVED):  # not checked again at each deletion
                 alive[remote_id] = {item["id"]: key for item in instances if item.get("type") == "exception"
@@ -236,6 +246,31 @@ class MicrosoftProvider(CalendarProvider):
                 raise ProviderUnavailable(answer.describe())
         until = datetime.now(UTC) + timedelta(days=app_settings.HORIZON_DAYS) + SLACK
         return _unique(found + self._series(sorted(series), (None, until))[0])
+
+    def _series_events(self, master, instances, span, known) -> list[RemoteEvent]:
+        """A series and its exceptions from its master and every occurrence Graph has of it (and the plain
+        occurrences that were exceptions, `known`, reverted by a rebuild)."""
+        try:
+            event = from_graph(master)
+            have = {occurrence_of(item, event.time_zone) for item in instances}
+            cancelled = _cancelled(event, have, span.covered) if span else set()
+        except (Unreadable, RecurrenceError) as exc:
+            return [RemoteEvent(master["id"], problem=str(exc))]
+        found = [RemoteEvent(master["id"], master.get("@odata.etag", ""),
+                             from_graph(master, exdates=cancelled, palette=self._colors(master)), _updated(master),
+                             covered=span.covered if span else NOWHERE)]
+        for item in instances:
+            if item.get("type") == "exception" or item["id"] in known:
+                found.append(self._remote(item, uid=event.uid))
+        return found
+
+    def _remote(self, item, uid="") -> RemoteEvent:
+        try:
+            return RemoteEvent(item["id"], item.get("@odata.etag", ""),
+                               from_graph(item, uid=uid, palette=self._colors(item)), _updated(item),
+                               series_id=item.get("seriesMasterId") or "")
+        except Unreadable as exc:
+            return RemoteEvent(item["id"], problem=str(exc))
 
     # Writes
 
@@ -279,23 +314,6 @@ def _span(master, until) -> Span | None:
     return Span((low, until), (low - MOVED, until + MOVED))
 
 
-def _series_events(master, instances, span, known) -> list[RemoteEvent]:
-    """A series and its exceptions from its master and every occurrence Graph has of it (and the plain
-    occurrences that were exceptions, `known`, reverted by a rebuild)."""
-    try:
-        event = from_graph(master)
-        have = {occurrence_of(item, event.time_zone) for item in instances}
-        cancelled = _cancelled(event, have, span.covered) if span else set()
-    except (Unreadable, RecurrenceError) as exc:
-        return [RemoteEvent(master["id"], problem=str(exc))]
-    found = [RemoteEvent(master["id"], master.get("@odata.etag", ""), from_graph(master, exdates=cancelled),
-                         _updated(master), covered=span.covered if span else NOWHERE)]
-    for item in instances:
-        if item.get("type") == "exception" or item["id"] in known:
-            found.append(_remote(item, uid=event.uid))
-    return found
-
-
 def _ended(event, since) -> bool:
     """Whether a series' last occurrence started before `since`."""
     if event is None or since is None:
@@ -327,14 +345,6 @@ def _cancelled(event, have, covered) -> set[str]:
     # An occurrence Graph places differently (a wall-clock time a DST change skips) is not a cancelled one.
     odd_days = {key[:8] for key in have - expected}
     return {key for key in missing if key[:8] not in odd_days}
-
-
-def _remote(item, uid="") -> RemoteEvent:
-    try:
-        return RemoteEvent(item["id"], item.get("@odata.etag", ""), from_graph(item, uid=uid), _updated(item),
-                           series_id=item.get("seriesMasterId") or "")
-    except Unreadable as exc:
-        return RemoteEvent(item["id"], problem=str(exc))
 
 
 def _unique(found) -> list[RemoteEvent]:

@@ -20,7 +20,7 @@ from calendarsync.core.normalize import normalized
 
 from ..base import WriteResult
 from .graph import LONGEST_VIEW, PAGE_SIZE, event_url, gone, instances_url
-from .mapping import Unreadable, from_graph, occurrence_of, storable, to_graph, transaction_id
+from .mapping import Unreadable, category_for, from_graph, occurrence_of, storable, to_graph, transaction_id
 
 RESHAPING = ("isAllDay", "start", "end", "recurrence")  # what makes Outlook rebuild a series
 
@@ -56,14 +56,18 @@ class Writer:
             if occurrence_id is None:  # the series or that occurrence is gone: the pull will tell
                 results[write.key] = WriteResult(write.key, "gone", write.remote_id)
                 return None
-            return {"method": "PATCH", "url": event_url(occurrence_id), "body": to_graph(write.event)}
+            body = {**to_graph(write.event), **(self._category(write.event) if write.event.color else {})}
+            return {"method": "PATCH", "url": event_url(occurrence_id), "body": body}
         if write.kind == "create":
-            body = {**to_graph(write.event), "transactionId": transaction_id(self.calendar_id, write.event.uid)}
+            body = {**to_graph(write.event), **(self._category(write.event) if write.event.color else {}),
+                    "transactionId": transaction_id(self.calendar_id, write.event.uid)}
             return {"method": "POST", "url": f"me/calendars/{quote(self.calendar_id, safe='')}/events", "body": body}
         headers = {"If-Match": write.etag} if write.etag else {}
         if write.kind == "delete":
             return {"method": "DELETE", "url": event_url(write.remote_id), "headers": headers}
         body = to_graph(write.event)
+        if write.before is not None and write.before.color != write.event.color:
+            body.update(self._category(write.event))
         if master is not None:
             if master.status != 200:
                 results[write.key] = self._result(write, master)
@@ -77,6 +81,14 @@ class Writer:
             else:  # Outlook rebuilds the series (the only way to bring a cancelled occurrence back)
                 self.rebuilt.add(write.key)
         return {"method": "PATCH", "url": event_url(write.remote_id), "body": body, "headers": headers}
+
+    def _category(self, event) -> dict:
+        """The CRM's color as the category of the nearest color; the event's other categories go with a change
+        of color (Graph replaces the list whole), and an event with no color has none of ours."""
+        if not event.color:
+            return {"categories": []}
+        name = category_for(event.color, self.provider.palette())
+        return {"categories": [name]} if name else {}
 
     def _result(self, write, answer) -> WriteResult:
         if answer.status in (200, 201, 204):
@@ -168,7 +180,7 @@ def _holds(item: dict, event) -> bool:
     except Unreadable:
         return False
     wanted = normalized(storable(event))
-    return all(getattr(current, name) == getattr(wanted, name) for name in CONTENT if name != "exdates")
+    return all(getattr(current, name) == getattr(wanted, name) for name in CONTENT if name not in ("exdates", "color"))
 
 
 def _key(item, zone):

@@ -6,6 +6,7 @@ returned only when `$expand` asks for them, as Graph does.
 """
 
 import re
+import uuid
 from urllib.parse import urlencode
 
 from ..http import Request, Response
@@ -23,6 +24,7 @@ def install(service):
     add = service.router.add
     add("GET", f"{V1}{ME}", lambda r: me(service, r), "me")
     add("GET", f"{V1}{ME}/calendars", lambda r: calendars(service, r), "calendars")
+    add("GET", f"{V1}{ME}/outlook/masterCategories", lambda r: master_categories(service, r), "categories")
     add("GET", f"{V1}{ME}/calendar", lambda r: calendar(service, r), "calendar")
     add("GET", f"{V1}{ME}/calendars/{CAL}/events", lambda r: list_events(service, r), "events_list")
     add("GET", f"{V1}{ME}/events", lambda r: list_events(service, r), "events_list")
@@ -39,6 +41,16 @@ def me(service, request):
     return service.json({"@odata.context": f"{request.base_url}{V1}/$metadata#users/$entity", "id": user.oid,
                          "displayName": user.name, "mail": user.email, "userPrincipalName": user.email,
                          "givenName": user.name.split()[0], "surname": " ".join(user.name.split()[1:])})
+
+
+def master_categories(service, request):
+    """The mailbox's categories, which color its events."""
+    user = service.store.users[request.email]
+    return service.json({"@odata.context": f"{request.base_url}{V1}/$metadata#users('{user.oid}')/outlook/"
+                                           "masterCategories",
+                         "value": [{"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{user.oid}/{name}")),
+                                    "displayName": name, "color": color}
+                                   for name, color in user.categories.items()]})
 
 
 def _calendar_json(service, entry):

@@ -46,12 +46,18 @@ class CalendarAccess:
     is_default: bool = False
 
 
+# The categories every Outlook mailbox starts with (its master category list), and their preset colors.
+DEFAULT_CATEGORIES = {"Red category": "preset0", "Orange category": "preset1", "Yellow category": "preset3",
+                      "Green category": "preset4", "Blue category": "preset7", "Purple category": "preset8"}
+
+
 @dataclass
 class User:
     email: str
     name: str
     oid: str
     calendars: list[CalendarAccess] = field(default_factory=list)
+    categories: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))  # name -> preset color
 
 
 @dataclass

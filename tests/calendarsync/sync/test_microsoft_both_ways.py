@@ -174,3 +174,28 @@ def test_the_same_field_edited_on_both_sides_keeps_the_latest_and_records_the_ot
     assert (conflict.group, conflict.winner, conflict.action) == ("summary", "remote", meeting)
     assert conflict.local == {"summary": "Review (CRM)"}
     assert conflict.remote == {"summary": "Review (Outlook)"}
+
+
+def test_colors_travel_as_the_categories_of_the_nearest_color(alice, outlook_calendar, outlook):
+    """Outlook colors an event by its categories: the CRM's color goes as the mailbox's category of the nearest
+    color, and an event's first colored category comes back as its color."""
+    meeting = factories.appointment(alice, "2026-12-04 10:00", subject="Demo", color="#8fb0f0")  # a light blue
+    sync(outlook_calendar)
+    [event] = outlook.events()
+    assert event["categories"] == ["Blue category"]
+    meeting.refresh_from_db()
+    assert meeting.color == "#8fb0f0"  # the CRM keeps its own
+
+    crm.action_update(action=meeting, color="#70c060")
+    sync(outlook_calendar)
+    assert outlook.event(event["id"])["categories"] == ["Green category"]
+    writes = len(outlook.writes())
+    assert sync(outlook_calendar).updated == 0
+    assert len(outlook.writes()) == writes
+
+    created = outlook.insert({"subject": "Review", "categories": ["Project X", "Red category"],
+                              "start": {"dateTime": "2026-12-05T10:00:00", "timeZone": "Romance Standard Time"},
+                              "end": {"dateTime": "2026-12-05T11:00:00", "timeZone": "Romance Standard Time"}})
+    sync(outlook_calendar)
+    assert Action.objects.get(subject="Review").color == "#e7a1a2"
+    assert EventLink.objects.filter(remote_id=created["id"]).exists()
