@@ -221,8 +221,11 @@ class Side:
                     .order_by("pk").values_list("address", "pk"):
                 contacts.setdefault(address, pk)
         participants, listed = [], []
+        oneself = {self.calendar.account.email.lower(), self.calendar.owner_email.lower()} - {""}
         for action, event in made:
             for email, _name in event.attendees:
+                if email in oneself:  # the calendar's own mailbox, listed among an invitation's attendees
+                    continue
                 if email in users and users[email] != action.owner_id:
                     participants.append(Action.participants.through(action_id=action.pk, user_id=users[email]))
                 elif email in contacts and email not in users:

@@ -44,11 +44,13 @@ def test_a_google_events_guests_become_participants_and_contacts(alice, calendar
 def test_an_outlook_invitations_organizer_and_attendees_become_participants_and_contacts(
         alice, outlook_calendar, outlook, people):
     bob, marie = people
+    factories.contact("Hopper", first_name="Grace", email="grace@example.com")  # the mailbox: oneself, not a guest
     sync(outlook_calendar)
     invitation = outlook.insert({
         "subject": "Kick-off at the client", **OUTLOOK_TIMED, "uid": "kickoff@client.example",
         "organizer": {"emailAddress": {"address": "marie.curie@client.example", "name": "Marie Curie"}},
         "attendees": [{"type": "required", "emailAddress": {"address": "bob@example.com", "name": "Bob"}},
+                      {"type": "required", "emailAddress": {"address": "grace@example.com", "name": "Grace"}},
                       {"type": "resource", "emailAddress": {"address": "room-4@client.example"}}]})
     assert sync(outlook_calendar).created == 1
     action = Action.objects.get(subject="Kick-off at the client")
@@ -61,5 +63,5 @@ def test_an_outlook_invitations_organizer_and_attendees_become_participants_and_
     event = outlook.event(invitation["id"])
     assert event["location"]["displayName"] == "Client's office"
     assert [person["emailAddress"]["address"] for person in event["attendees"]] == [
-        "bob@example.com", "room-4@client.example"]
+        "bob@example.com", "grace@example.com", "room-4@client.example"]
     assert [write["mailed"] for write in outlook.writes() if write["event"] == invitation["id"]] == [[]]
