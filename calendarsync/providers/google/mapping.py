@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from calendarsync.core.event import Event
 from crm.recurrence import occurrence_key
 
+from ..colors import nearest
+
 # Google's event palette (colors.get "event"), the same for every account.
 PALETTE = {
     "1": "#a4bdfc", "2": "#7ae7bf", "3": "#dbadff", "4": "#ff887c", "5": "#fbd75b", "6": "#ffb878",
@@ -40,10 +42,7 @@ def instance_id(series_id: str, occurrence: str) -> str:
 
 def nearest_color(color: str) -> str:
     """The palette id closest to a #rrggbb color ("" for none)."""
-    if not color:
-        return ""
-    wanted = _rgb(color)
-    return min(PALETTE, key=lambda key: sum((a - b) ** 2 for a, b in zip(_rgb(PALETTE[key]), wanted, strict=True)))
+    return nearest(color, PALETTE)
 
 
 def from_google(item: dict, default_zone: str) -> Event:
@@ -171,8 +170,3 @@ def _google_time(value, event):
         return {"date": value.isoformat()}
     zone = event.time_zone or "UTC"
     return {"dateTime": value.astimezone(ZoneInfo(zone)).isoformat(), "timeZone": zone}
-
-
-def _rgb(color):
-    color = color.lstrip("#")
-    return tuple(int(color[index:index + 2], 16) for index in (0, 2, 4))

@@ -19,6 +19,7 @@ from calendarsync.core.event import Event
 from calendarsync.core.normalize import rrule_text
 from crm.recurrence import occurrence_key
 
+from ..colors import nearest
 from .recurrence import Unexpressible, simplified, to_pattern, to_rrule
 from .zones import UnknownZone, iana
 
@@ -80,11 +81,7 @@ def palette_of(categories: list[dict]) -> dict[str, str]:
 
 def category_for(color: str, palette: dict[str, str]) -> str:
     """The category whose color is nearest `color` ("" for none, or when no category has a color)."""
-    if not color or not palette:
-        return ""
-    wanted = _rgb(color)
-    return min(sorted(palette), key=lambda name: sum((a - b) ** 2 for a, b in zip(_rgb(palette[name]), wanted,
-                                                                                    strict=True)))
+    return nearest(color, palette)
 
 
 def from_graph(item: dict, *, uid: str = "", exdates=(), palette=None) -> Event:
@@ -284,8 +281,3 @@ def _graph_time(value, zone):
     if local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC) != value.astimezone(UTC):
         return {"dateTime": value.astimezone(UTC).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
     return {"dateTime": local.isoformat(), "timeZone": zone}
-
-
-def _rgb(color):
-    color = color.lstrip("#")
-    return tuple(int(color[index:index + 2], 16) for index in (0, 2, 4))
