@@ -127,6 +127,15 @@ class Graph:
             raise ProviderUnavailable(answer.describe())
         return answer.body
 
+    def pages(self, url="", *, first=None):
+        """Every item of a listing, following `@odata.nextLink` (from `first`, a page already read, if given)."""
+        page = first if first is not None else self.get(url, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
+        while True:
+            yield from page.get("value", [])
+            if not page.get("@odata.nextLink"):
+                return
+            page = self.get(page["@odata.nextLink"], Prefer=f"odata.maxpagesize={PAGE_SIZE}")
+
     def batch(self, requests_: list[dict]) -> list[Answer]:
         """Requests ({"method", "url", "body"?, "headers"?}) through $batch, 20 at a time; one answer each, in
         order. Requests Graph asked to retry are sent again, alone, after the longest wait it asked for."""
@@ -213,6 +222,12 @@ def _json(response):
 
 def event_url(remote_id) -> str:
     return f"me/events/{quote(remote_id, safe='')}"
+
+
+def calendar_view_url(calendar_id, start: datetime, end: datetime) -> str:
+    """The events of a calendar that meet [start, end), occurrences one by one."""
+    query = urlencode({"startDateTime": iso(start), "endDateTime": iso(end)})
+    return f"me/calendars/{quote(calendar_id, safe='')}/calendarView?{query}"
 
 
 def instances_url(master_id, start: datetime, end: datetime) -> str:

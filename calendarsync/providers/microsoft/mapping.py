@@ -137,10 +137,9 @@ def occurrence_of(item: dict, zone: str = "") -> str:
     """The occurrence key of an occurrence or exception: its original start, for all-day series the date it
     has in its own zone (Graph gives the instant: local midnight in UTC)."""
     try:
-        original = datetime.fromisoformat(_iso(item["originalStart"]))
+        original = graph_instant(item["originalStart"])
     except (KeyError, TypeError, ValueError) as exc:
         raise Unreadable(f"its original start cannot be read ({exc})") from exc
-    original = original if original.tzinfo else original.replace(tzinfo=UTC)
     if not item.get("isAllDay"):
         return occurrence_key(original)
     return occurrence_key(_local_date(original, zone or item.get("originalStartTimeZone")))
@@ -265,6 +264,12 @@ def _local_date(moment: datetime, zone_name) -> date:
         return moment.astimezone(ZoneInfo(iana(zone_name or "UTC"))).date()
     except UnknownZone as exc:
         raise Unreadable(f"its time zone “{zone_name}” is unknown") from exc
+
+
+def graph_instant(text: str) -> datetime:
+    """A time Graph gives in UTC (seven fractional digits, an offset or none) as an aware datetime."""
+    moment = datetime.fromisoformat(_iso(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(text: str) -> str:

@@ -7,7 +7,6 @@ and Graph no longer does. An `@removed` id is asked for again: gone is a deletio
 """
 
 import json
-import re
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import quote, urlencode
@@ -18,8 +17,18 @@ from crm.recurrence import RecurrenceError, last_start_bound, occurrence_key, oc
 
 from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
 from . import writes
-from .graph import BATCH_SIZE, LONGEST_VIEW, PAGE_SIZE, Graph, event_url, gone, instances_url, iso
-from .mapping import Unreadable, from_graph, occurrence_of, palette_of, pattern_of, storable
+from .graph import (
+    BATCH_SIZE,
+    LONGEST_VIEW,
+    PAGE_SIZE,
+    Graph,
+    calendar_view_url,
+    event_url,
+    gone,
+    instances_url,
+    iso,
+)
+from .mapping import Unreadable, from_graph, graph_instant, occurrence_of, palette_of, pattern_of, storable
 
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
 NOWHERE = (datetime.min.replace(tzinfo=UTC),) * 2  # a span that covers nothing
@@ -78,18 +87,15 @@ class MicrosoftProvider(CalendarProvider):
     def list_calendars(self) -> list[CalendarInfo]:
         me = self.graph.get("me")
         mailbox = (me.get("mail") or me.get("userPrincipalName") or "").lower()
-        found, url = [], "me/calendars?$top=100"
-        while url:
-            page = self.graph.get(url)
-            for item in page.get("value", []):
-                owner = ((item.get("owner") or {}).get("address") or "").lower()
-                found.append(CalendarInfo(
-                    remote_id=item["id"], name=item.get("name") or item["id"],
-                    color=item.get("hexColor") or COLORS.get(item.get("color", ""), ""),
-                    # Shared calendars are read-only here: the app asks for Calendars.Read.Shared only.
-                    can_write=bool(item.get("canEdit")) and (not owner or owner == mailbox),
-                    is_primary=bool(item.get("isDefaultCalendar")), owner_email=owner))
-            url = page.get("@odata.nextLink")
+        found = []
+        for item in self.graph.pages("me/calendars?$top=100"):
+            owner = ((item.get("owner") or {}).get("address") or "").lower()
+            found.append(CalendarInfo(
+                remote_id=item["id"], name=item.get("name") or item["id"],
+                color=item.get("hexColor") or COLORS.get(item.get("color", ""), ""),
+                # Shared calendars are read-only here: the app asks for Calendars.Read.Shared only.
+                can_write=bool(item.get("canEdit")) and (not owner or owner == mailbox),
+                is_primary=bool(item.get("isDefaultCalendar")), owner_email=owner))
         return found
 
     # Changes
@@ -98,8 +104,7 @@ class MicrosoftProvider(CalendarProvider):
         state = _state(cursor)
         if state and datetime.fromisoformat(state["end"]) >= window[1]:
             try:
-                items = self._round(state["delta"])
-                return self._changes(calendar_id, items, window, state, full=False)
+                return self._changes(self._round(state["delta"]), window, state, full=False)
             except DeltaExpired:
                 pass  # Graph forgot where we were: read everything again, deleting nothing for it
         end = window[1] + SLACK
@@ -110,19 +115,12 @@ class MicrosoftProvider(CalendarProvider):
                 items = self._round(f"me/calendars/{quote(calendar_id, safe='')}/calendarView/delta?{query}")
             except DeltaExpired:
                 continue
-            return self._changes(calendar_id, items, window, {"end": end.isoformat(), "series": {}}, full=True)
+            return self._changes(items, window, {"end": end.isoformat(), "series": {}}, full=True)
         raise ProviderUnavailable("Outlook kept expiring the listing of this calendar while it was read.")
 
     def listing(self, calendar_id, window):
-        query = urlencode({"startDateTime": iso(window[0]), "endDateTime": iso(window[1])})
-        url = f"me/calendars/{quote(calendar_id, safe='')}/calendarView?{query}"
-        items = []
-        while url:
-            page = self.graph.get(url, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
-            items += page.get("value", [])
-            url = page.get("@odata.nextLink")
         found, series = [], set()
-        for item in items:
+        for item in self.graph.pages(calendar_view_url(calendar_id, *window)):
             self._sort(item, found, series)
         return _unique(found + self._series(sorted(series), window)[0])
 
@@ -140,7 +138,7 @@ class MicrosoftProvider(CalendarProvider):
             if not url:
                 return items, answer.body.get("@odata.deltaLink", "")
 
-    def _changes(self, calendar_id, round_, window, state, *, full) -> Changes:
+    def _changes(self, round_, window, state, *, full) -> Changes:
         """The round's items as changes. The cursor keeps, beside the delta link, each series of the window
         with its exceptions (id -> occurrence key): Graph reports a cancelled one as a bare `@removed` id."""
         items, delta_link = round_
@@ -175,6 +173,8 @@ class MicrosoftProvider(CalendarProvider):
             found.append(self._remote(item))
 
     def _removed(self, ids, series, exceptions) -> list[RemoteEvent]:
+        """These events as they are now: gone ones as deletions (a known exception's as the cancellation of its
+        occurrence), live ones sorted as a listing's."""
         found = []
         for remote_id, answer in zip(ids, self.get_events(ids), strict=True):
             if gone(answer):
@@ -227,23 +227,12 @@ class MicrosoftProvider(CalendarProvider):
         for answer in self.graph.batch(requests_):
             if answer.status != 200:
                 raise ProviderUnavailable(answer.describe())
-            items, link = list(answer.body.get("value", [])), answer.body.get("@odata.nextLink")
-            while link:
-                page = self.graph.get(link, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
-                items += page.get("value", [])
-                link = page.get("@odata.nextLink")
-            found.append(items)
+            found.append(list(self.graph.pages(first=answer.body)))
         return found
 
     def fetch(self, calendar_id, remote_ids):
-        found, series = [], set()
-        for remote_id, answer in zip(remote_ids, self.get_events(remote_ids), strict=True):
-            if gone(answer):
-                found.append(RemoteEvent(remote_id))
-            elif answer.status == 200:
-                self._sort(answer.body, found, series)
-            else:
-                raise ProviderUnavailable(answer.describe())
+        series = set()
+        found = self._removed(remote_ids, series, {})
         until = datetime.now(UTC) + timedelta(days=app_settings.HORIZON_DAYS) + SLACK
         return _unique(found + self._series(sorted(series), (None, until))[0])
 
@@ -282,17 +271,10 @@ class MicrosoftProvider(CalendarProvider):
     def free_busy(self, calendar_ids, start, end):
         busy = {}
         for calendar_id in calendar_ids:
-            query = urlencode({"startDateTime": iso(start), "endDateTime": iso(end)})
-            url, intervals = f"me/calendars/{quote(calendar_id, safe='')}/calendarView?{query}", []
-            while url:
-                page = self.graph.get(url, Prefer=f"odata.maxpagesize={PAGE_SIZE}")
-                for item in page.get("value", []):
-                    if item.get("showAs", "busy") != "free" and not item.get("isCancelled") \
-                            and not item.get("isAllDay"):
-                        event = from_graph(item)
-                        intervals.append((event.start, event.end))
-                url = page.get("@odata.nextLink")
-            busy[calendar_id] = sorted(intervals)
+            events = [from_graph(item) for item in self.graph.pages(calendar_view_url(calendar_id, start, end))
+                      if item.get("showAs", "busy") != "free" and not item.get("isCancelled")
+                      and not item.get("isAllDay")]
+            busy[calendar_id] = sorted((event.start, event.end) for event in events)
         return busy
 
 
@@ -307,7 +289,7 @@ class Span(NamedTuple):
 def _span(master, until) -> Span | None:
     """From the series' start (or as far back as one request of Graph reaches) to `until`; None for a series
     that starts later."""
-    first = datetime.fromisoformat(_plain(master["start"]["dateTime"])).replace(tzinfo=UTC)
+    first = graph_instant(master["start"]["dateTime"])
     low = max(first, until - LONGEST_VIEW + 2 * MOVED)
     if low >= until:
         return None
@@ -316,7 +298,7 @@ def _span(master, until) -> Span | None:
 
 def _ended(event, since) -> bool:
     """Whether a series' last occurrence started before `since`."""
-    if event is None or since is None:
+    if event is None:
         return False
     try:
         last = last_start_bound(rrule=event.rrule, start=event.start)
@@ -365,10 +347,6 @@ def _state(cursor):
 
 def _updated(item):
     text = item.get("lastModifiedDateTime")
-    return datetime.fromisoformat(_plain(text).replace("Z", "+00:00")) if text else None
-
-
-def _plain(text):
-    return re.sub(r"(\.\d{6})\d+", r"\1", text)
+    return graph_instant(text) if text else None
 
 
