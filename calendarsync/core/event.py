@@ -9,6 +9,8 @@ occurrence it replaces (`recurrence_id`), exactly as iCalendar, Google and Graph
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 
+from crm.recurrence import parse_occurrence_key
+
 
 @dataclass(frozen=True)
 class Event:
@@ -96,12 +98,11 @@ def known_exdates(event: Event, base: Event | None, covered: tuple[datetime, dat
     series' cancellations over a limited span must not make the others look deleted."""
     if base is None or not event.rrule:
         return event
-    inside = lambda key: covered[0] <= _key_instant(key) < covered[1]  # noqa: E731
+    inside = lambda key: covered[0] <= key_instant(key) < covered[1]  # noqa: E731
     kept = {key for key in event.exdates if inside(key)} | {key for key in base.exdates if not inside(key)}
     return replace(event, exdates=tuple(sorted(kept)))
 
 
-def _key_instant(key: str) -> datetime:
-    if len(key) == 8:  # an all-day occurrence: its date, from midnight UTC
-        return datetime.strptime(key, "%Y%m%d").replace(tzinfo=UTC)
-    return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+def key_instant(key: str) -> datetime:
+    """Where an occurrence key (crm.recurrence's) starts, in UTC; an all-day one at its date's midnight."""
+    return _instant(parse_occurrence_key(key, all_day=len(key) == 8))

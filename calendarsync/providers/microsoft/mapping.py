@@ -145,6 +145,14 @@ def occurrence_of(item: dict, zone: str = "") -> str:
     return occurrence_key(_local_date(original, zone or item.get("originalStartTimeZone")))
 
 
+def key_of(item: dict, zone: str = "") -> str:
+    """The occurrence key of an occurrence or exception, "" when it cannot be read."""
+    try:
+        return occurrence_of(item, zone)
+    except Unreadable:
+        return ""
+
+
 def to_graph(event: Event) -> dict:
     """The properties this module syncs, for a create or a patch: whatever else the event has in
     Outlook (attendees, categories, reminders, online meeting) stays as it is."""

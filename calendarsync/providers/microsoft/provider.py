@@ -28,7 +28,16 @@ from .graph import (
     instances_url,
     iso,
 )
-from .mapping import Unreadable, from_graph, graph_instant, occurrence_of, palette_of, pattern_of, storable
+from .mapping import (
+    Unreadable,
+    from_graph,
+    graph_instant,
+    key_of,
+    occurrence_of,
+    palette_of,
+    pattern_of,
+    storable,
+)
 
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
 NOWHERE = (datetime.min.replace(tzinfo=UTC),) * 2  # a span that covers nothing
@@ -216,7 +225,7 @@ class MicrosoftProvider(CalendarProvider):
             found += events
             if not _ended(events[0].event, datetime.now(UTC) - MOVED):  # not checked again at each deletion
                 alive[remote_id] = {item["id"]: key for item in instances if item.get("type") == "exception"
-                                    and (key := _key(item))}
+                                    and (key := key_of(item))}
         return found, alive
 
     def instances(self, asked) -> list[list[dict]]:
@@ -307,13 +316,6 @@ def _ended(event, since) -> bool:
     if last is None:
         return False
     return (last < since.date()) if isinstance(last, date) and not isinstance(last, datetime) else last < since
-
-
-def _key(item) -> str:
-    try:
-        return occurrence_of(item)
-    except Unreadable:
-        return ""
 
 
 def _cancelled(event, have, covered) -> set[str]:

@@ -12,15 +12,15 @@ this module never writes attendees, and writes an event only when the CRM change
 """
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from calendarsync.core.event import CONTENT
+from calendarsync.core.event import CONTENT, key_instant
 from calendarsync.core.normalize import normalized
 
 from ..base import WriteResult
 from .graph import LONGEST_VIEW, PAGE_SIZE, event_url, gone, instances_url
-from .mapping import Unreadable, category_for, from_graph, occurrence_of, storable, to_graph, transaction_id
+from .mapping import Unreadable, category_for, from_graph, key_of, storable, to_graph, transaction_id
 
 RESHAPING = ("isAllDay", "start", "end", "recurrence")  # what makes Outlook rebuild a series
 
@@ -56,11 +56,9 @@ class Writer:
             if occurrence_id is None:  # the series or that occurrence is gone: the pull will tell
                 results[write.key] = WriteResult(write.key, "gone", write.remote_id)
                 return None
-            body = {**to_graph(write.event), **(self._category(write.event) if write.event.color else {})}
-            return {"method": "PATCH", "url": event_url(occurrence_id), "body": body}
+            return {"method": "PATCH", "url": event_url(occurrence_id), "body": self._new(write.event)}
         if write.kind == "create":
-            body = {**to_graph(write.event), **(self._category(write.event) if write.event.color else {}),
-                    "transactionId": transaction_id(self.calendar_id, write.event.uid)}
+            body = {**self._new(write.event), "transactionId": transaction_id(self.calendar_id, write.event.uid)}
             return {"method": "POST", "url": f"me/calendars/{quote(self.calendar_id, safe='')}/events", "body": body}
         headers = {"If-Match": write.etag} if write.etag else {}
         if write.kind == "delete":
@@ -81,6 +79,10 @@ class Writer:
             else:  # Outlook rebuilds the series (the only way to bring a cancelled occurrence back)
                 self.rebuilt.add(write.key)
         return {"method": "PATCH", "url": event_url(write.remote_id), "body": body, "headers": headers}
+
+    def _new(self, event) -> dict:
+        """What a new event (or occurrence) is written with: its color, if any, as a category."""
+        return {**to_graph(event), **(self._category(event) if event.color else {})}
 
     def _category(self, event) -> dict:
         """The CRM's color as the category of the nearest color; the event's other categories go with a change
@@ -124,7 +126,7 @@ class Writer:
         found = {}
         for write, answer in zip(writes, self.graph.batch(requests_), strict=True):
             for item in answer.body.get("value", []) if answer.status == 200 else []:  # else: gone, said later
-                if _key(item, write.event.time_zone) == write.event.recurrence_id:
+                if key_of(item, write.event.time_zone) == write.event.recurrence_id:
                     found[write.key] = item["id"]
         return found
 
@@ -140,7 +142,7 @@ class Writer:
         deletions, of = [], []
         for write, items in zip(owners, self.provider.instances(asked), strict=True):
             for item in items:
-                key = _key(item, write.event.time_zone)
+                key = key_of(item, write.event.time_zone)
                 if key in write.event.exdates:
                     deletions.append({"method": "DELETE", "url": event_url(item["id"])})
                     of.append((write, key))
@@ -164,30 +166,21 @@ class Writer:
 
 def _same_shape(master: dict, event) -> bool:
     """Whether the series already has these times and this rule, as Outlook holds them."""
-    try:
-        current = normalized(from_graph(master))
-    except Unreadable:
-        return False
-    wanted = normalized(storable(event))
-    names = ("all_day", "start", "end", "time_zone", "rrule")
-    return all(getattr(current, name) == getattr(wanted, name) for name in names)
+    return _agrees(master, event, ("all_day", "start", "end", "time_zone", "rrule"))
 
 
 def _holds(item: dict, event) -> bool:
-    """Whether Outlook's event has the content of `event`, as Outlook can hold it."""
+    """Whether Outlook's event has the content of `event` (its cancellations and color written apart)."""
+    return _agrees(item, event, [name for name in CONTENT if name not in ("exdates", "color")])
+
+
+def _agrees(item: dict, event, names) -> bool:
     try:
         current = normalized(from_graph(item))
     except Unreadable:
         return False
     wanted = normalized(storable(event))
-    return all(getattr(current, name) == getattr(wanted, name) for name in CONTENT if name not in ("exdates", "color"))
-
-
-def _key(item, zone):
-    try:
-        return occurrence_of(item, zone)
-    except Unreadable:
-        return ""
+    return all(getattr(current, name) == getattr(wanted, name) for name in names)
 
 
 def _ranges(keys):
@@ -204,6 +197,5 @@ def _ranges(keys):
 
 def _around(key: str) -> tuple[datetime, datetime]:
     """A window that holds the occurrence starting at `key`, whatever its length and zone."""
-    moment = (datetime.strptime(key, "%Y%m%d").replace(tzinfo=UTC) if len(key) == 8
-              else datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC))
+    moment = key_instant(key)
     return moment - timedelta(days=1), moment + timedelta(days=2)
