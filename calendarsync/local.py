@@ -365,9 +365,8 @@ class Side:
         link = links.get(result.remote_id)
         if link is None:
             if op.event.recurrence_id:  # an occurrence written again after its series was rebuilt: one link
-                for remote_id, old in list(links.items()):
-                    if old.action_id == int(op.local_id):
-                        self._unlink(links.pop(remote_id))
+                for remote_id in [remote_id for remote_id, old in links.items() if old.action_id == int(op.local_id)]:
+                    del links[remote_id]
                 EventLink.objects.filter(calendar=self.calendar, action_id=int(op.local_id)).delete()
             link = EventLink(calendar=self.calendar, action_id=int(op.local_id), remote_id=result.remote_id,
                              ical_uid=op.event.uid)

@@ -108,8 +108,7 @@ class MemoryProvider(CalendarProvider):
         epoch, _, since = cursor.partition(":")
         full = not cursor or int(epoch) != calendar.epoch
         if full:
-            found = [(remote_id, entry) for remote_id, entry in calendar.entries.items()
-                     if entry.event is not None and overlaps(entry.event, *window)]
+            found = _in_window(calendar, window)
         else:
             found = [(remote_id, entry) for remote_id, entry in calendar.entries.items() if entry.seq > int(since)]
         seq = max((entry.seq for entry in calendar.entries.values()), default=0)
@@ -144,9 +143,7 @@ class MemoryProvider(CalendarProvider):
         self._refuse("changes", after=False)
         self.usage.requests += 1
         calendar = self.service.calendars[calendar_id]
-        found = [(remote_id, entry) for remote_id, entry in calendar.entries.items()
-                 if entry.event is not None and overlaps(entry.event, *window)]
-        return self._remote_events(calendar, found, full=True)
+        return self._remote_events(calendar, _in_window(calendar, window), full=True)
 
     def fetch(self, calendar_id, remote_ids):
         self._refuse("changes", after=False)
@@ -207,3 +204,8 @@ class MemoryProvider(CalendarProvider):
         error = self.service._fault(on, after)
         if error is not None:
             raise error
+
+
+def _in_window(calendar, window) -> list:
+    return [(remote_id, entry) for remote_id, entry in calendar.entries.items()
+            if entry.event is not None and overlaps(entry.event, *window)]

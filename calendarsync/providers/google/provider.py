@@ -94,12 +94,10 @@ class GoogleProvider(CalendarProvider):
                 return self._listing(calendar_id, {"syncToken": cursor}, full=False)
             except SyncTokenExpired:
                 pass  # Google forgot where we were: read everything again, deleting nothing for it
-        start, end = window
-        return self._listing(calendar_id, {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end)}, full=True)
+        return self._listing(calendar_id, _window_query(window), full=True)
 
     def listing(self, calendar_id, window):
-        start, end = window
-        return self._listing(calendar_id, {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end)}, full=True).events
+        return self._listing(calendar_id, _window_query(window), full=True).events
 
     def _listing(self, calendar_id, query, *, full):
         events = self._service.events()
@@ -318,6 +316,11 @@ def _describe(error: HttpError) -> str:
     if error.status_code == 429 or reasons & RATE_REASONS:
         return "Google asked to slow down and kept refusing; the next sync will try again."
     return f"Google answered {error.status_code}: {error.reason}"
+
+
+def _window_query(window) -> dict:
+    start, end = window
+    return {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end)}
 
 
 def _rfc3339(moment: datetime) -> str:
