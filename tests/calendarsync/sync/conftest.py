@@ -121,21 +121,26 @@ class Died(Exception):
     """The worker died after the provider answered its writes, before the run's transaction committed."""
 
 
-def after_writes(monkeypatch, hook):
-    """Call `hook()` after each call of a provider's `write` (it may raise Died)."""
+def after_calls(monkeypatch, method, hook):
+    """Call `hook(answer)` after each call of a provider's `method` (it may raise Died)."""
     make = services.provider_for
 
     def provider_for(account):
         provider = make(account)
-        write = provider.write
+        call = getattr(provider, method)
 
-        def write_then_hook(calendar_id, writes):
-            results = write(calendar_id, writes)
-            hook()
-            return results
-        provider.write = write_then_hook
+        def call_then_hook(*args):
+            answer = call(*args)
+            hook(answer)
+            return answer
+        setattr(provider, method, call_then_hook)
         return provider
     monkeypatch.setattr(services, "provider_for", provider_for)
+
+
+def after_writes(monkeypatch, hook):
+    """Call `hook()` after each call of a provider's `write` (it may raise Died)."""
+    after_calls(monkeypatch, "write", lambda results: hook())
 
 
 def die_once_after_writing(monkeypatch):

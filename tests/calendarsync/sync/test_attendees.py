@@ -64,4 +64,4 @@ def test_an_outlook_invitations_organizer_and_attendees_become_participants_and_
     assert event["location"]["displayName"] == "Client's office"
     assert [person["emailAddress"]["address"] for person in event["attendees"]] == [
         "bob@example.com", "grace@example.com", "room-4@client.example"]
-    assert [write["mailed"] for write in outlook.writes() if write["event"] == invitation["id"]] == [[]]
+    assert [write["method"] for write in outlook.writes() if write["event"] == invitation["id"]] == ["update"]

@@ -6,7 +6,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from calendarsync import app_settings, engine, services
+from calendarsync import app_settings, engine
 from calendarsync.models import AccountState, EventLink, OutboxEntry, TrashedAction
 from calendarsync.providers.microsoft import graph
 from crm import services as crm
@@ -14,7 +14,7 @@ from crm.models import Action
 from tests import factories
 from tests.calendarsync.connecting import connect
 
-from .conftest import GRACE, Died, die_once_after_writing, sync
+from .conftest import GRACE, Died, after_calls, die_once_after_writing, sync
 
 
 def when(start, end, zone="Romance Standard Time"):
@@ -31,21 +31,13 @@ def by_subject(events):
 
 def after_first_pull(monkeypatch, hook):
     """Call `hook()` once the next run's provider has answered its first pull; return every pull's changes."""
-    pulls, make = [], services.provider_for
+    pulls = []
 
-    def provider_for(account):
-        provider = make(account)
-        changes = provider.changes
-
-        def changes_then_hook(*args):
-            found = changes(*args)
-            pulls.append(found)
-            if len(pulls) == 1:
-                hook()
-            return found
-        provider.changes = changes_then_hook
-        return provider
-    monkeypatch.setattr(services, "provider_for", provider_for)
+    def record(found):
+        pulls.append(found)
+        if len(pulls) == 1:
+            hook()
+    after_calls(monkeypatch, "changes", record)
     return pulls
 
 
