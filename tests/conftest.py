@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from sandboxes.server import start_google, start_microsoft
 from tests import factories
 
 REQUIRE_ALL_SERVICES = os.environ.get("REQUIRE_ALL_SERVICES") == "1"
@@ -42,6 +43,28 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             "  Run .ci/run (PostgreSQL, Redis, Chromium) to run them all.", red=True
         )
+
+
+# The sandbox servers, started once per run and reset by the tests that use them.
+
+@pytest.fixture(scope="session")
+def google_server():
+    server = start_google()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def microsoft_server(tmp_path_factory):
+    server = start_microsoft(tmp_path_factory.mktemp("tls"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(microsoft_server):
+    """The test CA file the Microsoft sandbox's certificate is signed with."""
+    return str(microsoft_server.certificate)
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,10 @@
-"""Sandbox servers for every calendarsync test: started once per run, reset by the tests that use them."""
+"""The sandboxes, reset and peopled, for every calendarsync test; no real service ever reached."""
 
 import pytest
 
 from calendarsync import selectors
 from calendarsync.models import SyncPolicy
 from calendarsync.providers.microsoft.graph import session
-from calendarsync.sandbox.server import start_google, start_microsoft
 from tests import factories
 
 
@@ -17,26 +16,6 @@ def _no_real_services(settings):
                  "MICROSOFT_GRAPH_URL"):
         setattr(settings, f"CALENDARSYNC_{name}", nowhere)
     settings.CALENDARSYNC_GOOGLE_AUTHORIZE_URL = f"{nowhere}/o/oauth2/v2/auth"
-
-
-@pytest.fixture(scope="session")
-def google_server():
-    server = start_google()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def microsoft_server(tmp_path_factory):
-    server = start_microsoft(tmp_path_factory.mktemp("tls"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def certificate(microsoft_server):
-    """The test CA file the Microsoft sandbox's certificate is signed with."""
-    return str(microsoft_server.certificate)
 
 
 GOOGLE_PEOPLE = [("ada@example.com", "Ada Lovelace"), ("ada.work@example.com", "Ada at work")]

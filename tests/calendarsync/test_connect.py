@@ -160,7 +160,7 @@ def test_tokens_are_encrypted_in_the_database(client, alice, sync_allowed, sandb
 
 def test_the_microsoft_sandbox_consent_page_can_be_on_plain_http_for_browsers(client, alice, sync_allowed, sandboxes,
                                                                               microsoft_server, settings):
-    from calendarsync.sandbox.server import start_plain_twin
+    from sandboxes.server import start_plain_twin
 
     twin = start_plain_twin(microsoft_server)
     try:

@@ -10,9 +10,9 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 
 from calendarsync.providers.google.provider import discovery_document
-from calendarsync.sandbox.google import seed as google_seed
-from calendarsync.sandbox.microsoft import seed as microsoft_seed
-from calendarsync.sandbox.server import start_google, start_microsoft
+from sandboxes.google import seed as google_seed
+from sandboxes.microsoft import seed as microsoft_seed
+from sandboxes.server import start_google, start_microsoft
 
 GRAPH_PAGE = 1000  # the largest Prefer: odata.maxpagesize the Microsoft sandbox grants
 WINDOW = "startDateTime=2025-11-01T00:00:00Z&endDateTime=2027-12-01T00:00:00Z"  # every seeded event

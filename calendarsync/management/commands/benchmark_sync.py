@@ -23,11 +23,11 @@ from django.test.utils import CaptureQueriesContext, setup_databases, teardown_d
 
 from calendarsync import engine
 from calendarsync.models import ExternalAccount, RemoteCalendar
-from calendarsync.sandbox.google import seed as google_seed
-from calendarsync.sandbox.microsoft import seed as microsoft_seed
-from calendarsync.sandbox.server import start_google, start_microsoft
 from crm import services as crm
 from crm.models import ActionType
+from sandboxes.google import seed as google_seed
+from sandboxes.microsoft import seed as microsoft_seed
+from sandboxes.server import start_google, start_microsoft
 
 GOOGLE_SCOPE = "https://www.googleapis.com/auth/calendar"
 MICROSOFT_SCOPE = "https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/Calendars.Read.Shared"

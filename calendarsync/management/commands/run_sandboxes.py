@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from calendarsync.sandbox.server import DEMO_PEOPLE, start_google, start_microsoft, start_plain_twin, stop
+from sandboxes.server import DEMO_PEOPLE, start_google, start_microsoft, start_plain_twin, stop
 
 
 class Command(BaseCommand):

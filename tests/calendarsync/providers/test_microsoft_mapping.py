@@ -22,8 +22,8 @@ from calendarsync.providers.microsoft.mapping import (
 )
 from calendarsync.providers.microsoft.recurrence import to_pattern, to_rrule
 from calendarsync.providers.microsoft.zones import UnknownZone, iana
-from calendarsync.sandbox.microsoft import recurrence as sandbox_recurrence
 from crm.recurrence import occurrences_between
+from sandboxes.microsoft import recurrence as sandbox_recurrence
 
 PARIS = ZoneInfo("Europe/Paris")
 PATTERNS = [

@@ -2,10 +2,10 @@
 
 import json
 
-from calendarsync.sandbox import state
-from calendarsync.sandbox.google.store import GoogleStore
-from calendarsync.sandbox.microsoft.store import MicrosoftStore
-from calendarsync.sandbox.server import load_google_demo, load_microsoft_demo
+from sandboxes import state
+from sandboxes.google.store import GoogleStore
+from sandboxes.microsoft.store import MicrosoftStore
+from sandboxes.server import load_google_demo, load_microsoft_demo
 
 from .conftest import follow_delta
 

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from dateutil import rrule
 
-from calendarsync.sandbox import pages
+from sandboxes import pages
 
 from .conftest import EVENT, follow_delta
 
