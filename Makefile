@@ -23,18 +23,24 @@ $(STAMP): requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	touch $(STAMP)
 
+# The web server, the sandboxes, and a Celery worker with beat beside them (the syncs run there, never in
+# a request); all stop together. The worker's log goes to data/worker.log.
+RUN_ENV := DEBUG=true CALENDARSYNC_GOOGLE_SANDBOX_URL=$(SANDBOX) CALENDARSYNC_MICROSOFT_SANDBOX_URL=$(MICROSOFT) \
+	CALENDARSYNC_MICROSOFT_CA_BUNDLE=data/sandbox-tls/sandbox-ca.pem \
+	CALENDARSYNC_MICROSOFT_SANDBOX_CONSENT_URL=http://127.0.0.1:$(MICROSOFT_CONSENT_PORT)
+
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py install_sync_defaults
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py run_sandboxes --demo --state-dir data/sandbox-state \
 		--google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) \
 		--microsoft-consent-port $(MICROSOFT_CONSENT_PORT) & \
-	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	DEBUG=true CALENDARSYNC_GOOGLE_SANDBOX_URL=$(SANDBOX) CALENDARSYNC_MICROSOFT_SANDBOX_URL=$(MICROSOFT) \
-	CALENDARSYNC_MICROSOFT_CA_BUNDLE=data/sandbox-tls/sandbox-ca.pem \
-	CALENDARSYNC_MICROSOFT_SANDBOX_CONSENT_URL=http://127.0.0.1:$(MICROSOFT_CONSENT_PORT) \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(BIN)/celery -A config worker --beat --schedule data/celerybeat-schedule --pool threads \
+		--concurrency 4 --without-gossip --without-mingle --without-heartbeat --loglevel INFO \
+		--logfile data/worker.log & \
+	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0

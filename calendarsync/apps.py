@@ -7,4 +7,6 @@ class CalendarSyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from calendarsync import checks, receivers  # noqa: F401 - registers them
+        # The tasks are registered in every process, not only in workers: what is queued by name
+        # (calendarsync.jobs) then runs in the caller's process where a test asks for that.
+        from calendarsync import checks, receivers, tasks  # noqa: F401 - registers them

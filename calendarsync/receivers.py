@@ -3,7 +3,7 @@ change's own transaction, and a push is queued for after the commit."""
 
 from django.dispatch import receiver
 
-from calendarsync import selectors, services, tasks
+from calendarsync import jobs, selectors, services
 from crm.signals import action_deleted, action_saved, agenda_opened
 
 
@@ -29,4 +29,4 @@ def queue(action, calendar_ids, origin, action_id=None):
 
 @receiver(agenda_opened, dispatch_uid="calendarsync.agenda_opened")
 def agenda_opened_pull(sender, user, **kwargs):
-    tasks.pull_soon(user.pk)
+    jobs.pull_soon(user.pk)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from calendarsync import app_settings, providers, selectors
+from calendarsync import app_settings, jobs, providers, selectors
 from calendarsync.models import (
     AccountProblem,
     AccountState,
@@ -47,14 +47,12 @@ def outbox_add(action, calendar_ids, *, action_id=None):
     """Put a change of `action` in these calendars' outboxes, in the caller's transaction, and queue their
     push for after the commit. A new change resets the tries. `action_id`: for a deleted appointment,
     whose instance has lost its primary key."""
-    from calendarsync import tasks  # tasks import the engine, which imports this module
-
     OutboxEntry.objects.bulk_create([OutboxEntry(calendar_id=pk, action_id=action_id or action.pk, uid=action.uid)
                                      for pk in calendar_ids],
                                     update_conflicts=True, unique_fields=["calendar", "action_id"],
                                     update_fields=["uid", "queued_at", "attempts", "last_error"])
     for pk in calendar_ids:
-        transaction.on_commit(partial(tasks.push_soon, pk))
+        transaction.on_commit(partial(jobs.push_soon, pk))
 
 
 def forget_deleted(action, action_id, *, origin):
@@ -109,8 +107,8 @@ def account_connect(user, *, provider, remote_id, email, name, access_token, ref
         if account.state != AccountState.DISABLED:
             account.state = _usable_state(account)
         account.save()
-    if account.is_active:
-        calendars_refresh(account, force=True)
+    if account.is_active:  # its calendars are read by a worker: the consent's redirect does not wait for them
+        transaction.on_commit(partial(jobs.refresh_calendars, account.pk, force=True))
     return account
 
 
@@ -242,12 +240,10 @@ def calendar_resume(user, calendar) -> RemoteCalendar:
 
 def calendar_sync_now(calendar):
     """Queue a run of one calendar now (the settings page's and the admin's "Sync now")."""
-    from calendarsync import tasks  # tasks import the engine, which imports this module
-
     status, text = selectors.calendar_status(calendar, selectors.pause_reasons(calendar.account.user))
     if status not in selectors.RUNNABLE:
         raise Invalid(text or _("This calendar is not selected for sync."))
-    tasks.sync_calendar.delay(calendar.pk, Trigger.MANUAL)
+    jobs.sync_now(calendar.pk, Trigger.MANUAL)
 
 
 # An administrator's switches, for any number of calendars at once; each returns how many it changed.

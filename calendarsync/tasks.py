@@ -1,13 +1,15 @@
-"""Celery tasks: thin, idempotent, given ids. The engine does the work and takes the calendar's lock."""
+"""Celery tasks: thin, idempotent, given ids. The engine does the work under the calendar's lease.
+
+Nothing imports this module but Celery: the rest of the app queues these by name (calendarsync.jobs).
+"""
 
 import random
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.cache import cache
 from django.utils import timezone
 
-from calendarsync import app_settings, engine, selectors, services
+from calendarsync import app_settings, engine, jobs, selectors, services
 from calendarsync.models import ExternalAccount, RemoteCalendar, SyncRun, TrashedAction, Trigger
 
 BUSY_RETRIES = 8  # waits doubling from PUSH_DELAY_SECONDS: about eight minutes in all
@@ -23,28 +25,15 @@ def sync_calendar(self, calendar_id, trigger=Trigger.MANUAL):
         wait = app_settings.PUSH_DELAY_SECONDS * 2 ** self.request.retries + random.random()  # noqa: S311
         raise self.retry(countdown=wait) from exc
     if run is not None and run.queued_meanwhile:
-        push_soon(calendar_id)
+        jobs.push_soon(calendar_id)
     return run.pk if run else None
 
 
-def push_soon(calendar_id):
-    """Queue a push; saves arriving before it starts ride along (one task per calendar per delay)."""
-    delay = app_settings.PUSH_DELAY_SECONDS
-    if cache.add(f"calendarsync:push:{calendar_id}", 1, timeout=delay):
-        sync_calendar.apply_async((calendar_id, Trigger.SAVE), countdown=delay)
-
-
-def pull_soon(user_id):
-    """The agenda was opened (G5): pull the user's calendars, at most every AGENDA_PULL_SECONDS."""
-    if cache.add(f"calendarsync:agenda:{user_id}", 1, timeout=app_settings.AGENDA_PULL_SECONDS):
-        pull_user.delay(user_id)
-
-
 @shared_task
-def refresh_calendars(account_id):
-    """Read an account's calendars again, off the page that noticed they were due."""
+def refresh_calendars(account_id, force=False):
+    """Read an account's calendars again, off the page that noticed they were due (or the consent's return)."""
     account = ExternalAccount.objects.filter(pk=account_id).first()
-    return account is not None and services.calendars_refresh(account)
+    return account is not None and services.calendars_refresh(account, force=force)
 
 
 @shared_task

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from calendarsync import providers, recovery, selectors, services, tasks
+from calendarsync import jobs, providers, recovery, selectors, services
 from calendarsync.forms import CalendarSettingsForm, active_action_types
 from calendarsync.models import CalendarStatus, ConflictRecord, ExternalAccount, Provider, RemoteCalendar, TrashedAction
 from calendarsync.oauth import clients
@@ -31,11 +31,10 @@ AUTH_PARAMS = {"google": {"access_type": "offline", "prompt": "select_account co
 @login_required
 def settings_page(request):
     accounts = list(selectors.accounts_of(request.user))
-    due = [account.pk for account in accounts if selectors.calendars_due(account)]
-    for pk in due:  # the provider is read by a worker; run in-process (no broker), it is done already
-        tasks.refresh_calendars.delay(pk)
-    if due:
-        accounts = list(selectors.accounts_of(request.user))
+    for account in accounts:  # a worker reads the provider; the page shows what is known now
+        if selectors.calendars_due(account):
+            jobs.refresh_calendars(account.pk)
+        account.reading = account.is_active and account.calendars_refreshed_at is None
     allowed = selectors.allowed_for(request.user)
     action_types = active_action_types()
     calendars = [calendar for account in accounts for calendar in account.calendars.all()]
@@ -49,7 +48,8 @@ def settings_page(request):
             calendar.status_label = CalendarStatus(calendar.status).label
             calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed, action_types=action_types)
     return render(request, "calendarsync/settings.html", {
-        "accounts": accounts, "offers": selectors.offers_for(request.user), "allowed": allowed})
+        "accounts": accounts, "offers": selectors.offers_for(request.user), "allowed": allowed,
+        "reading": any(account.reading for account in accounts)})
 
 
 @require_POST
@@ -141,8 +141,8 @@ def _carry_out(request, call, done, calendar):
 @login_required
 def calendar_sync(request, pk):
     calendar = _own_calendar(request, pk)
-    return _carry_out(request, lambda: services.calendar_sync_now(calendar),
-                      _("%(calendar)s is being synced.") % {"calendar": calendar}, calendar)
+    done = _("%(calendar)s will be synced in a moment; the result shows here.") % {"calendar": calendar}
+    return _carry_out(request, lambda: services.calendar_sync_now(calendar), done, calendar)
 
 
 @require_POST

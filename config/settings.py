@@ -1,8 +1,9 @@
 """Settings, read from the environment (and an optional .env file) through django-environ.
 
 Every value has a default that runs the product on one machine with nothing installed:
-SQLite in ./data, tasks executed in-process. Production sets DATABASE_URL, CELERY_BROKER_URL,
-SECRET_KEY, DEBUG=false and ALLOWED_HOSTS; `.env.example` documents them all.
+SQLite in ./data, and a broker that is a folder in ./data for the worker `make run` starts.
+Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, DEBUG=false and ALLOWED_HOSTS;
+`.env.example` documents them all.
 """
 
 from pathlib import Path
@@ -79,6 +80,13 @@ DATA_DIR = BASE_DIR / "data"  # git-ignored: the default SQLite database and loc
 if "DATABASE_URL" not in env:
     DATA_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write at once: each transaction takes the write lock when it begins
+    # (a deferred one that reads, then writes, fails with "database is locked" instead of waiting), waits
+    # for it up to 20 s, and readers never wait for writers (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE", "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "crm.User"
@@ -151,13 +159,22 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# A shared cache (Redis in production) lets all processes agree on debounced pushes and pulls.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# A cache all processes share (Redis in production; files in ./data on one machine), so that the web
+# server and the worker agree on debounced pushes and pulls.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{DATA_DIR / 'cache'}")}
 
-# Celery. Without a broker, tasks run in-process (eagerly) so that one machine needs nothing else.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Celery. Tasks always go to a broker and a worker runs them: never the web request. Without
+# CELERY_BROKER_URL, the broker is kombu's filesystem transport, a folder in ./data: no server to run, and
+# unlike a broker kept in SQLite, it never competes with the web server for the database's write lock.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL == "filesystem://":
+    _broker = DATA_DIR / "broker"
+    for _folder in ("queue", "control"):
+        (_broker / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_broker / "queue"),
+                                       "data_folder_out": str(_broker / "queue"),
+                                       "control_folder": str(_broker / "control"), "store_processed": False}
+CELERY_TASK_EAGER_PROPAGATES = True  # for the tests that ask for tasks in their own process
 CELERY_RESULT_BACKEND = env.str(
     "CELERY_RESULT_BACKEND",
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",

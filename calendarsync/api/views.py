@@ -13,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calendarsync import selectors, services
+from calendarsync import jobs, selectors, services
 from calendarsync.api.serializers import ExternalAccountSerializer, ProviderSerializer, RemoteCalendarSerializer
 from calendarsync.models import ExternalAccount, RemoteCalendar
 
@@ -51,16 +51,16 @@ class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
             raise ValidationError({"appointments": [str(exc)]}) from exc
         return Response(status=204)
 
-    @extend_schema(request=None, responses={200: RemoteCalendarSerializer(many=True), 409: ERROR})
+    @extend_schema(request=None, responses={202: ExternalAccountSerializer, 409: ERROR})
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
-        """Read the account's calendars from the provider now."""
+        """Have the account's calendars read from the provider again, by a worker: the answer does not wait.
+        `calendars_refreshed_at` moves on when they have been read; then list them."""
         account = self.get_object()
         if not account.is_active:
             return Response({"detail": selectors.account_problem(account)}, status=409)
-        services.calendars_refresh(account, force=True)
-        calendars = selectors.calendars_of(request.user).filter(account=account)
-        return Response(RemoteCalendarSerializer(calendars, many=True).data)
+        jobs.refresh_calendars(account.pk, force=True)
+        return Response(self.get_serializer(account).data, status=202)
 
 
 class RemoteCalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,

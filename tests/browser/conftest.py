@@ -10,9 +10,6 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests.calendarsync.conftest import (  # noqa: F401 - the sandboxes, for the connect flows
-    certificate,
-    google_server,
-    microsoft_server,
     sandboxes,
     sync_allowed,
 )
@@ -38,7 +35,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, eager_tasks):
+    """A browser tab on the live server. What the server queues runs at once in it (`eager_tasks`): a worker
+    thread could not share the in-memory test database; tests/calendarsync proves the requests do not wait."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900},
                                   timezone_id="Europe/Paris", locale="en-GB",
                                   ignore_https_errors=True)  # the Microsoft sandbox's test CA

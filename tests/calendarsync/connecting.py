@@ -6,6 +6,8 @@ import urllib.parse
 
 from django.urls import reverse
 
+from tests.conftest import then_the_worker
+
 
 def start(client, provider, account=None):
     """Press Connect (or Reconnect); return the consent page's URL at the provider."""
@@ -30,9 +32,14 @@ def consent(web, authorize_url, *, email, decision="allow", ungrant=()):
 
 
 def finish(client, callback_url):
-    """Bring the provider's answer to our callback; return the page the user lands on."""
+    """Bring the provider's answer to our callback, and return the page the user lands on; meanwhile the worker
+    reads the account's calendars, as it would once the callback has answered."""
     split = urllib.parse.urlsplit(callback_url)
-    return client.get(f"{split.path}?{split.query}", follow=True)
+    with then_the_worker():
+        answer = client.get(f"{split.path}?{split.query}")
+    while answer.status_code == 302:
+        answer = client.get(answer["Location"])
+    return answer
 
 
 def connect(client, web, provider, email, *, decision="allow", account=None, ungrant=()):

@@ -67,16 +67,24 @@ def test_disconnecting_needs_a_choice(api_as, alice, sync_allowed):
     assert not Action.objects.exists()
 
 
-def test_refresh_reads_the_calendars_now(api_as, client, alice, sync_allowed, sandboxes):
+def test_refresh_has_a_worker_read_the_calendars(api_as, client, alice, sync_allowed, sandboxes, jobs):
     from .connecting import connect
 
     client.force_login(alice)
     connect(client, sandboxes, "google", "ada@example.com")
     account = ExternalAccount.objects.get()
+    before = account.calendars_refreshed_at
     sandboxes.post(f"{sandboxes.google}/__sandbox__/calendars", json={
         "id": "new@group.example.com", "summary": "New one", "owner": "ada@example.com"})
-    names = [row["name"] for row in api_as(alice).post(f"/api/v1/sync/accounts/{account.pk}/refresh/").json()]
-    assert "New one" in names
+    api = api_as(alice)
+    answer = api.post(f"/api/v1/sync/accounts/{account.pk}/refresh/")
+    assert answer.status_code == 202
+    assert answer.json()["id"] == account.pk
+    assert jobs.names() == ["refresh_calendars"]
+    assert "New one" not in [row["name"] for row in api.get("/api/v1/sync/calendars/").json()["results"]]
+    jobs.run()
+    assert api.get(f"/api/v1/sync/accounts/{account.pk}/").json()["calendars_refreshed_at"] > before.isoformat()
+    assert "New one" in [row["name"] for row in api.get("/api/v1/sync/calendars/").json()["results"]]
 
 
 def test_the_sync_endpoints_are_in_the_openapi_schema(client, db):

@@ -2,12 +2,15 @@
 
 import io
 import tempfile
+import urllib.parse
 
 from allauth.socialaccount.models import SocialAccount
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
 from calendarsync.models import AccountState, ExternalAccount
+from tests.conftest import then_the_worker
 
 from .connecting import connect, consent, finish, start
 
@@ -39,6 +42,22 @@ def test_connecting_google_lists_its_calendars_with_colors_and_access(client, al
     assert int(client.session["_auth_user_id"]) == alice.pk
     assert b"Team" in page.content
     assert b"sandbox" in page.content
+    assert b"Reading the calendars" not in page.content
+
+
+def test_the_consent_s_return_does_not_wait_for_the_provider(client, alice, sync_allowed, sandboxes, jobs):
+    client.force_login(alice)
+    callback = urllib.parse.urlsplit(consent(sandboxes, start(client, "google"), email="ada@example.com"))
+    with then_the_worker():
+        page = client.get(f"{callback.path}?{callback.query}", follow=True)
+        account = ExternalAccount.objects.get()
+        assert account.calendars.count() == 0  # not read in the request
+        assert b"Reading the calendars of this account" in page.content
+        assert b"reload-soon.js" in page.content  # the page looks again in a moment
+    page = client.get(reverse("calendarsync:settings"))
+    assert account.calendars.count() == 3
+    assert b"Reading the calendars" not in page.content
+    assert b"reload-soon.js" not in page.content
 
 
 def test_connecting_microsoft_through_msal_trusting_the_test_ca(client, alice, sync_allowed, sandboxes):
@@ -78,7 +97,7 @@ def test_several_accounts_of_each_provider_and_no_duplicate_when_connecting_agai
 
 
 def test_a_revoked_grant_needs_reconnecting_and_reconnecting_restores_the_same_account(
-        client, alice, sync_allowed, sandboxes, settings):
+        client, alice, sync_allowed, sandboxes, settings, jobs):
     client.force_login(alice)
     connect(client, sandboxes, "google", "ada@example.com")
     account = ExternalAccount.objects.get()
@@ -89,8 +108,12 @@ def test_a_revoked_grant_needs_reconnecting_and_reconnecting_restores_the_same_a
     sandboxes.post(f"{sandboxes.google}/__sandbox__/revoke", json={"email": "ada@example.com"})
     sandboxes.post(f"{sandboxes.google}/__sandbox__/expire-access-tokens", json={"email": "ada@example.com"})
     settings.CALENDARSYNC_CALENDAR_REFRESH_SECONDS = 0
+    cache.clear()  # nor is a refresh just queued any more
     ExternalAccount.objects.filter(pk=account.pk).update(access_token_expires_at=None)
 
+    client.get(reverse("calendarsync:settings"))
+    assert jobs.names() == ["refresh_calendars"]  # the page queued it and answered
+    jobs.run()
     page = client.get(reverse("calendarsync:settings"))
     account.refresh_from_db()
     assert (account.state, account.problem) == (AccountState.RECONNECT, "revoked")
@@ -205,11 +228,15 @@ def test_a_provider_without_client_or_sandbox_is_not_offered(client, alice, sync
     assert "not set up on this server" in refused.content.decode()
 
 
-def test_a_calendar_deleted_remotely_is_shown_as_gone_then_back(client, alice, sync_allowed, sandboxes, settings):
+def test_a_calendar_deleted_remotely_is_shown_as_gone_then_back(client, alice, sync_allowed, sandboxes, settings,
+                                                                 jobs):
     client.force_login(alice)
     connect(client, sandboxes, "google", "ada@example.com")
     settings.CALENDARSYNC_CALENDAR_REFRESH_SECONDS = 0
+    cache.clear()  # nor is a refresh just queued any more
     assert sandboxes.delete(f"{sandboxes.google}/__sandbox__/calendars/team@group.example.com").status_code == 204
+    client.get(reverse("calendarsync:settings"))
+    jobs.run()
     page = client.get(reverse("calendarsync:settings")).content.decode()
     team = ExternalAccount.objects.get().calendars.get(name="Team")
     assert team.gone_at is not None
@@ -218,6 +245,7 @@ def test_a_calendar_deleted_remotely_is_shown_as_gone_then_back(client, alice, s
         "id": "team@group.example.com", "summary": "Team", "owner": "ada.work@example.com",
         "share": [{"email": "ada@example.com", "role": "writer"}]})
     client.get(reverse("calendarsync:settings"))
+    jobs.run()
     team.refresh_from_db()
     assert team.gone_at is None
 

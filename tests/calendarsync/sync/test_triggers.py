@@ -15,11 +15,12 @@ from tests import factories
 from .conftest import by_summary, sync
 
 
-def test_a_save_through_the_api_is_pushed_after_its_commit(client, alice, calendar, google,
-                                                           django_capture_on_commit_callbacks):
+def test_a_save_through_the_api_is_pushed_by_the_worker_after_its_commit(client, alice, calendar, google, jobs,
+                                                                         django_capture_on_commit_callbacks):
     sync(calendar)
     cache.clear()
     client.force_login(alice)
+    before = google.counters()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post("/api/v1/actions/", {
             "action_type": Action._meta.get_field("action_type").related_model.objects.get(code="appointment").pk,
@@ -27,12 +28,16 @@ def test_a_save_through_the_api_is_pushed_after_its_commit(client, alice, calend
             content_type="application/json")
     assert response.status_code == 201, response.content
     assert len(callbacks) == 1
+    assert jobs.names() == ["sync_calendar"]  # queued after the commit; the request answered without Google
+    assert google.counters() == before
+    assert google.events() == []
+    jobs.run()
     assert [event["summary"] for event in google.events()] == ["From the phone"]
     assert SyncRun.objects.filter(calendar=calendar, trigger="save").exists()
     assert not OutboxEntry.objects.exists()
 
 
-def test_a_burst_of_saves_is_one_outbox_entry_and_one_push(alice, calendar, google,
+def test_a_burst_of_saves_is_one_outbox_entry_and_one_push(alice, calendar, google, jobs,
                                                            django_capture_on_commit_callbacks):
     sync(calendar)
     cache.clear()
@@ -43,7 +48,9 @@ def test_a_burst_of_saves_is_one_outbox_entry_and_one_push(alice, calendar, goog
     assert OutboxEntry.objects.filter(action_id=meeting.pk).count() == 1
     for callback in callbacks:
         callback()
-    assert SyncRun.objects.filter(trigger="save").count() == 1  # the others rode along
+    assert jobs.names() == ["sync_calendar"]  # the others ride along
+    jobs.run()
+    assert SyncRun.objects.filter(trigger="save").count() == 1
     assert [event["summary"] for event in google.events()] == ["v5"]
 
 
@@ -55,15 +62,20 @@ def test_changes_the_engine_makes_do_not_come_back_to_their_calendar(alice, cale
     assert not OutboxEntry.objects.exists()
 
 
-def test_opening_the_agenda_pulls_at_most_once_in_a_while(client, alice, calendar, google,
-                                                          django_capture_on_commit_callbacks):
+def test_opening_the_agenda_has_a_worker_pull_at_most_once_in_a_while(client, alice, calendar, google, jobs):
     sync(calendar)
     cache.clear()
     google.insert({"summary": "Seen on opening", "start": {"date": "2026-12-04"}, "end": {"date": "2026-12-05"}})
     client.force_login(alice)
+    before = google.counters()
     assert client.get("/agenda/?date=2026-12-04").status_code == 200
+    assert client.get("/api/v1/actions/?start=2026-12-01&end=2026-12-08").status_code == 200
+    assert google.counters() == before  # neither page waited on Google
+    assert jobs.names() == ["pull_user"]  # once for both
+    jobs.run()
     assert Action.objects.filter(subject="Seen on opening").exists()
     assert client.get("/agenda/?date=2026-12-04").status_code == 200
+    assert jobs.names() == []
     assert SyncRun.objects.filter(trigger="agenda").count() == 1
 
 

@@ -21,12 +21,14 @@ def page(client):
     return response.content.decode()
 
 
-def test_the_settings_page_shows_the_last_run_and_syncs_now(client, alice, calendar, google):
+def test_the_settings_page_shows_the_last_run_and_syncs_now(client, alice, calendar, google, jobs):
     factories.appointment(alice, "2026-12-04 10:00", subject="Kick-off")
     client.force_login(alice)
     assert "data-last-run" not in page(client)
-    response = client.post(reverse("calendarsync:calendar-sync", args=[calendar.pk]))
-    assert response.status_code == 302
+    response = client.post(reverse("calendarsync:calendar-sync", args=[calendar.pk]), follow=True)
+    assert "will be synced in a moment" in response.content.decode()
+    assert not SyncRun.objects.exists()  # queued: the worker runs it
+    jobs.run()
     run = SyncRun.objects.get()
     assert (run.trigger, run.created, run.error) == (Trigger.MANUAL, 1, "")
     assert [event["summary"] for event in google.events()] == ["Kick-off"]
@@ -126,7 +128,7 @@ def test_nobody_undoes_what_is_someone_elses(client, bob, calendar, google):
         assert client.post(reverse(f"calendarsync:{name}", args=[pk])).status_code == 404
 
 
-def test_the_admin_shows_runs_and_syncs_resets_pauses_and_resumes(admin_client, alice, calendar, google):
+def test_the_admin_shows_runs_and_syncs_resets_pauses_and_resumes(admin_client, alice, calendar, google, jobs):
     changelist = reverse("admin:calendarsync_remotecalendar_changelist")
 
     def act(action):
@@ -134,6 +136,8 @@ def test_the_admin_shows_runs_and_syncs_resets_pauses_and_resumes(admin_client, 
 
     factories.appointment(alice, "2026-12-04 10:00", subject="Kick-off")
     act("sync_now")
+    assert jobs.names() == ["sync_calendar"]
+    jobs.run()
     calendar.refresh_from_db()
     assert calendar.last_run.created == 1
     assert calendar.cursor
@@ -169,7 +173,8 @@ def test_the_admin_restores_from_the_trash_and_conflicts(admin_client, alice, ca
     assert sorted(Action.objects.values_list("subject", flat=True)) == ["Gone", "Review (CRM)"]
 
 
-def test_a_microsoft_calendar_syncs_from_the_settings_page(client, alice, sync_allowed, sandboxes, appointment_type):
+def test_a_microsoft_calendar_syncs_from_the_settings_page(client, alice, sync_allowed, sandboxes, appointment_type,
+                                                          jobs):
     client.force_login(alice)
     connect(client, sandboxes, "microsoft", "grace@example.com")
     projects = RemoteCalendar.objects.get(name="Projects")
@@ -178,6 +183,7 @@ def test_a_microsoft_calendar_syncs_from_the_settings_page(client, alice, sync_a
     assert "do not sync yet" not in page(client)
     response = client.post(reverse("calendarsync:calendar-sync", args=[projects.pk]), follow=True)
     assert response.status_code == 200
+    jobs.run()
     run = SyncRun.objects.get(calendar=projects)
     assert (run.error, run.created) == ("", 1)
     account = projects.account
