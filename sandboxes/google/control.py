@@ -94,6 +94,14 @@ def install(service):
         store().revoke(email=data.get("email"), refresh_token=data.get("refresh_token"))
         return Response.json({"ok": True})
 
+    def raw_items(request):
+        """Have every listing of a calendar end with these items, as they are (DELETE: no more)."""
+        calendar = store().calendars.get(request.params["cal"])
+        if calendar is None:
+            return service.error(404, "Not Found", "notFound")
+        calendar.raw_items = [] if request.method == "DELETE" else list(request.json().get("items", []))
+        return Response.json({"items": len(calendar.raw_items)})
+
     def channels(request):
         return Response.json({
             channel_id: {"deliveries": channel["deliveries"], "stopped": channel.get("stopped", False)}
@@ -107,6 +115,8 @@ def install(service):
     add("PATCH", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)
     add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)/events/(?P<event>[^/]+)", remote_change)
     add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)", remove_calendar)
+    add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/raw-items", raw_items)
+    add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)/raw-items", raw_items)
     add("POST", f"{PREFIX}/expire-sync-tokens", expire_sync_tokens)
     add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
     add("POST", f"{PREFIX}/revoke", revoke)

@@ -96,6 +96,8 @@ def list_events(calendar, query: dict, cache: dict) -> dict:
     strip = since is not None and show_deleted == "false"
     answer["items"] = [minimal_tombstone(event) if strip and event.get("status") == "cancelled" else public(event)
                        for event in items]
+    if "nextSyncToken" in answer:
+        answer["items"] += json.loads(json.dumps(calendar.raw_items))
     return answer
 
 

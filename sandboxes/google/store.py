@@ -39,6 +39,9 @@ class Calendar:
     change_seq: int = 0
     epoch: int = 0  # bumped to invalidate every sync token of the calendar
     events: dict[str, dict] = field(default_factory=dict)  # id -> event JSON, with "_seq"
+    # Items added, as they are, to the last page of every listing: what a real service might send that this one
+    # would never make (a control's fault, for robustness tests).
+    raw_items: list = field(default_factory=list)
 
 
 @dataclass
