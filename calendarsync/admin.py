@@ -75,7 +75,7 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
                        "selected", "enabled", "direction", "action_types", "first_sync", "first_sync_since",
                        "is_destination", "last_synced_at", "last_figures", "error", "hold", "held_by_admin",
                        "window_start", "has_cursor"]
-    exclude = ["cursor", "syncing", "last_run", "deletions_confirmed"]
+    exclude = ["cursor", "lease_owner", "lease_expires_at", "last_run", "deletions_confirmed"]
     actions = ["sync_now", "reset_cursor", "pause", "resume"]
 
     def has_add_permission(self, request):
@@ -113,7 +113,7 @@ class RemoteCalendarAdmin(admin.ModelAdmin):
     @admin.action(description=_("Sync the selected calendars now"))
     def sync_now(self, request, queryset):
         _each(request, queryset.select_related("account__user"), services.calendar_sync_now,
-              _("%(count)d calendars are being synced."))
+              _("%(count)d calendars queued for sync; their runs show here when done."))
 
     @admin.action(description=_("Reset the sync cursor (the next run lists the whole window)"))
     def reset_cursor(self, request, queryset):

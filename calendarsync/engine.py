@@ -1,87 +1,116 @@
 """The sync engine: the one place where the database, a provider and the pure core meet.
 
-One run of one calendar, holding its row lock so that no other worker syncs it meanwhile:
+One run of one calendar, under its lease (calendarsync.lease), in rounds of:
 
 1. pull what changed remotely since the cursor (everything in the window on a first sync, or
    when the provider forgot the cursor: then the linked events of the window it lacks are asked
    for one by one, as they were deleted or moved away);
 2. read what changed locally: the calendar's outbox, and on a first sync the appointments it covers;
 3. pair unlinked events that are the same appointment (P4), then ask `core.plan` what to do;
-4. apply the local part, send the remote part in batches, and record links with their new base;
-5. keep the cursor, clear the outbox entries that went out, and record the run.
+4. apply the local part (imports, then merges and deletions), send the remote part in batches, and
+   record links with their new base after each batch;
+5. clear the outbox entries that went out, then keep the cursor.
 
-A write the provider refused as stale (changed remotely meanwhile) is retried after a new pull,
-in the same run. Provider trouble ends the run with its error in words; what was done is kept,
-and what was not stays in the outbox. Every remote create is idempotent, so nothing is duplicated.
+No transaction is open while a provider is called or waited for. Each step that writes is a short
+transaction of its own, fenced by the lease, and the cursor moves only once what it covers is stored:
+a worker stopped anywhere leaves nothing half-written, and the next run pulls again from the old
+cursor and finds its own earlier work done (imports linked, echoes equal to their base, pushed
+creates reclaimed by UID). A write the provider refused as stale is retried after a new pull, in the
+same run. Provider trouble ends the run with its error in words; so does anything unexpected, its
+traceback in the log. What was done is kept, and what was not stays in the outbox.
 """
 
 import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calendarsync import app_settings, local, selectors, services
 from calendarsync.core.event import known_exdates, overlaps
-from calendarsync.core.normalize import normalized
+from calendarsync.core.normalize import clean, fingerprint, normalized
 from calendarsync.core.plan import Direction, Link, Op, match, plan
+from calendarsync.lease import Busy, Lease, LeaseLost
 from calendarsync.models import EventLink, FirstSync, OutboxEntry, RemoteCalendar, SyncRun, Trigger
 from calendarsync.providers import AuthorizationLost, ProviderUnavailable
+from calendarsync.providers.base import unreadable
+from crm.models import Action
 
+__all__ = ["Busy", "sync"]
 log = logging.getLogger(__name__)
 ROUNDS = 3  # pulls per run: the first, then again after writes refused as stale
 HORIZON_STEP = timedelta(days=1)  # how far the horizon moves on before what it reached is listed
+# Where a run commits, in order; `reached(stage)` is called after each (a test stops a worker there).
+STAGES = ("pulled", "imported", "merged", "pushed", "recorded", "outbox cleared", "cursor kept", "run recorded")
 
 
-class Busy(Exception):
-    """Another worker is syncing this calendar."""
+def reached(stage):
+    """A run got past `stage` (one of STAGES): what it wrote so far is committed."""
 
 
 def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, progress=None) -> SyncRun | None:
-    """Sync one calendar now; None when it is not to be synced (not selected, paused, held...).
+    """Sync one calendar now; None when it is not to be synced (not selected, paused, held...). Raises Busy
+    while another run holds it.
 
     `progress(done, total)` hears about remote writes. A dry run records its run and nothing else.
     """
+    calendar = RemoteCalendar.objects.select_related("account__user").filter(pk=calendar_id).first()
+    if calendar is None or not selectors.syncable(calendar):
+        return None
+    lease = Lease.claim(calendar_id)
+    calendar.refresh_from_db(fields=["cursor", "window_start", "window_end", "hold", "deletions_confirmed"])
+    if lease.interrupted:
+        SyncRun.objects.filter(calendar=calendar, finished_at=None).update(
+            finished_at=timezone.now(), error=_("Interrupted: the worker running it stopped. The next run (this "
+                                                "one) took over where it was."))
+    run = SyncRun.objects.create(calendar=calendar, trigger=trigger, dry_run=dry_run)
+    run.queued_meanwhile = False
     started = time.monotonic()
-    with transaction.atomic():
-        calendar = (RemoteCalendar.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("account__user").filter(pk=calendar_id).first())
-        if calendar is None and RemoteCalendar.objects.filter(pk=calendar_id).exists():
-            raise Busy(calendar_id)
-        if calendar is None or not selectors.syncable(calendar):
-            return None
-        run = SyncRun(calendar=calendar, trigger=trigger, dry_run=dry_run)
-        provider = services.provider_for(calendar.account)
-        work = Run(calendar, provider, run, progress)
-        try:
-            work.execute()
-        except AuthorizationLost as exc:
-            services.account_lost(calendar.account, exc.problem, str(exc))
-            run.error = selectors.account_problem(calendar.account)
-        except ProviderUnavailable as exc:
-            run.error = str(exc)
-        run.requests, run.seconds = provider.usage.requests, round(time.monotonic() - started, 3)
-        run.save()
-        if dry_run:
-            return run
+    provider = services.provider_for(calendar.account)
+    work = Run(calendar, provider, run, lease, progress)
+    try:
+        work.execute()
+    except AuthorizationLost as exc:
+        services.account_lost(calendar.account, exc.problem, str(exc))
+        run.error = selectors.account_problem(calendar.account)
+    except ProviderUnavailable as exc:
+        run.error = str(exc)
+    except LeaseLost:
+        log.warning("Run %s of calendar %s outlived its lease; another run took over", run.pk, calendar_id)
+        run.error = _("Stopped: this run took longer than its lease and another run took the calendar over.")
+        _finish(run, provider, started)
+        return run
+    except Exception:
+        log.exception("Run %s of calendar %s failed", run.pk, calendar_id)
+        run.error = _("The sync stopped on an unexpected error; the next run tries again. If this goes on, tell "
+                      "your administrator: the details are in the server's log (run %(run)s).") % {"run": run.pk}
+    with lease.step():
+        _finish(run, provider, started)
+        if not dry_run:
+            fields = {"last_run": run, "error": run.error}
+            if not run.error:
+                fields["last_synced_at"] = timezone.now()
+            RemoteCalendar.objects.filter(pk=calendar_id).update(**fields)
+    reached("run recorded")
+    lease.release()
+    if not dry_run:  # for the task, not stored
         run.queued_meanwhile = any((entry.pk, entry.queued_at) not in work.read for entry in OutboxEntry.objects.filter(
-            calendar=calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))  # for the task, not stored
-        calendar.last_run, calendar.error = run, run.error
-        fields = ["last_run", "error", "cursor", "window_start", "window_end", "hold", "deletions_confirmed"]
-        if not run.error:
-            calendar.last_synced_at = timezone.now()
-            fields.append("last_synced_at")
-        calendar.save(update_fields=fields)
+            calendar=calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))
     return run
+
+
+def _finish(run, provider, started):
+    run.requests, run.seconds = provider.usage.requests, round(time.monotonic() - started, 3)
+    run.finished_at = timezone.now()
+    run.save()
 
 
 class Run:
     """The work of one run, its figures kept on `run` (a SyncRun, saved by the caller)."""
 
-    def __init__(self, calendar, provider, run, progress=None):
-        self.calendar, self.provider, self.run, self.progress = calendar, provider, run, progress
+    def __init__(self, calendar, provider, run, lease, progress=None):
+        self.calendar, self.provider, self.run, self.lease, self.progress = calendar, provider, run, lease, progress
         now = timezone.now()
         self.first = calendar.window_start is None
         self.window = (calendar.window_start or _window_start(calendar, now),
@@ -89,29 +118,30 @@ class Run:
         self.direction = Direction(calendar.direction)
         self.read = set()  # (id, queued_at) of the outbox entries this run saw
         self.vanished = set()  # remote ids a write found deleted: the next round plans them as deletions
+        self.unreadable = set()  # remote ids of events skipped as unreadable: neither deleted nor changed
         self.rewritten = 0  # changed occurrences written again after the provider rebuilt their series
         self.side = local.Side(calendar, origin=services.origin_of(calendar.pk), report=self.skip,
-                               storable=provider.storable)
+                               storable=provider.storable, step=lease.step, reached=reached)
 
     def execute(self):
         for _round in range(ROUNDS):
             if not self.round():
                 break
-        self.calendar.window_start = self.window[0]  # kept by the caller, unless this is a dry run
 
     def round(self) -> bool:
         """One pull, plan and apply; returns whether writes were refused as stale (pull again)."""
+        self.lease.renew()
         changes = self.provider.changes(self.calendar.remote_id, self.calendar.cursor, self.window)
         self.run.full = self.run.full or changes.full
         remote, meta, cancelled = {}, {}, []
         self.take(changes.events, remote, meta, cancelled)
-        reached = self.calendar.window_end
-        if changes.full or reached is None:
-            reached = self.window[1]
-        elif self.window[1] - reached >= HORIZON_STEP:  # events the horizon reached: a cursor may never tell
-            self.take(self.provider.listing(self.calendar.remote_id, (reached, self.window[1])), remote, meta,
+        horizon = self.calendar.window_end
+        if changes.full or horizon is None:
+            horizon = self.window[1]
+        elif self.window[1] - horizon >= HORIZON_STEP:  # events the horizon reached: a cursor may never tell
+            self.take(self.provider.listing(self.calendar.remote_id, (horizon, self.window[1])), remote, meta,
                       cancelled)
-            reached = self.window[1]
+            horizon = self.window[1]
         remote.update({remote_id: None for remote_id in self.vanished if remote_id not in remote})
         outbox = list(OutboxEntry.objects.filter(calendar=self.calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))
         self.read.update((entry.pk, entry.queued_at) for entry in outbox)
@@ -122,9 +152,15 @@ class Run:
         for remote_id, item in meta.items():
             if item.covered and remote.get(remote_id) is not None:
                 remote[remote_id] = known_exdates(remote[remote_id], bases.get(remote_id), item.covered)
-        missing = [remote_id for remote_id, base in bases.items() if remote_id not in remote and self.listed(base)]
+        missing = [remote_id for remote_id, base in bases.items()
+                   if remote_id not in remote and remote_id not in self.unreadable and self.listed(base)]
         if changes.full and missing:  # deleted, or moved out of the window: a full listing cannot tell
             self.take(self.provider.fetch(self.calendar.remote_id, missing), remote, meta, cancelled)
+        reached("pulled")
+        held = self.unreadable_links(links, changed_local)
+        if held:
+            links = [link for link in links if link.remote_id not in self.unreadable]
+            by_remote = {link.remote_id: link for link in links}
         pairs = self.reclaim(remote, meta, changed_local, by_remote, outbox)
         pairs += self.pair(remote, changed_local, by_remote, pairs, full=changes.full)
         result = plan(
@@ -140,7 +176,9 @@ class Run:
         if result.paused:
             self.run.error = _("Held: %(what)s. If that is right, resume sync of this calendar; otherwise check "
                                "the calendar at the provider.") % {"what": result.paused}
-            self.calendar.hold = self.run.error  # kept by the caller, unless this is a dry run
+            if not self.run.dry_run:
+                with self.lease.step():
+                    RemoteCalendar.objects.filter(pk=self.calendar.pk).update(hold=self.run.error)
             return False
         ops = [self.theirs(op, remote) for op in result.ops if self.wanted(op, meta)]
         ops = [op for op in ops if op is not None]
@@ -149,15 +187,28 @@ class Run:
                                 .strip() for op in ops]
             self.count(ops)
             return False
-        self.side.apply(ops, by_remote, meta)
-        if self.direction.pulls:
-            self.side.cancel_occurrences(cancelled, pushes=self.direction.pushes)
+        self.side.apply(ops, by_remote, meta, cancelled if self.direction.pulls else [], pushes=self.direction.pushes)
         stale, failed = self.push([op for op in ops if op.kind.endswith("_remote")], by_remote)
-        self.side.clear_outbox(outbox, stale=stale, failed=failed)
-        self.calendar.cursor, self.calendar.deletions_confirmed = changes.cursor, False
-        self.calendar.window_end = reached
+        failed.update(held)
+        with self.lease.step():
+            self.side.clear_outbox(outbox, stale=stale, failed=failed)
+        reached("outbox cleared")
+        self.calendar.cursor, self.calendar.window_end = changes.cursor, horizon
+        with self.lease.step():  # only now: what the cursor covers is stored
+            RemoteCalendar.objects.filter(pk=self.calendar.pk).update(
+                cursor=changes.cursor, window_start=self.window[0], window_end=horizon, deletions_confirmed=False)
+        reached("cursor kept")
         self.count(ops)
         return bool(stale)
+
+    def unreadable_links(self, links, changed_local) -> dict:
+        """Leave out of this round the appointments whose remote event could not be read: not deleted (a full
+        listing lacks it), not overwritten. Their own changes wait in the outbox, with why."""
+        why = _("its event in the calendar cannot be read; see the skipped events")
+        held = {str(link.action_id): why for link in links if link.remote_id in self.unreadable}
+        for pk in held:
+            changed_local.pop(int(pk), None)
+        return held
 
     def reclaim(self, remote, meta, changed_local, by_remote, outbox):
         """Pair the remote events a run pushed but did not live to link (it died before committing) with
@@ -210,16 +261,36 @@ class Run:
 
     def take(self, items, remote, meta, cancelled):
         """Sort what the provider said: events (None: deleted), occurrences cancelled on their own, and
-        unreadable events, reported and skipped."""
+        unreadable events, reported and skipped: whatever one holds, it never stops the run."""
         for item in items:
-            if item.problem:
-                self.skip(_("Remote event %(id)s skipped: %(problem)s") % {"id": item.remote_id,
-                                                                          "problem": item.problem})
-            elif item.event is None and item.occurrence:
-                cancelled.append(item)
-            else:
-                remote[item.remote_id] = self.provider.storable(normalized(item.event)) if item.event else None
-                meta[item.remote_id] = item
+            try:
+                if not _storable_ids(item):
+                    self.skip(_("A remote event was skipped: its id, ETag or UID cannot be stored (%(id)s)") % {
+                        "id": repr(str(item.remote_id)[:80])})
+                elif item.problem:
+                    self.unreadable.add(item.remote_id)
+                    self.skip(_("Remote event %(id)s skipped: %(problem)s") % {"id": item.remote_id,
+                                                                              "problem": item.problem})
+                elif item.event is None and item.occurrence:
+                    cancelled.append(item)
+                else:
+                    remote[item.remote_id] = self.readable(item.event)
+                    meta[item.remote_id] = item
+            except Exception as exc:
+                log.info("Remote event %r unreadable", item.remote_id, exc_info=True)
+                remote.pop(item.remote_id, None)
+                self.unreadable.add(item.remote_id)
+                self.skip(_("Remote event %(id)s skipped: %(problem)s") % {
+                    "id": str(item.remote_id)[:200], "problem": unreadable(exc)})
+
+    def readable(self, event):
+        """The remote event as the plan compares it; raises if anything the run does with it cannot be done."""
+        if event is None:
+            return None
+        event = self.provider.storable(normalized(event))
+        fingerprint(event)
+        overlaps(event, *self.window)
+        return event
 
     def listed(self, base) -> bool:
         """Whether a full listing of the window should have held this linked event (a day wider on each
@@ -270,35 +341,46 @@ class Run:
             else:
                 chunk, occurrences = occurrences[:size], occurrences[size:]
             chunk = [(op, write) for op in chunk if (write := self.side.write_for(op, links))]
+            if chunk:
+                self.lease.renew()
             results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []
-            for (op, write), result in zip(chunk, results, strict=True):
-                occurrence = write.kind == "create" and op.event.recurrence_id
-                if result.status == "stale" or (result.status == "gone" and write.kind != "delete"
-                                                and not occurrence):
-                    stale.add(op.local_id)  # the pull shows what changed, and the plan's rules decide again
-                    if result.status == "gone" and write.kind == "update":
-                        self.vanished.add(op.remote_id)  # a deletion the pull may not show (an old cursor)
-                    self.side.dropped.add(id(op))
-                elif result.status in ("failed", "gone"):  # gone: the series has no such occurrence there
-                    why = result.message or _("its series has no such occurrence in this calendar")
-                    failed[op.local_id] = why
-                    self.side.dropped.add(id(op))
-                    self.skip(_("%(summary)s not written to the calendar: %(why)s") % {
-                        "summary": op.event.summary if op.event else op.remote_id, "why": why})
-                else:
-                    self.written(op, write, result, links, failed)
-                    if result.rebuilt:  # its changed occurrences are written again, once each
-                        again = self.side.overrides_again([op.local_id])
-                        rewritten = {again_op.local_id for again_op in again}
-                        replaced = {other.local_id for other in occurrences if other.local_id in rewritten}
-                        occurrences = [other for other in occurrences if other.local_id not in rewritten] + again
-                        total += len(rewritten - replaced)
-                        self.rewritten += len(rewritten - replaced)  # those replaced count as what they were
-            self.side.flush()
+            reached("pushed")
+            with self.lease.step():
+                occurrences, total = self.recorded(chunk, results, links, stale, failed, occurrences, total)
+            reached("recorded")
             done += len(chunk)
             if self.progress:
                 self.progress(min(done, total), total)
         return stale, failed
+
+    def recorded(self, chunk, results, links, stale, failed, occurrences, total):
+        """Keep what one batch of writes did: links and their base, or why a write is to be tried again. Returns
+        the occurrences still to write (a series the provider rebuilt has its changed ones written again)."""
+        for (op, write), result in zip(chunk, results, strict=True):
+            occurrence = write.kind == "create" and op.event.recurrence_id
+            if result.status == "stale" or (result.status == "gone" and write.kind != "delete"
+                                            and not occurrence):
+                stale.add(op.local_id)  # the pull shows what changed, and the plan's rules decide again
+                if result.status == "gone" and write.kind == "update":
+                    self.vanished.add(op.remote_id)  # a deletion the pull may not show (an old cursor)
+                self.side.dropped.add(id(op))
+            elif result.status in ("failed", "gone"):  # gone: the series has no such occurrence there
+                why = result.message or _("its series has no such occurrence in this calendar")
+                failed[op.local_id] = why
+                self.side.dropped.add(id(op))
+                self.skip(_("%(summary)s not written to the calendar: %(why)s") % {
+                    "summary": op.event.summary if op.event else op.remote_id, "why": why})
+            else:
+                self.written(op, write, result, links, failed)
+                if result.rebuilt:  # its changed occurrences are written again, once each
+                    again = self.side.overrides_again([op.local_id])
+                    rewritten = {again_op.local_id for again_op in again}
+                    replaced = {other.local_id for other in occurrences if other.local_id in rewritten}
+                    occurrences = [other for other in occurrences if other.local_id not in rewritten] + again
+                    total += len(rewritten - replaced)
+                    self.rewritten += len(rewritten - replaced)  # those replaced count as what they were
+        self.side.flush()
+        return occurrences, total
 
     def written(self, op, write, result, links, failed):
         """Record a write the provider made. Made otherwise than asked (`result.held`: a cancelled occurrence
@@ -324,7 +406,15 @@ class Run:
 
     def skip(self, line):
         self.run.skipped += 1
-        self.run.report.append(line)
+        self.run.report.append(clean(line))
+
+
+def _storable_ids(item) -> bool:
+    """Whether what identifies a remote event fits the database as it is: it cannot be cleaned, it names it."""
+    uid = item.event.uid if item.event else ""
+    return all(clean(text) == text and len(text) <= field.max_length for text, field in (
+        (item.remote_id, EventLink.remote_id.field), (item.etag or "", EventLink.etag.field),
+        (uid, Action.uid.field)))
 
 
 def _window_start(calendar, now):

@@ -5,11 +5,13 @@ chunks); imports are bulk inserts; other writes go through crm.services, announc
 engine's origin so that the outbox does not send an import back where it came from.
 """
 
+import logging
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -27,6 +29,7 @@ from crm import services as crm_services
 from crm.models import Action, Contact
 
 CHUNK = 1000  # ids per query
+log = logging.getLogger(__name__)
 
 
 def chunks(ids):
@@ -41,9 +44,11 @@ def base_of(link):
 
 
 class Side:
-    def __init__(self, calendar, *, origin, report, storable):
-        """`storable` is the provider's: local events are compared as the provider can hold them."""
+    def __init__(self, calendar, *, origin, report, storable, step, reached):
+        """`storable` is the provider's: local events are compared as the provider can hold them. `step()` is a
+        transaction of the run (fenced by its lease); `reached(stage)` is told when one has committed."""
         self.calendar, self.origin, self.report, self.storable = calendar, origin, report, storable
+        self.step, self.reached = step, reached
         self.exact = {}  # local id -> the appointment as the CRM has it, where the provider holds it otherwise
         self.owner = calendar.account.user
         self.seen = {}  # local id -> the appointment as this run read it (what the plan was made from)
@@ -126,29 +131,45 @@ class Side:
 
     # Local writes
 
-    def apply(self, ops, links, meta):
-        """Carry out the local operations; `links` (remote id -> EventLink) follows along."""
-        for op in ops:
-            if op.kind == "unlink":
-                self._unlink(links.pop(op.remote_id, None))
-            elif op.local_id and op.remote_id and op.remote_id not in links:  # a pair matched on this sync
-                links[op.remote_id] = EventLink(calendar=self.calendar, action_id=int(op.local_id),
-                                                remote_id=op.remote_id, ical_uid=op.event.uid)
-                self._new_links.append(links[op.remote_id])
-        self._create([op for op in ops if op.kind == "create_local"], links, meta)
+    def apply(self, ops, links, meta, cancelled, *, pushes):
+        """Carry out the local operations, in two steps: imports with the pairs found, then merges, deletions
+        and the occurrences cancelled remotely. `links` (remote id -> EventLink) follows along."""
+        with self.step():
+            for op in ops:
+                if op.kind == "unlink":
+                    self._unlink(links.pop(op.remote_id, None))
+                elif op.local_id and op.remote_id and op.remote_id not in links:  # a pair matched on this sync
+                    links[op.remote_id] = EventLink(calendar=self.calendar, action_id=int(op.local_id),
+                                                    remote_id=op.remote_id, ical_uid=op.event.uid)
+                    self._new_links.append(links[op.remote_id])
+            self._create([op for op in ops if op.kind == "create_local"], links, meta)
+        self.reached("imported")
+        with self.step():
+            self._merge(ops, links, meta)
+            self.cancel_occurrences(cancelled, pushes=pushes)
+        self.reached("merged")
+
+    def _merge(self, ops, links, meta):
         pushed = {op.remote_id for op in ops if op.kind == "update_remote"}
-        # Locked while merged into: a save arriving meanwhile waits for this run instead of being overwritten.
+        # Locked while merged into: a save arriving meanwhile waits for this step instead of being overwritten.
         fresh = Action.objects.select_for_update().in_bulk(
             [int(op.local_id) for op in ops if op.kind in ("update_local", "trash_local")])
         for op in ops:
             link = links.get(op.remote_id)
-            if op.kind == "update_local":
-                self._update(op, fresh.get(int(op.local_id)), link, keep_base=op.remote_id in pushed)
-            elif op.kind == "trash_local":
-                self._trash(op, fresh.get(int(op.local_id)), links)
-            elif op.kind == "link":
-                link.base = to_json(op.event)
-                self._changed_links.append(link)
+            if op.kind not in ("update_local", "trash_local"):
+                if op.kind == "link":
+                    link.base = to_json(op.event)
+                    self._changed_links.append(link)
+                continue
+            try:  # one appointment that cannot take the change is skipped and reported, not the run
+                with transaction.atomic():
+                    if op.kind == "update_local":
+                        self._update(op, fresh.get(int(op.local_id)), link, keep_base=op.remote_id in pushed)
+                    else:
+                        self._trash(op, fresh.get(int(op.local_id)), links)
+            except Exception as exc:
+                log.exception("Change to appointment %s not applied", op.local_id)
+                self._drop(op, _("it could not be applied (%(error)s)") % {"error": str(exc).strip()[:200]})
         for link in links.values():  # echoes of our own writes change nothing but the ETag
             item = meta.get(link.remote_id)
             if item is not None and item.etag and item.etag != link.etag:

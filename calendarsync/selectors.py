@@ -184,10 +184,10 @@ def calendar_status(calendar, reasons: dict[int, str]) -> tuple[str, str]:
         return CalendarStatus.PAUSED, _("You switched sync off for this calendar.")
     if calendar.hold:
         return CalendarStatus.PAUSED, calendar.hold
+    if calendar.lease_expires_at and calendar.lease_expires_at > timezone.now():  # a run holds it now
+        return CalendarStatus.SYNCING, ""
     if calendar.error:
         return CalendarStatus.ERROR, calendar.error
-    if calendar.syncing:
-        return CalendarStatus.SYNCING, ""
     if calendar.last_synced_at is None:
         return CalendarStatus.PENDING, ""
     return CalendarStatus.SYNCED, ""

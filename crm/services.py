@@ -6,7 +6,7 @@ Permission checks belong to the callers (pages, API, admin), which know who is a
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,15 +63,33 @@ def action_create_many(*, actions: list[Action], origin=ORIGIN_CRM) -> list[tupl
         try:
             action.full_clean(exclude=unchecked, validate_unique=False, validate_constraints=False)
             action.compute_span()
-        except (ValidationError, recurrence.RecurrenceError) as exc:
+        except (ValidationError, recurrence.RecurrenceError, ValueError, OverflowError) as exc:
             refused.append((action, "; ".join(getattr(exc, "messages", [str(exc)]))))
         else:
             valid.append(action)
     with transaction.atomic():
-        Action.objects.bulk_create(valid, batch_size=500)
+        try:
+            with transaction.atomic():
+                Action.objects.bulk_create(valid, batch_size=500)
+        except DatabaseError:  # one row the database refuses: save one by one, to refuse that one only
+            valid = _create_each(valid, refused)
         for action in valid:
             action_saved.send(sender=Action, action=action, created=True, origin=origin)
     return refused
+
+
+def _create_each(actions, refused) -> list[Action]:
+    saved = []
+    for action in actions:
+        action.pk, action._state.adding = None, True  # a batch rolled back may have numbered it
+        try:
+            with transaction.atomic():
+                action.save(force_insert=True)
+        except DatabaseError as exc:
+            refused.append((action, str(exc).strip().splitlines()[0][:200]))
+        else:
+            saved.append(action)
+    return saved
 
 
 def action_update(*, action: Action, participants=None, contacts=None, origin=ORIGIN_CRM, **fields) -> Action:

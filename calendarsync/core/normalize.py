@@ -15,14 +15,25 @@ from crm.recurrence import RecurrenceError, normalize_rrule
 
 from .event import CONTENT, Event, plain
 
+# What no database keeps (PostgreSQL refuses NUL and unpaired surrogates in text) and no person typed: the
+# C0 controls but tab and line breaks, DEL, and lone surrogates. Removed from all text on the way in.
+_UNSTORABLE = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0xD800, 0xE000)])
+
+
+def clean(text: str) -> str:
+    return text.translate(_UNSTORABLE)
+
 
 def normalized(event: Event) -> Event:
     return replace(
         event,
+        uid=clean(event.uid).strip(),
         summary=_line(event.summary),
-        description="\n".join(line.rstrip() for line in event.description.replace("\r\n", "\n")
+        description="\n".join(line.rstrip() for line in clean(event.description).replace("\r\n", "\n")
                               .replace("\r", "\n").strip().split("\n")),
         location=_line(event.location),
+        recurrence_id=clean(event.recurrence_id),
+        attendees=tuple((clean(email), clean(name)) for email, name in event.attendees),
         start=_moment(event.start, event.all_day),
         end=_moment(event.end, event.all_day),
         time_zone="" if event.all_day else event.time_zone,
@@ -55,7 +66,7 @@ def rrule_text(text: str, event: Event) -> str:
 
 
 def _line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(clean(text).split())
 
 
 def _moment(value, all_day):

@@ -48,7 +48,10 @@ class RemoteCalendar(models.Model):
     first_sync_since = models.DateField(_("since"), null=True, blank=True)
     is_destination = models.BooleanField(_("destination for new appointments"), default=False)
 
-    syncing = models.BooleanField(_("syncing now"), default=False)
+    lease_owner = models.CharField(_("run by"), max_length=100, blank=True, editable=False,
+                                   help_text=_("The worker whose run holds the calendar now."))
+    lease_expires_at = models.DateTimeField(_("held until"), null=True, blank=True, editable=False,
+                                            help_text=_("Unless renewed: a stopped worker's lease runs out."))
     last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
     error = models.TextField(_("current error"), blank=True, help_text=_("What happened and how to fix it."))
     cursor = models.TextField(_("sync cursor"), blank=True, editable=False,

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,7 +17,9 @@ class SyncRun(models.Model):
                                  related_name="runs")
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
     dry_run = models.BooleanField(_("dry run"), default=False, help_text=_("Planned only; nothing was written."))
-    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True,
+                                       help_text=_("Empty while it runs, and for a run its worker never finished."))
     seconds = models.FloatField(_("duration (s)"), default=0)
     full = models.BooleanField(_("full listing"), default=False,
                                help_text=_("The whole calendar was read (first sync, or the provider asked for it)."))

@@ -62,6 +62,13 @@ class RemoteEvent:
     covered: tuple[datetime, datetime] | None = None  # a series: the span its exception dates are known over
 
 
+def unreadable(exc: Exception) -> str:
+    """Why an event could not be read, for the run's report (a `RemoteEvent.problem`)."""
+    if isinstance(exc, OverflowError):
+        return "its dates are beyond what a calendar can hold"
+    return f"it cannot be read ({type(exc).__name__}: {exc})"[:300]
+
+
 @dataclass
 class Changes:
     """What changed since a cursor, or everything in the window when `full` (no cursor, or it expired:

@@ -1,9 +1,10 @@
 """What a user may choose for a calendar, what their profile allows, and what disconnecting does."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from calendarsync import selectors, services
 from calendarsync.models import CalendarStatus, EventLink, ExternalAccount, SyncPolicy
@@ -171,10 +172,12 @@ def test_a_calendar_once_synced_says_so(alice, account):
     calendar = configure(alice, factories.remote_calendar(account), selected=True)
     calendar.last_synced_at = "2026-11-21T10:00:00Z"
     assert selectors.calendar_status(calendar, {})[0] == CalendarStatus.SYNCED
-    calendar.syncing = True
-    assert selectors.calendar_status(calendar, {})[0] == CalendarStatus.SYNCING
     calendar.error = "Google limits requests; it will try again by itself."
     assert selectors.calendar_status(calendar, {}) == (CalendarStatus.ERROR, calendar.error)
+    calendar.lease_expires_at = timezone.now() + timedelta(minutes=1)  # a run holds it
+    assert selectors.calendar_status(calendar, {})[0] == CalendarStatus.SYNCING
+    calendar.lease_expires_at = timezone.now() - timedelta(minutes=1)  # its worker stopped
+    assert selectors.calendar_status(calendar, {})[0] == CalendarStatus.ERROR
 
 
 def test_the_settings_page_costs_the_same_whatever_the_number_of_calendars(client, alice, account, appointment_type,

@@ -28,6 +28,7 @@ from ..base import (
     Tokens,
     Write,
     WriteResult,
+    unreadable,
 )
 from .mapping import Unreadable, event_id, from_google, instance_id, occurrence_of, storable, to_google
 
@@ -250,10 +251,17 @@ def _calendar(item) -> CalendarInfo:
 def _remote_events(items, zone) -> list[RemoteEvent]:
     """Map a listing. A cancelled occurrence whose series is in the same listing becomes one of the
     series' exception dates instead of a change of its own."""
-    live_series = {item["id"] for item in items if item.get("recurrence") and item.get("status") != "cancelled"}
+    items = [item for item in items if isinstance(item, dict)]
+    live_series = {item.get("id") for item in items if item.get("recurrence") and item.get("status") != "cancelled"}
     folded, found = {}, []
     for item in items:
+        if not isinstance(item.get("id"), str) or not item["id"]:
+            found.append(RemoteEvent(str(item.get("id", "")), problem="it has no id"))
+            continue
         series_id = item.get("recurringEventId", "")
+        if not isinstance(series_id, str):
+            found.append(RemoteEvent(item["id"], problem="its series id cannot be read"))
+            continue
         try:
             if item.get("status") != "cancelled":
                 found.append(RemoteEvent(item["id"], item.get("etag", ""), from_google(item, zone),
@@ -268,6 +276,8 @@ def _remote_events(items, zone) -> list[RemoteEvent]:
                 found.append(RemoteEvent(item["id"], item.get("etag", "")))
         except Unreadable as exc:
             found.append(RemoteEvent(item["id"], problem=str(exc)))
+        except Exception as exc:  # anything else Google may send: that event is skipped, never the listing
+            found.append(RemoteEvent(item["id"], problem=unreadable(exc)))
     return [_cancelling(remote, folded[remote.remote_id]) if remote.remote_id in folded and remote.event else remote
             for remote in found]
 

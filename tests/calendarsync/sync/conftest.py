@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from calendarsync import engine, services
 from calendarsync.models import ExternalAccount, RemoteCalendar
@@ -117,8 +118,14 @@ def by_summary(events):
     return {event["summary"]: event for event in events}
 
 
-class Died(Exception):
-    """The worker died after the provider answered its writes, before the run's transaction committed."""
+class Died(BaseException):
+    """The worker died (killed: nothing of it runs after this, not even the engine's error handling), and its
+    run's lease is left to run out."""
+
+
+def lease_runs_out(calendar):
+    """The time a dead worker's lease had left passes: the next run may claim the calendar."""
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(lease_expires_at=timezone.now())
 
 
 def after_calls(monkeypatch, method, hook):

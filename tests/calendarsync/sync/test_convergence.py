@@ -37,7 +37,7 @@ from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import PRIMARY, Died, after_writes
+from .conftest import PRIMARY, Died, after_writes, lease_runs_out
 
 PARIS = ZoneInfo("Europe/Paris")
 FIELDS = ("summary", "location", "hour")
@@ -340,6 +340,7 @@ class Convergence(RuleBasedStateMachine):
             run = engine.sync(self.calendar.pk)
             failed = bool(run.error)
         except Died:
+            lease_runs_out(self.calendar)
             failed = True
         if RemoteCalendar.objects.filter(pk=self.calendar.pk).exclude(hold="").exists():
             services.calendar_resume(self.owner, self.calendar)  # held for many deletions: the user agrees

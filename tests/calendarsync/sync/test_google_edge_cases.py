@@ -15,7 +15,7 @@ from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .conftest import PRIMARY, TIMED, Died, die_once_after_writing, sync
+from .conftest import PRIMARY, TIMED, Died, die_once_after_writing, lease_runs_out, sync
 
 
 def test_an_edit_saved_while_a_run_merges_is_neither_overwritten_nor_lost(alice, calendar, google):
@@ -188,8 +188,11 @@ def test_a_run_that_died_after_pushing_is_taken_up_without_duplicating_or_resurr
     die_once_after_writing(monkeypatch)
     with pytest.raises(Died):
         engine.sync(calendar.pk)
+    with pytest.raises(engine.Busy):  # the dead worker's lease holds the calendar until it runs out
+        engine.sync(calendar.pk)
+    lease_runs_out(calendar)
     assert sorted(event["summary"] for event in google.events()) == ["Deleted meanwhile", "Kept"]
-    assert not EventLink.objects.exists()  # rolled back with the run
+    assert not EventLink.objects.exists()  # the worker died before recording what it wrote
     crm.action_update(action=kept, location="Room 3")
     crm.action_delete(action=dropped)
     run = sync(calendar)
@@ -207,6 +210,9 @@ def test_a_run_that_died_after_pushing_a_series_pairs_it_with_the_series_not_its
     die_once_after_writing(monkeypatch)
     with pytest.raises(Died):
         engine.sync(calendar.pk)
+    with pytest.raises(engine.Busy):  # the dead worker's lease holds the calendar until it runs out
+        engine.sync(calendar.pk)
+    lease_runs_out(calendar)
     sync(calendar)
     links = dict(EventLink.objects.values_list("action_id", "remote_id"))
     override = series.overrides.get()
