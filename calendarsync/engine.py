@@ -101,6 +101,7 @@ def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, progress=None) -
 
 
 def _finish(run, provider, started):
+    run.report += [clean(notice) for notice in dict.fromkeys(provider.notices)]
     run.requests, run.seconds = provider.usage.requests, round(time.monotonic() - started, 3)
     run.finished_at = timezone.now()
     run.save()
@@ -130,7 +131,7 @@ class Run:
 
     def round(self) -> bool:
         """One pull, plan and apply; returns whether writes were refused as stale (pull again)."""
-        self.lease.renew()
+        self.lease.keep()
         changes = self.provider.changes(self.calendar.remote_id, self.calendar.cursor, self.window)
         self.run.full = self.run.full or changes.full
         remote, meta, cancelled = {}, {}, []
@@ -190,13 +191,18 @@ class Run:
         self.side.apply(ops, by_remote, meta, cancelled if self.direction.pulls else [], pushes=self.direction.pushes)
         stale, failed = self.push([op for op in ops if op.kind.endswith("_remote")], by_remote)
         failed.update(held)
-        with self.lease.step():
-            self.side.clear_outbox(outbox, stale=stale, failed=failed)
+        if outbox or failed:
+            with self.lease.step():
+                self.side.clear_outbox(outbox, stale=stale, failed=failed)
         reached("outbox cleared")
-        self.calendar.cursor, self.calendar.window_end = changes.cursor, horizon
-        with self.lease.step():  # only now: what the cursor covers is stored
-            RemoteCalendar.objects.filter(pk=self.calendar.pk).update(
-                cursor=changes.cursor, window_start=self.window[0], window_end=horizon, deletions_confirmed=False)
+        kept = (self.calendar.cursor, self.calendar.window_start, self.calendar.window_end)
+        if kept != (changes.cursor, self.window[0], horizon) or self.calendar.deletions_confirmed:
+            with self.lease.step():  # only now: what the cursor covers is stored
+                RemoteCalendar.objects.filter(pk=self.calendar.pk).update(
+                    cursor=changes.cursor, window_start=self.window[0], window_end=horizon, deletions_confirmed=False)
+        calendar = self.calendar
+        calendar.cursor, calendar.window_start, calendar.window_end = changes.cursor, self.window[0], horizon
+        calendar.deletions_confirmed = False
         reached("cursor kept")
         self.count(ops)
         return bool(stale)
@@ -342,11 +348,12 @@ class Run:
                 chunk, occurrences = occurrences[:size], occurrences[size:]
             chunk = [(op, write) for op in chunk if (write := self.side.write_for(op, links))]
             if chunk:
-                self.lease.renew()
+                self.lease.keep()
             results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []
             reached("pushed")
-            with self.lease.step():
-                occurrences, total = self.recorded(chunk, results, links, stale, failed, occurrences, total)
+            if chunk:
+                with self.lease.step():
+                    occurrences, total = self.recorded(chunk, results, links, stale, failed, occurrences, total)
             reached("recorded")
             done += len(chunk)
             if self.progress:

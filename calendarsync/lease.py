@@ -14,6 +14,7 @@ no two runs' steps ever interleave.
 
 import os
 import socket
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -38,6 +39,7 @@ class Lease:
     def __init__(self, calendar_id, owner, *, interrupted):
         self.calendar_id, self.owner = calendar_id, owner
         self.interrupted = interrupted  # the previous holder never released it: its run was cut short
+        self.renewed = time.monotonic()
 
     @classmethod
     def claim(cls, calendar_id) -> "Lease":
@@ -57,6 +59,12 @@ class Lease:
         if not RemoteCalendar.objects.filter(pk=self.calendar_id, lease_owner=self.owner).update(
                 lease_expires_at=_until(timezone.now())):
             raise LeaseLost(self.calendar_id)
+        self.renewed = time.monotonic()
+
+    def keep(self):
+        """Before a provider call: renew, unless that was done a moment ago (a tenth of the lease)."""
+        if time.monotonic() - self.renewed > app_settings.LEASE_SECONDS / 10:
+            self.renew()
 
     @contextmanager
     def step(self):

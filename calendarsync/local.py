@@ -134,6 +134,17 @@ class Side:
     def apply(self, ops, links, meta, cancelled, *, pushes):
         """Carry out the local operations, in two steps: imports with the pairs found, then merges, deletions
         and the occurrences cancelled remotely. `links` (remote id -> EventLink) follows along."""
+        if any(op.kind in ("unlink", "create_local") or (op.local_id and op.remote_id and op.remote_id not in links)
+               for op in ops):
+            self._import(ops, links, meta)
+        self.reached("imported")
+        if cancelled or self._merging(ops, links, meta):
+            with self.step():
+                self._merge(ops, links, meta)
+                self.cancel_occurrences(cancelled, pushes=pushes)
+        self.reached("merged")
+
+    def _import(self, ops, links, meta):
         with self.step():
             for op in ops:
                 if op.kind == "unlink":
@@ -143,11 +154,13 @@ class Side:
                                                     remote_id=op.remote_id, ical_uid=op.event.uid)
                     self._new_links.append(links[op.remote_id])
             self._create([op for op in ops if op.kind == "create_local"], links, meta)
-        self.reached("imported")
-        with self.step():
-            self._merge(ops, links, meta)
-            self.cancel_occurrences(cancelled, pushes=pushes)
-        self.reached("merged")
+
+    @staticmethod
+    def _merging(ops, links, meta) -> bool:
+        """Whether the merge step has anything to write: merges, deletions, new bases, or ETags that moved."""
+        return any(op.kind in ("update_local", "trash_local", "link") for op in ops) or any(
+            (item := meta.get(link.remote_id)) is not None and item.etag and item.etag != link.etag
+            for link in links.values())
 
     def _merge(self, ops, links, meta):
         pushed = {op.remote_id for op in ops if op.kind == "update_remote"}

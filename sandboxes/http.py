@@ -44,6 +44,7 @@ class Request:
     body: bytes = b""
     base_url: str = ""
     params: dict[str, str] = field(default_factory=dict)  # named groups of the matched route
+    route: str = ""  # the matched route's name
 
     def arg(self, name, default=None):
         values = self.query.get(name)
@@ -226,7 +227,7 @@ class Service:
             self.counters.add(name)
         if handler is None:
             return self.error(405 if name == "method_not_allowed" else 404, "Not Found", "notFound")
-        request.params = params
+        request.params, request.route = params, name
         began = time.perf_counter()
         try:
             return self.dispatch(handler, request)

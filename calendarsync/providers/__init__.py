@@ -8,7 +8,9 @@ def for_account(account, on_tokens):
     from calendarsync.oauth.clients import client_for
 
     tokens = Tokens(account.access_token, account.refresh_token, account.access_token_expires_at)
-    return provider_class(account.provider)(tokens, client_for(account.provider, sandbox=account.sandbox), on_tokens)
+    granted = {scope.rsplit("/", 1)[-1] for scope in account.scopes.split()} if account.scopes else None
+    return provider_class(account.provider)(tokens, client_for(account.provider, sandbox=account.sandbox), on_tokens,
+                                            granted)
 
 
 def provider_class(provider: str):

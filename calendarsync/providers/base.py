@@ -116,10 +116,12 @@ class CalendarProvider:
 
     write_batch: int  # writes per request
 
-    def __init__(self, tokens: Tokens, client, on_tokens):
-        """`client` is an oauth.clients.Client: the app and URLs the account was connected through."""
-        self.tokens, self.client, self.on_tokens = tokens, client, on_tokens
+    def __init__(self, tokens: Tokens, client, on_tokens, granted: set[str] | None = None):
+        """`client` is an oauth.clients.Client: the app and URLs the account was connected through; `granted`, the
+        scopes its consent gave (their short names), None when unknown."""
+        self.tokens, self.client, self.on_tokens, self.granted = tokens, client, on_tokens, granted
         self.usage = Usage()
+        self.notices = []  # what a run should say about the account, beside its figures
 
     def list_calendars(self) -> list[CalendarInfo]:
         raise NotImplementedError

@@ -30,7 +30,7 @@ class MicrosoftSandbox(Service):
             authorization = request.header("Authorization") or ""
             scheme, _, token = authorization.partition(" ")
             bearer = self.store.bearer(token) if scheme.lower() == "bearer" else None
-            request.email, request.client_id = bearer or (None, None)
+            request.email, request.client_id, request.scopes = bearer or (None, None, None)
             if bearer is None:
                 message = "Access token is empty." if not token else "Lifetime validation failed, the token is expired."
                 response = self.error(401, message, "InvalidAuthenticationToken")
@@ -42,6 +42,7 @@ class MicrosoftSandbox(Service):
         """As every service does, and GraphError answers in Graph's error envelope."""
         try:
             _only_oneself(self.store, request)
+            _permitted(request)
             return super().dispatch(handler, request)
         except GraphError as exc:
             response = self.error(exc.status, exc.message, exc.code)
@@ -72,6 +73,26 @@ class MicrosoftSandbox(Service):
         response.headers.setdefault("request-id", str(uuid.uuid4()))
         response.headers.setdefault("client-request-id", request_id)
         return response
+
+
+# The delegated permissions each request needs, any one of them (Graph's permission tables; ReadWrite includes
+# Read). Calendars shared with the caller need the .Shared permissions besides (not checked here).
+READ_CALENDARS = {"Calendars.Read", "Calendars.ReadWrite"}
+NEEDED = {
+    "me": {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All"},
+    "categories": {"MailboxSettings.Read", "MailboxSettings.ReadWrite"},
+    **dict.fromkeys(["calendars", "calendar", "events_list", "events_get", "events_instances", "calendar_view",
+                     "delta", "subscriptions_create"], READ_CALENDARS),
+    **dict.fromkeys(["events_create", "events_update", "events_delete"], {"Calendars.ReadWrite"}),
+    "get_schedule": {"Calendars.ReadBasic", *READ_CALENDARS},
+}
+
+
+def _permitted(request):
+    """403 ErrorAccessDenied for a token whose consent lacks what the request needs."""
+    needed = NEEDED.get(request.route)
+    if needed and getattr(request, "scopes", None) is not None and not needed & request.scopes:
+        raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
 
 def _only_oneself(store, request):

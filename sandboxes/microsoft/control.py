@@ -9,6 +9,8 @@ from ..http import Response, unlocked
 from . import events, seed, subscriptions
 from .store import MicrosoftStore
 
+EVERYTHING_THE_APP_ASKS = "User.Read Calendars.ReadWrite Calendars.Read.Shared MailboxSettings.Read offline_access"
+
 
 def install(service):
     add = service.router.add
@@ -30,7 +32,7 @@ def install(service):
     def grant(request):
         data = request.json()
         issued = store().issue_tokens(data["email"], data.get("client_id", "sandbox-client"),
-                                      data.get("scope", "https://graph.microsoft.com/Calendars.ReadWrite"))
+                                      data.get("scope", EVERYTHING_THE_APP_ASKS))
         return Response.json({"access_token": issued["access"], "refresh_token": issued["refresh"]})
 
     def seed_events(request):

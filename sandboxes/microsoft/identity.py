@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from .. import consent
 from ..http import Request, Response
-from .store import ACCESS_TOKEN_SECONDS, TENANT_ID
+from .store import ACCESS_TOKEN_SECONDS, TENANT_ID, short_scopes
 
 TENANT = r"(?P<tenant>[^/]+)"
 GRAPH = "https://graph.microsoft.com/"
@@ -90,7 +90,13 @@ def token(service, request: Request) -> Response:
             return _error("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired "
                           "due to inactivity. Send a new interactive authorization request for this user and resource.",
                           70008, suberror="bad_token")
-        return _tokens(store, email, grant.client_id, form.get("scope") or grant.scope)
+        asked = short_scopes(form.get("scope", ""))
+        if asked - short_scopes(grant.scope) - {".default"}:  # a refresh cannot widen what the user consented to
+            return _error("invalid_grant", "AADSTS65001: The user or administrator has not consented to use the "
+                          f"application with ID '{grant.client_id}'. Send an interactive authorization request for "
+                          "this user and resource.", 65001, suberror="consent_required")
+        return _tokens(store, email, grant.client_id, grant.scope if not asked or ".default" in asked
+                       else form["scope"])
     if grant_type == "client_credentials":
         access = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
         return Response.json({"token_type": "Bearer", "expires_in": ACCESS_TOKEN_SECONDS,

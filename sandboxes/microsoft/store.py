@@ -68,9 +68,15 @@ class Grant:
     revoked: bool = False
 
 
+def short_scopes(scope: str) -> set[str]:
+    """Graph's permissions among `scope`, by their short names (Calendars.Read, not its URI)."""
+    return {item.removeprefix("https://graph.microsoft.com/") for item in scope.split()} - {
+        "openid", "profile", "email", "offline_access"}
+
+
 class MicrosoftStore:
     STATE = {"users": dict[str, User], "calendars": dict[str, Calendar], "grants": dict[str, Grant],
-             "access_tokens": dict[str, tuple[str, float, str]], "transactions": dict[str, dict[str, str]],
+             "access_tokens": dict[str, tuple], "transactions": dict[str, dict[str, str]],
              "change_seq": int, "delta_epoch": int, "subscriptions": dict[str, dict]}  # what a snapshot keeps
 
     def __init__(self, clock=None):
@@ -78,7 +84,8 @@ class MicrosoftStore:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, User] = {}  # by e-mail
         self.calendars: dict[str, Calendar] = {}
-        self.access_tokens: dict[str, tuple[str, float, str]] = {}  # token -> (e-mail, expires at, client id)
+        # token -> (e-mail, expires at, client id, the scopes granted, short names, space separated)
+        self.access_tokens: dict[str, tuple] = {}
         self.grants: dict[str, Grant] = {}
         self.codes: dict[str, dict] = {}
         self.transactions: dict[str, dict[str, str]] = {}  # mailbox owner -> transactionId -> event id
@@ -177,25 +184,28 @@ class MicrosoftStore:
     def issue_tokens(self, email, client_id, scope) -> dict:
         with self.lock:
             access = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
-            self.access_tokens[access] = (email, time.time() + ACCESS_TOKEN_SECONDS, client_id)
+            self.access_tokens[access] = (email, time.time() + ACCESS_TOKEN_SECONDS, client_id,
+                                          " ".join(sorted(short_scopes(scope))))
             refresh = "0.A" + secrets.token_urlsafe(48)
             self.grants[refresh] = Grant(self.users[email].oid, client_id, scope)
             return {"access": access, "refresh": refresh}
 
-    def bearer(self, token) -> tuple[str, str] | None:
-        """(e-mail, client id) of a live access token."""
+    def bearer(self, token) -> tuple[str, str, set | None] | None:
+        """(e-mail, client id, scopes) of a live access token (scopes None: a token saved before they were kept)."""
         with self.lock:
             found = self.access_tokens.get(token)
-            return None if found is None or found[1] < time.time() else (found[0], found[2])
+            if found is None or found[1] < time.time():
+                return None
+            return found[0], found[2], set(found[3].split()) if len(found) > 3 else None
 
     def email_for_oid(self, oid) -> str | None:
         return next((user.email for user in self.users.values() if user.oid == oid), None)
 
     def expire_access_tokens(self, email=None):
         with self.lock:
-            for token, (owner, _, client_id) in list(self.access_tokens.items()):
+            for token, (owner, _, *rest) in list(self.access_tokens.items()):
                 if email is None or owner == email:
-                    self.access_tokens[token] = (owner, 0, client_id)
+                    self.access_tokens[token] = (owner, 0, *rest)
 
     def revoke(self, email=None):
         with self.lock:

@@ -73,6 +73,7 @@ def test_connecting_microsoft_through_msal_trusting_the_test_ca(client, alice, s
     assert not calendars["Alan's"].can_write
     assert calendars["Calendar"].is_primary
     assert page.status_code == 200
+    assert "https://graph.microsoft.com/MailboxSettings.Read" in account.scopes.split()  # for the colors
 
 
 def test_deny_connects_nothing_and_says_so(client, alice, sync_allowed, sandboxes):

@@ -4,7 +4,9 @@ DATABASE_URL names one): `manage.py benchmark_sync [--events 10000] [--provider 
 - first import of a seeded calendar (about 2% recurring series with exceptions): listing requests,
   database queries, wall time, the process's peak memory;
 - incremental pull of one remote change, in calendars of 1,000 and of `--events` events;
-- a push of 1,000 appointments created in the CRM: batch requests.
+- a push of 1,000 appointments created in the CRM: batch requests;
+- Microsoft only: in a calendar of 300 series, what one remote deletion, one cancelled occurrence and one
+  event moved out of the window cost (Graph reports each as a bare `@removed` id).
 """
 
 import json
@@ -30,7 +32,8 @@ from sandboxes.microsoft import seed as microsoft_seed
 from sandboxes.server import start_google, start_microsoft
 
 GOOGLE_SCOPE = "https://www.googleapis.com/auth/calendar"
-MICROSOFT_SCOPE = "https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/Calendars.Read.Shared"
+MICROSOFT_SCOPE = " ".join(f"https://graph.microsoft.com/{scope}" for scope in (
+    "User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "MailboxSettings.Read"))
 
 
 class Command(BaseCommand):
@@ -177,6 +180,48 @@ class MicrosoftBench(Bench):
                         if event["type"] == "singleInstance")
         self.web.patch(f"{self.server.base_url}/__sandbox__/events/{event_id}", json={"subject": "Changed remotely"},
                        timeout=30).raise_for_status()
+
+    def run(self, events, pushes):
+        return {**super().run(events, pushes), "removals_in_300_series": self.removals(300)}
+
+    def removals(self, count):
+        """A calendar of `count` weekly series and a few single events; then one of each kind of removal."""
+        user = self.store.add_user("series@example.com", "series@example.com")
+        remote_id = user.calendars[0].calendar_id
+        weekly = {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["wednesday"]},
+                  "range": {"type": "numbered", "startDate": "2026-12-02", "numberOfOccurrences": 20}}
+        url = f"{self.server.base_url}/__sandbox__"
+        series = self.web.post(f"{url}/calendars/{remote_id}/events", timeout=60, json=[
+            {"subject": f"Series {number}", "recurrence": weekly, **_when(number)} for number in range(count)]).json()
+        single, away = self.web.post(f"{url}/calendars/{remote_id}/events", timeout=60, json=[
+            {"subject": "Single", **_when(1)}, {"subject": "Away", **_when(2)}]).json()
+        grant = self.store.issue_tokens(user.email, "sandbox-client", MICROSOFT_SCOPE)
+        account = ExternalAccount.objects.create(
+            user=self.owner(user.email), provider="microsoft", remote_id=user.oid, email=user.email, sandbox=True,
+            refresh_token=grant["refresh"], access_token=grant["access"], scopes=MICROSOFT_SCOPE,
+            access_token_expires_at=datetime.now(UTC) + timedelta(minutes=50))
+        calendar = self.configure(account, remote_id, user.email)
+        figures = {"first_import": self.sync(calendar)}
+        window = {"startDateTime": "2026-12-01T00:00:00Z", "endDateTime": "2027-06-01T00:00:00Z"}
+        occurrence = self.web.get(f"{self.server.base_url}/v1.0/me/events/{series[count // 2]['id']}/instances",
+                                  params=window, headers={"Authorization": f"Bearer {grant['access']}"},
+                                  timeout=30).json()["value"][3]
+        for name, change in (
+                ("one_cancelled_occurrence", lambda: self.web.delete(f"{url}/events/{occurrence['id']}", timeout=30)),
+                ("one_deletion", lambda: self.web.delete(f"{url}/events/{single['id']}", timeout=30)),
+                ("one_move_out_of_the_window", lambda: self.web.patch(f"{url}/events/{away['id']}", timeout=30,
+                                                                      json=_when(0, year=2031)))):
+            change().raise_for_status()
+            counted = self.sync(calendar)
+            parts = self.server.service.counters.snapshot()
+            figures[name] = {**counted, "batch_parts": parts.get("events_get", 0) + parts.get("events_instances", 0)}
+        return figures
+
+
+def _when(number, year=2026):
+    hour = f"{8 + number % 10:02}"
+    return {"start": {"dateTime": f"{year}-12-02T{hour}:00:00", "timeZone": "Romance Standard Time"},
+            "end": {"dateTime": f"{year}-12-02T{hour}:30:00", "timeZone": "Romance Standard Time"}}
 
 
 def _moment(number, hours=0):

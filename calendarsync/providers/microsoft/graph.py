@@ -17,8 +17,9 @@ from calendarsync import app_settings
 
 from ..base import AuthorizationLost, ProviderUnavailable, Tokens, Usage
 
-# Delegated permissions: calendars the user owns (read and write) and those shared with them (read).
-SCOPES = ["User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
+# Delegated permissions: calendars the user owns (read and write) and those shared with them (read), and the
+# mailbox's category list (the colors of events: outlookCategory needs MailboxSettings.Read).
+SCOPES = ["User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "MailboxSettings.Read"]
 TIMEOUT = 30
 BATCH_SIZE = 20  # the most one $batch may hold
 PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; Graph pages calendar views by at most this many
@@ -56,8 +57,11 @@ def session(ca_bundle="") -> requests.Session:
 
 
 class Graph:
-    def __init__(self, tokens: Tokens, client, on_tokens, usage: Usage):
+    def __init__(self, tokens: Tokens, client, on_tokens, usage: Usage, granted=None):
         self.tokens, self.client, self.on_tokens, self.usage = tokens, client, on_tokens, usage
+        # A refresh asks for what the user consented to, no more: Microsoft refuses a wider one (AADSTS65001),
+        # and an account connected before MailboxSettings.Read was asked for must keep syncing.
+        self.scopes = [scope for scope in SCOPES if granted is None or scope in granted]
         self.http = session(client.ca_bundle)
         self.base = client.graph_url.rstrip("/") + "/v1.0"
 
@@ -72,7 +76,7 @@ class Graph:
                 self.client.client_id, client_credential=self.client.secret, http_client=self.http,
                 instance_discovery=False, authority=authority,
                 token_cache=msal.SerializableTokenCache())  # a cache per account and run: tokens live in the database
-            result = app.acquire_token_by_refresh_token(self.tokens.refresh_token, scopes=SCOPES)
+            result = app.acquire_token_by_refresh_token(self.tokens.refresh_token, scopes=self.scopes)
         except (requests.RequestException, ValueError) as exc:
             raise ProviderUnavailable(f"Microsoft could not be reached: {exc}") from exc
         if "access_token" not in result:

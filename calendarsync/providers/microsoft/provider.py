@@ -6,6 +6,8 @@ master (its rule) and its occurrences since it began, the cancelled ones being t
 and Graph no longer does. An `@removed` id is asked for again: gone is a deletion, found is a move.
 """
 
+import base64
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
@@ -50,18 +52,22 @@ COLORS = {"lightBlue": "#a6d1f5", "lightGreen": "#87d28e", "lightOrange": "#fcab
 GRAPH = "https://graph.microsoft.com/"
 
 
+NO_COLORS = ("Outlook's colors are not synced for this account: it was connected without permission to read "
+             "its categories. Reconnect it to sync them.")
+
+
 class DeltaExpired(Exception):
     """Graph no longer knows the round a delta link belongs to: only a new round will do."""
 
 
 class MicrosoftProvider(CalendarProvider):
-    scopes = ["offline_access", "User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
-    required_scopes = {"Calendars.ReadWrite", "Calendars.Read.Shared"}
+    scopes = ["offline_access", "User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "MailboxSettings.Read"]
+    required_scopes = {"Calendars.ReadWrite", "Calendars.Read.Shared"}  # colors only need MailboxSettings.Read
     write_batch = BATCH_SIZE
 
-    def __init__(self, tokens, client, on_tokens):
-        super().__init__(tokens, client, on_tokens)
-        self.graph = Graph(tokens, client, on_tokens, self.usage)
+    def __init__(self, tokens, client, on_tokens, granted=None):
+        super().__init__(tokens, client, on_tokens, granted)
+        self.graph = Graph(tokens, client, on_tokens, self.usage, granted)
         self._palette = None
 
     @classmethod
@@ -73,9 +79,20 @@ class MicrosoftProvider(CalendarProvider):
         return storable(event, self.palette() if event.color else {})
 
     def palette(self) -> dict[str, str]:
-        """The mailbox's colored categories (name -> #rrggbb), read once per run and only when needed."""
+        """The mailbox's colored categories (name -> #rrggbb), read once per run and only when needed. Without
+        MailboxSettings.Read (an account connected before it was asked for), none: the sync goes on without
+        colors, and says so."""
         if self._palette is None:
-            self._palette = palette_of(self.graph.get("me/outlook/masterCategories").get("value", []))
+            answer = None
+            if self.granted is None or "MailboxSettings.Read" in self.granted:
+                answer = self.graph.call("GET", "me/outlook/masterCategories")
+                if answer.status not in (200, 403):
+                    raise ProviderUnavailable(answer.describe())
+            if answer is None or answer.status == 403:
+                self._palette = {}
+                self.notices.append(NO_COLORS)
+            else:
+                self._palette = palette_of(answer.body.get("value", []))
         return self._palette
 
     def _colors(self, item) -> dict[str, str]:
@@ -153,21 +170,27 @@ class MicrosoftProvider(CalendarProvider):
         items, delta_link = round_
         if not delta_link:
             raise ProviderUnavailable("Outlook ended a listing without a delta link.")
-        known = state["series"]
+        known, digests = state["series"], state.get("occurrences", {})
         found, series, removed = [], set(), []
         for item in items:
             if "@removed" in item:
                 removed.append(item["id"])
             else:
                 self._sort(item, found, series)
-        if removed and not full:  # deleted, cancelled, or moved out of the window: ask
+        answers = {}
+        if removed and not full:  # deleted, cancelled, or moved out of the window: ask, with the series it may be of
             exceptions = {exception_id: (series_id, key) for series_id, keys in known.items()
                           for exception_id, key in keys.items()}
-            found += self._removed(removed, series, exceptions)
-            series |= set(known)  # a cancelled occurrence names no series: check each one known
-        resolved, alive = self._series(sorted(series), window, known)
+            owners = sorted(_owners(removed, known, digests) - set(removed))  # a cancelled occurrence names none
+            answered = self.get_events(removed + owners)  # in the same requests
+            found += self._removed(removed, series, exceptions, answered[:len(removed)])
+            answers = dict(zip(owners, answered[len(removed):], strict=True))
+            series |= set(owners)
+        resolved, alive, seen = self._series(sorted(series), window, known, answers)
         kept = {series_id: keys for series_id, keys in known.items() if series_id not in series}
-        cursor = json.dumps({"delta": delta_link, "end": state["end"], "series": {**kept, **alive}})
+        cursor = json.dumps({"delta": delta_link, "end": state["end"], "series": {**kept, **alive},
+                             "occurrences": {**{series_id: digests[series_id] for series_id in kept
+                                                if series_id in digests}, **seen}})
         return Changes(_unique(found + resolved), cursor, full)
 
     def _sort(self, item, found, series):
@@ -181,11 +204,11 @@ class MicrosoftProvider(CalendarProvider):
         else:
             found.append(self._remote(item))
 
-    def _removed(self, ids, series, exceptions) -> list[RemoteEvent]:
-        """These events as they are now: gone ones as deletions (a known exception's as the cancellation of its
-        occurrence), live ones sorted as a listing's."""
+    def _removed(self, ids, series, exceptions, answered=None) -> list[RemoteEvent]:
+        """These events as they are now (`answered`: Graph's answers for them, if asked already): gone ones as
+        deletions (a known exception's as the cancellation of its occurrence), live ones sorted as a listing's."""
         found = []
-        for remote_id, answer in zip(ids, self.get_events(ids), strict=True):
+        for remote_id, answer in zip(ids, answered if answered is not None else self.get_events(ids), strict=True):
             if gone(answer):
                 series_id, key = exceptions.get(remote_id, ("", ""))
                 found.append(RemoteEvent(remote_id, series_id=series_id, occurrence=key))
@@ -199,14 +222,18 @@ class MicrosoftProvider(CalendarProvider):
         """Each event by id, as Graph answers (404: deleted), in $batch requests."""
         return self.graph.batch([{"method": "GET", "url": event_url(remote_id)} for remote_id in ids])
 
-    def _series(self, ids, window, known=None) -> tuple[list[RemoteEvent], dict]:
+    def _series(self, ids, window, known=None, answered=None) -> tuple[list[RemoteEvent], dict, dict]:
         """Each series as it is now (its cancelled occurrences as exception dates) and its exceptions; a
-        deleted one as a deletion. Returns them, and the exceptions (id -> key) of each series alive.
+        deleted one as a deletion. Returns them, the exceptions (id -> key) of each series alive, and the
+        digests of its occurrences' ids (which series a removed id may have been an occurrence of).
         `known`: the exceptions each series had, which Outlook makes plain occurrences again when the series
-        is rebuilt (its times or rule changed): those are reported as they now are."""
-        known = known or {}
+        is rebuilt (its times or rule changed): those are reported as they now are. `answered`: the masters
+        Graph was asked for already, by id."""
+        known, answered = known or {}, dict(answered or {})
+        asking = [remote_id for remote_id in ids if remote_id not in answered]
+        answered.update(zip(asking, self.get_events(asking), strict=True))
         found, masters = [], {}
-        for remote_id, answer in zip(ids, self.get_events(ids), strict=True):
+        for remote_id, answer in ((remote_id, answered[remote_id]) for remote_id in ids):
             if gone(answer):
                 found.append(RemoteEvent(remote_id))
             elif answer.status == 200 and answer.body.get("type") != "seriesMaster":
@@ -215,7 +242,7 @@ class MicrosoftProvider(CalendarProvider):
                 masters[remote_id] = answer.body
             else:
                 raise ProviderUnavailable(answer.describe())
-        alive = {}
+        alive, seen = {}, {}
         spans = {remote_id: _span(master, window[1]) for remote_id, master in masters.items()}
         asked = [(remote_id, *span.asked) for remote_id, span in spans.items() if span]
         found_instances = dict(zip([remote_id for remote_id, *_ in asked], self.instances(asked), strict=True))
@@ -226,7 +253,8 @@ class MicrosoftProvider(CalendarProvider):
             if not _ended(events[0].event, datetime.now(UTC) - MOVED):  # not checked again at each deletion
                 alive[remote_id] = {item["id"]: key for item in instances if item.get("type") == "exception"
                                     and (key := key_of(item))}
-        return found, alive
+                seen[remote_id] = "".join(sorted({_digest(item["id"]) for item in instances}))
+        return found, alive, seen
 
     def instances(self, asked) -> list[list[dict]]:
         """The occurrences and exceptions Graph has of each (series id, start, end), every page."""
@@ -285,6 +313,24 @@ class MicrosoftProvider(CalendarProvider):
                       and not item.get("isAllDay")]
             busy[calendar_id] = sorted((event.start, event.end) for event in events)
         return busy
+
+
+def _digest(remote_id: str) -> str:
+    """Six characters standing for an event id: a cursor keeps them for each occurrence of each series."""
+    return base64.urlsafe_b64encode(hashlib.blake2b(remote_id.encode(), digest_size=4).digest())[:6].decode()
+
+
+def _owners(removed, known, digests) -> set[str]:
+    """The series that removed ids may have been occurrences of, found by their digests: only those are read
+    again (a cursor of an earlier version, without digests, has each of its series read once)."""
+    index = {}
+    for series_id, text in digests.items():
+        for start in range(0, len(text), 6):
+            index.setdefault(text[start:start + 6], set()).add(series_id)
+    owners = {series_id for series_id in known if series_id not in digests}
+    for remote_id in removed:
+        owners |= index.get(_digest(remote_id), set())
+    return owners
 
 
 class Span(NamedTuple):

@@ -1,12 +1,24 @@
 """End to end: the CRM and the Microsoft sandbox, through the engine, msal and Graph's $batch."""
 
+from datetime import date
+
 from calendarsync import services
-from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, RemoteCalendar, TrashedAction
+from calendarsync.models import (
+    AccountState,
+    ConflictRecord,
+    EventLink,
+    ExternalAccount,
+    OutboxEntry,
+    RemoteCalendar,
+    TrashedAction,
+)
+from calendarsync.providers.microsoft.provider import NO_COLORS
 from crm import services as crm
 from crm.models import Action
 from tests import factories
+from tests.calendarsync.connecting import connect
 
-from .conftest import sync
+from .conftest import GRACE, Outlook, sync
 
 
 def when(start, end, zone="Romance Standard Time"):
@@ -199,3 +211,29 @@ def test_colors_travel_as_the_categories_of_the_nearest_color(alice, outlook_cal
     sync(outlook_calendar)
     assert Action.objects.get(subject="Review").color == "#e7a1a2"
     assert EventLink.objects.filter(remote_id=created["id"]).exists()
+
+
+def test_an_account_connected_without_the_categories_permission_syncs_without_colors(
+        client, alice, sync_allowed, sandboxes, appointment_type):
+    """Accounts connected before MailboxSettings.Read was asked for: Graph refuses them the category list, and
+    a refresh asking for it (AADSTS65001). They keep syncing, without colors, and are told why."""
+    client.force_login(alice)
+    connect(client, sandboxes, "microsoft", GRACE, ungrant={"MailboxSettings.Read"})
+    account = ExternalAccount.objects.get(provider="microsoft")
+    assert (account.state, account.problem) == (AccountState.ACTIVE, "")
+    default = account.calendars.get(is_primary=True)
+    calendar = services.calendar_configure(alice, default, selected=True, direction="both", is_destination=True,
+                                           first_sync="since", first_sync_since=date(2026, 1, 1))
+    outlook = Outlook(sandboxes, account, default.remote_id)
+    outlook.insert({"subject": "Red in Outlook", "categories": ["Red category"],
+                    "start": {"dateTime": "2026-12-05T10:00:00", "timeZone": "Romance Standard Time"},
+                    "end": {"dateTime": "2026-12-05T11:00:00", "timeZone": "Romance Standard Time"}})
+    factories.appointment(alice, "2026-12-04 10:00", subject="Blue in the CRM", color="#8fb0f0")
+    ExternalAccount.objects.filter(pk=account.pk).update(access_token_expires_at=None)  # a refresh on the way
+    run = sync(calendar)
+    account.refresh_from_db()
+    assert (account.state, run.error) == (AccountState.ACTIVE, "")
+    assert NO_COLORS in run.report
+    assert Action.objects.get(subject="Red in Outlook").color == ""
+    assert [event.get("categories") for event in outlook.events() if event["subject"] == "Blue in the CRM"] == [[]]
+    assert "categories" not in outlook.counters()  # never asked: the account's consent says it would be refused

@@ -420,3 +420,34 @@ def test_a_series_that_ended_is_not_read_again_at_each_deletion(alice, outlook_c
     outlook_calendar.refresh_from_db()
     assert set(json.loads(outlook_calendar.cursor)["series"]) == {current["id"]}
     assert ended["id"] not in outlook_calendar.cursor
+
+
+def test_a_removal_costs_what_it_needs_not_a_read_of_every_series(alice, outlook_calendar, outlook):
+    """Graph says only `@removed` and an id, for a deletion, a cancelled occurrence or a move out of the window:
+    the cursor's digests of each series' occurrences name the one series to read again, not all 30."""
+    sync(outlook_calendar)
+    weekly = {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["wednesday"], "firstDayOfWeek": "monday"},
+              "range": {"type": "numbered", "startDate": "2026-12-02", "numberOfOccurrences": 10}}
+    series = outlook.insert([{"subject": f"Series {number}", **when(f"2026-12-02T{8 + number % 10:02}:00:00",
+                                                                     f"2026-12-02T{8 + number % 10:02}:30:00"),
+                              "recurrence": weekly} for number in range(30)])
+    single, away = outlook.insert([{"subject": "Single", **when("2026-12-04T10:00:00", "2026-12-04T11:00:00")},
+                                   {"subject": "Away", **when("2026-12-05T10:00:00", "2026-12-05T11:00:00")}])
+    assert sync(outlook_calendar).created == 32
+    occurrence = outlook.instances(series[7]["id"])[3]
+
+    outlook.delete(occurrence["id"])
+    run = sync(outlook_calendar)
+    assert Action.objects.get(subject="Series 7").exdates == [occurrence["originalStart"].replace("-", "").replace(
+        ":", "")[:15] + "Z"]
+    assert run.requests <= 3, run.requests  # the delta page, the removed id, the one series
+
+    outlook.delete(single["id"])
+    run = sync(outlook_calendar)
+    assert not Action.objects.filter(subject="Single").exists()
+    assert run.requests <= 3, run.requests
+
+    outlook.change(away["id"], **when("2031-01-01T10:00:00", "2031-01-01T11:00:00"))  # far beyond the window
+    run = sync(outlook_calendar)
+    assert run.requests <= 3, run.requests
+    assert run.error == ""
