@@ -77,26 +77,36 @@ def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, progress=None) -
     except ProviderUnavailable as exc:
         run.error = str(exc)
     except LeaseLost:
-        log.warning("Run %s of calendar %s outlived its lease; another run took over", run.pk, calendar_id)
-        run.error = _("Stopped: this run took longer than its lease and another run took the calendar over.")
-        _finish(run, provider, started)
-        return run
+        return _outlived(run, provider, started)
     except Exception:
         log.exception("Run %s of calendar %s failed", run.pk, calendar_id)
         run.error = _("The sync stopped on an unexpected error; the next run tries again. If this goes on, tell "
                       "your administrator: the details are in the server's log (run %(run)s).") % {"run": run.pk}
-    with lease.step():
-        _finish(run, provider, started)
-        if not dry_run:
-            fields = {"last_run": run, "error": run.error}
-            if not run.error:
-                fields["last_synced_at"] = timezone.now()
-            RemoteCalendar.objects.filter(pk=calendar_id).update(**fields)
+    try:
+        with lease.step():
+            _finish(run, provider, started)
+            if not dry_run:
+                fields = {"last_run": run, "error": run.error}
+                if not run.error:
+                    fields["last_synced_at"] = timezone.now()
+                RemoteCalendar.objects.filter(pk=calendar_id).update(**fields)
+    except LeaseLost:  # its work is done and committed, but the calendar is another run's to describe now
+        return _outlived(run, provider, started, finished=True)
     reached("run recorded")
     lease.release()
     if not dry_run:  # for the task, not stored
         run.queued_meanwhile = any((entry.pk, entry.queued_at) not in work.read for entry in OutboxEntry.objects.filter(
             calendar=calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))
+    return run
+
+
+def _outlived(run, provider, started, *, finished=False):
+    """The run lost its lease (it stalled past it and another run claimed the calendar): it records itself
+    and leaves the calendar, its lease and its state to the run that holds it now."""
+    log.warning("Run %s of calendar %s outlived its lease; another run took over", run.pk, run.calendar_id)
+    if not finished:
+        run.error = _("Stopped: this run took longer than its lease and another run took the calendar over.")
+    _finish(run, provider, started)
     return run
 
 

@@ -57,6 +57,14 @@ def install(service):
         answer = [{"id": event["id"], "@odata.etag": event["@odata.etag"]} for event in created]
         return Response.json(answer if isinstance(bodies, list) else answer[0])
 
+    def raw_items(request):
+        """Have every delta round of a calendar end with these items, as they are (DELETE: no more)."""
+        calendar = store().calendars.get(request.params["cal"])
+        if calendar is None:
+            return service.error(404, "No such calendar.", "ErrorItemNotFound")
+        calendar.raw_items = [] if request.method == "DELETE" else list(request.json().get("items", []))
+        return Response.json({"items": len(calendar.raw_items)})
+
     def remote_change(request):
         """Change or delete any event, occurrence or exception as another person would."""
         calendar, event = store().locate(request.params["event"])
@@ -125,6 +133,8 @@ def install(service):
     add("PATCH", f"{PREFIX}/events/(?P<event>[^/]+)", remote_change)
     add("DELETE", f"{PREFIX}/events/(?P<event>[^/]+)", remote_change)
     add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)", remove_calendar)
+    add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/raw-items", raw_items)
+    add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)/raw-items", raw_items)
     add("POST", f"{PREFIX}/revoke", revoke)
     add("POST", f"{PREFIX}/expire-delta-tokens", expire_delta_tokens)
     add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)

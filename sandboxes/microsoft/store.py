@@ -37,6 +37,9 @@ class Calendar:
     events: dict[str, dict] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)  # deleted event id -> change number, for delta
     replaced: list[tuple[int, dict]] = field(default_factory=list)  # (change number, a series as it was)
+    # Items added, as they are, to the last page of every delta round: what the real service might send that this
+    # one would never make (a control's fault, for robustness tests).
+    raw_items: list = field(default_factory=list)
 
 
 @dataclass

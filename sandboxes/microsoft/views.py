@@ -89,6 +89,7 @@ def delta(service, request):
         answer["@odata.nextLink"] = _link(request, "$skiptoken", {**token, "off": token["off"] + size})
     else:
         answer["@odata.deltaLink"] = _link(request, "$deltatoken", {**token, "off": 0})
+        answer["value"] += json.loads(json.dumps(store.calendars[entry.calendar_id].raw_items))
     response = service.json(answer)
     response.headers["Preference-Applied"] = f"odata.maxpagesize={size}, odata.track-changes"
     return response

@@ -81,7 +81,8 @@ def _microsoft(events):
         seeded = time.perf_counter() - began
         session = requests.Session()
         session.trust_env, session.verify = False, str(server.certificate)
-        session.headers.update({"Authorization": f"Bearer {store.issue_tokens(user.email, 'bench', '')['access']}",
+        token = store.issue_tokens(user.email, "bench", "Calendars.Read")["access"]
+        session.headers.update({"Authorization": f"Bearer {token}",
                                 "Prefer": f"odata.maxpagesize={GRAPH_PAGE}"})
 
         def list_all():

@@ -252,7 +252,8 @@ def _remote_events(items, zone) -> list[RemoteEvent]:
     """Map a listing. A cancelled occurrence whose series is in the same listing becomes one of the
     series' exception dates instead of a change of its own."""
     items = [item for item in items if isinstance(item, dict)]
-    live_series = {item.get("id") for item in items if item.get("recurrence") and item.get("status") != "cancelled"}
+    live_series = {item["id"] for item in items if isinstance(item.get("id"), str) and item.get("recurrence")
+                   and item.get("status") != "cancelled"}
     folded, found = {}, []
     for item in items:
         if not isinstance(item.get("id"), str) or not item["id"]:
@@ -294,9 +295,20 @@ def _refresh_failure(exc):
     return ProviderUnavailable(f"Google could not be reached: {exc}")
 
 
+def _reasons(error: HttpError) -> set:
+    """The error's reasons, from `errors` and from `details` (the client keeps only the latter when both are
+    there, as in Google's newer answers: "ACCESS_TOKEN_SCOPE_INSUFFICIENT" beside "insufficientPermissions")."""
+    try:
+        body = json.loads(error.content).get("error", {})
+        listed = [*body.get("errors", []), *body.get("details", [])]
+    except (ValueError, TypeError, AttributeError):
+        listed = error.error_details if isinstance(error.error_details, list) else []
+    return {detail.get("reason") for detail in listed if isinstance(detail, dict)}
+
+
 def _retry_delay(error: HttpError, attempt) -> float | None:
     """Seconds to wait before trying again, or None when trying again cannot help."""
-    reasons = {detail.get("reason") for detail in (error.error_details or []) if isinstance(detail, dict)}
+    reasons = _reasons(error)
     if error.status_code not in TRANSIENT and not (error.status_code == 403 and reasons & RATE_REASONS):
         return None
     asked = (error.resp or {}).get("retry-after")
@@ -319,7 +331,7 @@ def _raise_for_account(error: HttpError):
 
 
 def _describe(error: HttpError) -> str:
-    reasons = {detail.get("reason") for detail in (error.error_details or []) if isinstance(detail, dict)}
+    reasons = _reasons(error)
     if error.status_code == 403 and reasons & QUOTA_REASONS:
         return ("Google's usage limit for this application is used up; sync resumes by itself when Google "
                 "allows it again (an administrator can ask Google for a higher quota).")

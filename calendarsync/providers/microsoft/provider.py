@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from calendarsync import app_settings
 from crm.recurrence import RecurrenceError, last_start_bound, occurrence_key, occurrences_between
 
-from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent
+from ..base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent, unreadable
 from . import writes
 from .graph import (
     BATCH_SIZE,
@@ -173,7 +173,9 @@ class MicrosoftProvider(CalendarProvider):
         known, digests = state["series"], state.get("occurrences", {})
         found, series, removed = [], set(), []
         for item in items:
-            if "@removed" in item:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+                found.append(RemoteEvent("", problem="it has no id"))
+            elif "@removed" in item:
                 removed.append(item["id"])
             else:
                 self._sort(item, found, series)
@@ -197,7 +199,7 @@ class MicrosoftProvider(CalendarProvider):
         """A live event of a listing: a single event is reported; an occurrence or exception names its series."""
         kind = item.get("type")
         if kind in ("occurrence", "exception"):
-            if item.get("seriesMasterId"):
+            if isinstance(item.get("seriesMasterId"), str) and item["seriesMasterId"]:
                 series.add(item["seriesMasterId"])
         elif kind == "seriesMaster":
             series.add(item["id"])
@@ -282,6 +284,8 @@ class MicrosoftProvider(CalendarProvider):
             cancelled = _cancelled(event, have, span.covered) if span else set()
         except (Unreadable, RecurrenceError) as exc:
             return [RemoteEvent(master["id"], problem=str(exc))]
+        except Exception as exc:  # anything else Graph may hold: that series is skipped, never the listing
+            return [RemoteEvent(master["id"], problem=unreadable(exc))]
         found = [RemoteEvent(master["id"], master.get("@odata.etag", ""),
                              from_graph(master, exdates=cancelled, palette=self._colors(master)), _updated(master),
                              covered=span.covered if span else NOWHERE)]
@@ -297,6 +301,8 @@ class MicrosoftProvider(CalendarProvider):
                                series_id=item.get("seriesMasterId") or "")
         except Unreadable as exc:
             return RemoteEvent(item["id"], problem=str(exc))
+        except Exception as exc:  # anything else Graph may send: that event is skipped, never the listing
+            return RemoteEvent(item["id"], problem=unreadable(exc))
 
     # Writes
 
