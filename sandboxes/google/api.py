@@ -25,6 +25,27 @@ CAL = r"(?P<cal>[^/]+)"
 EVENT = r"(?P<event>[^/]+)"
 WRITERS = ("owner", "writer")
 
+# The scopes each method accepts, any one of them, as Calendar API v3's discovery document lists them
+# (short names: https://www.googleapis.com/auth/<name>). Keyed by route name.
+_READ_EVENTS = {"calendar", "calendar.app.created", "calendar.events", "calendar.events.freebusy",
+                "calendar.events.owned", "calendar.events.owned.readonly", "calendar.events.public.readonly",
+                "calendar.events.readonly", "calendar.readonly"}
+_WRITE_EVENTS = {"calendar", "calendar.app.created", "calendar.events", "calendar.events.owned"}
+SCOPES = {
+    "calendar_list": {"calendar", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly"},
+    "calendar_list_entry": {"calendar", "calendar.app.created", "calendar.calendarlist",
+                            "calendar.calendarlist.readonly", "calendar.readonly"},
+    "colors": {"calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly",
+               "calendar.events.freebusy", "calendar.events.owned", "calendar.events.owned.readonly",
+               "calendar.events.public.readonly", "calendar.readonly"},
+    **dict.fromkeys(["events_list", "events_get", "events_instances", "watch"], _READ_EVENTS),
+    **dict.fromkeys(["events_insert", "events_import", "events_patch", "events_update", "events_delete"],
+                    _WRITE_EVENTS),
+    "freebusy": {"calendar", "calendar.events.freebusy", "calendar.freebusy", "calendar.readonly"},
+    "channels_stop": {*_READ_EVENTS, "calendar.acls", "calendar.acls.readonly", "calendar.calendarlist",
+                      "calendar.calendarlist.readonly", "calendar.settings", "calendar.settings.readonly"},
+}
+
 
 class GoogleSandbox(Service):
     """A stand-in for accounts.google.com's token endpoint and the Calendar API v3."""
@@ -77,8 +98,30 @@ class GoogleSandbox(Service):
             return self.error(status, "Backend Error", "backendError")
         return super().fault_error(status)
 
+    def insufficient_scopes(self, request):
+        """403 for a live token whose grant lacks every scope the method accepts, as Google answers it."""
+        accepted = SCOPES.get(request.route)
+        scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        granted = self.store.scopes_of(token) if accepted and scheme.lower() == "bearer" else None
+        if granted is None or granted & accepted or self.store.user_for_access_token(token) is None:
+            return None
+        message = "Request had insufficient authentication scopes."
+        response = Response.json({"error": {
+            "code": 403, "message": message, "status": "PERMISSION_DENIED",
+            "errors": [{"message": "Insufficient Permission", "domain": "global", "reason": "insufficientPermissions"}],
+            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "domain": "googleapis.com",
+                         "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                         "metadata": {"service": "calendar-json.googleapis.com"}}]}}, 403)
+        response.headers["WWW-Authenticate"] = (
+            'Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="'
+            + " ".join(f"https://www.googleapis.com/auth/{name}" for name in sorted(accepted)) + '"')
+        return response
+
     def dispatch(self, handler, request):
         """As every service does, and an event the API refuses answers in Google's error envelope."""
+        refused = self.insufficient_scopes(request)
+        if refused is not None:
+            return refused
         try:
             return super().dispatch(handler, request)
         except EventError as exc:
@@ -100,7 +143,8 @@ class GoogleSandbox(Service):
                     {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400)
             if form.get("client_id") and form["client_id"] != grant.client_id:
                 return Response.json({"error": "unauthorized_client", "error_description": "Unauthorized"}, 401)
-            return Response.json(self.store.issue_tokens(grant.email, grant.client_id, grant.scope, refresh=False))
+            return Response.json(self.store.issue_tokens(grant.email, grant.client_id, grant.scope, refresh=False,
+                                                         grant_token=form["refresh_token"]))
         if grant_type == "authorization_code":
             return oauth.exchange_code(self, form)
         return Response.json({"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}, 400)

@@ -7,6 +7,7 @@ inner headers); the answer is one part per request, in order, with CRLF line end
 
 import email
 import email.policy
+import re
 import uuid
 from email.message import Message
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -61,7 +62,8 @@ def _inner_request(part: Message, outer: Request) -> Request:
 
 
 def _response_part(boundary, content_id, answer: Response) -> str:
-    identifier = content_id.strip()
+    # A client may fold a long Content-ID over lines (RFC 5322); Google echoes it unfolded.
+    identifier = re.sub(r"\r?\n(?=[ \t])", "", content_id).strip()
     identifier = identifier[1:-1] if identifier.startswith("<") and identifier.endswith(">") else identifier
     headers = "".join(f"{name}: {value}\r\n" for name, value in answer.headers.items())
     headers += f"Content-Length: {len(answer.body)}\r\n"

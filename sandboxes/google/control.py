@@ -102,6 +102,14 @@ def install(service):
         calendar.raw_items = [] if request.method == "DELETE" else list(request.json().get("items", []))
         return Response.json({"items": len(calendar.raw_items)})
 
+    def empty_pages(request):
+        """Answer the next `pages` listing pages of a calendar with no items but a nextPageToken."""
+        calendar = store().calendars.get(request.params["cal"])
+        if calendar is None:
+            return service.error(404, "Not Found", "notFound")
+        calendar.empty_pages = int((request.json() or {}).get("pages", 1))
+        return Response.json({"pages": calendar.empty_pages})
+
     def channels(request):
         return Response.json({
             channel_id: {"deliveries": channel["deliveries"], "stopped": channel.get("stopped", False)}
@@ -117,6 +125,7 @@ def install(service):
     add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)", remove_calendar)
     add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/raw-items", raw_items)
     add("DELETE", f"{PREFIX}/calendars/(?P<cal>[^/]+)/raw-items", raw_items)
+    add("POST", f"{PREFIX}/calendars/(?P<cal>[^/]+)/empty-pages", empty_pages)
     add("POST", f"{PREFIX}/expire-sync-tokens", expire_sync_tokens)
     add("POST", f"{PREFIX}/expire-access-tokens", expire_access_tokens)
     add("POST", f"{PREFIX}/revoke", revoke)

@@ -89,6 +89,9 @@ def list_events(calendar, query: dict, cache: dict) -> dict:
     items = rows[offset:offset + max_results]
     answer = {"kind": "calendar#events", "summary": calendar.summary, "timeZone": calendar.time_zone,
               "accessRole": "owner", "defaultReminders": [], "etag": f'"{calendar.change_seq}"'}
+    if calendar.empty_pages > 0:  # "the result page may be empty while nextPageToken is present"
+        calendar.empty_pages -= 1
+        return {**answer, "items": [], "nextPageToken": encode({**page, "empty": calendar.empty_pages})}
     if offset + max_results < len(rows):
         answer["nextPageToken"] = encode({"q": key, "snap": page["snap"], "off": offset + max_results})
     else:

@@ -42,6 +42,7 @@ class Calendar:
     # Items added, as they are, to the last page of every listing: what a real service might send that this one
     # would never make (a control's fault, for robustness tests).
     raw_items: list = field(default_factory=list)
+    empty_pages: int = 0  # listing pages still to answer with no items but a nextPageToken, as Google may
 
 
 @dataclass
@@ -79,7 +80,7 @@ class GoogleStore:
     """Everything the Google sandbox knows; callers hold `lock` across a read-modify-write."""
 
     STATE = {"users": dict[str, User], "calendars": dict[str, Calendar], "grants": dict[str, Grant],
-             "access_tokens": dict[str, tuple[str, float]], "channels": dict[str, dict],
+             "access_tokens": dict[str, tuple], "channels": dict[str, dict],
              "_etag": int}  # what a snapshot keeps
 
     def __init__(self, clock=None):
@@ -87,7 +88,8 @@ class GoogleStore:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, User] = {}
         self.calendars: dict[str, Calendar] = {}
-        self.access_tokens: dict[str, tuple[str, float]] = {}  # token -> (email, expires at, epoch seconds)
+        # token -> (email, expires at in epoch seconds, scope, the refresh token of its grant)
+        self.access_tokens: dict[str, tuple] = {}
         self.grants: dict[str, Grant] = {}  # refresh token -> grant
         self.codes: dict[str, dict] = {}  # authorization code -> request it answers
         self.channels: dict[str, dict] = {}  # channel id -> watch
@@ -152,17 +154,17 @@ class GoogleStore:
 
     # OAuth ---------------------------------------------------------------------------------
 
-    def issue_tokens(self, email, client_id, scope, refresh=True) -> dict:
+    def issue_tokens(self, email, client_id, scope, refresh=True, grant_token="") -> dict:
+        """A new access token (and a new grant with its refresh token, unless refreshing `grant_token`)."""
         with self.lock:
-            access = "ya29." + secrets.token_urlsafe(24)
-            self.access_tokens[access] = (email, time.time() + ACCESS_TOKEN_SECONDS)
-            answer = {"access_token": access, "expires_in": ACCESS_TOKEN_SECONDS, "token_type": "Bearer",
-                      "scope": scope}
+            answer = {"expires_in": ACCESS_TOKEN_SECONDS, "token_type": "Bearer", "scope": scope}
             if refresh:
-                token = "1//" + secrets.token_urlsafe(32)
-                self.grants[token] = Grant(email, client_id, scope)
-                answer["refresh_token"] = token
-            return answer
+                grant_token = "1//" + secrets.token_urlsafe(32)
+                self.grants[grant_token] = Grant(email, client_id, scope)
+                answer["refresh_token"] = grant_token
+            access = "ya29." + secrets.token_urlsafe(24)
+            self.access_tokens[access] = (email, time.time() + ACCESS_TOKEN_SECONDS, scope, grant_token)
+            return {"access_token": access, **answer}
 
     def user_for_access_token(self, token) -> str | None:
         with self.lock:
@@ -171,15 +173,27 @@ class GoogleStore:
                 return None
             return found[0]
 
-    def expire_access_tokens(self, email=None):
+    def scopes_of(self, token) -> set[str] | None:
+        """What a live access token was granted, in short names ("calendar.readonly"); None: not known."""
+        found = self.access_tokens.get(token)
+        if found is None or len(found) < 3:
+            return None
+        return {scope.rsplit("/", 1)[-1] for scope in found[2].split()}
+
+    def expire_access_tokens(self, email=None, grant_token=None):
         with self.lock:
-            for token, (owner, _) in list(self.access_tokens.items()):
-                if email is None or owner == email:
-                    self.access_tokens[token] = (owner, 0)
+            for token, (owner, _, *rest) in list(self.access_tokens.items()):
+                of_grant = rest[1:] == [grant_token]
+                if of_grant if grant_token is not None else email is None or owner == email:
+                    self.access_tokens[token] = (owner, 0, *rest)
 
     def revoke(self, email=None, refresh_token=None):
+        """Revoke one grant (by its refresh token) and its access tokens, or every grant of a person."""
         with self.lock:
             for token, grant in self.grants.items():
                 if token == refresh_token or (refresh_token is None and (email is None or grant.email == email)):
                     grant.revoked = True
-            self.expire_access_tokens(email)
+            if refresh_token is not None:
+                self.expire_access_tokens(grant_token=refresh_token)
+            else:
+                self.expire_access_tokens(email)

@@ -299,3 +299,17 @@ def test_an_event_beyond_the_horizon_arrives_once_the_window_reaches_it(alice, c
     assert run.created == 1, run.report
     assert Action.objects.get(subject="Far ahead").start == far.replace(microsecond=0)
     assert sync(calendar).created == 0
+
+
+def test_empty_pages_that_carry_a_next_page_token_are_followed(alice, calendar, google):
+    """Google may answer a page with no items and a nextPageToken; the listing goes on, nothing is trashed."""
+    factories.appointment(alice, "2026-12-04 10:00", subject="Kept")
+    sync(calendar)
+    google.insert({"summary": "New in Google", **TIMED})
+    google.control(f"calendars/{PRIMARY}/empty-pages", pages=3)
+    sync(calendar)
+    google.control("expire-sync-tokens")
+    google.control(f"calendars/{PRIMARY}/empty-pages", pages=3)
+    sync(calendar)
+    assert sorted(Action.objects.values_list("subject", flat=True)) == ["Kept", "New in Google"]
+    assert not TrashedAction.objects.exists()
