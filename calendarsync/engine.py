@@ -198,7 +198,8 @@ class Run:
                                 .strip() for op in ops]
             self.count(ops)
             return False
-        self.side.apply(ops, by_remote, meta, cancelled if self.direction.pulls else [], pushes=self.direction.pushes)
+        self.side.apply(ops, by_remote, meta, cancelled if self.direction.pulls else [], pushes=self.direction.pushes,
+                        remote=remote)
         stale, failed = self.push([op for op in ops if op.kind.endswith("_remote")], by_remote)
         failed.update(held)
         if outbox or failed:

@@ -131,16 +131,17 @@ class Side:
 
     # Local writes
 
-    def apply(self, ops, links, meta, cancelled, *, pushes):
+    def apply(self, ops, links, meta, cancelled, *, pushes, remote=None):
         """Carry out the local operations, in two steps: imports with the pairs found, then merges, deletions
-        and the occurrences cancelled remotely. `links` (remote id -> EventLink) follows along."""
+        and the occurrences cancelled remotely. `links` (remote id -> EventLink) follows along; `remote` holds
+        the remote events as this run read them."""
         if any(op.kind in ("unlink", "create_local") or (op.local_id and op.remote_id and op.remote_id not in links)
                for op in ops):
             self._import(ops, links, meta)
         self.reached("imported")
         if cancelled or self._merging(ops, links, meta):
             with self.step():
-                self._merge(ops, links, meta)
+                self._merge(ops, links, meta, remote or {})
                 self.cancel_occurrences(cancelled, pushes=pushes)
         self.reached("merged")
 
@@ -162,7 +163,7 @@ class Side:
             (item := meta.get(link.remote_id)) is not None and item.etag and item.etag != link.etag
             for link in links.values())
 
-    def _merge(self, ops, links, meta):
+    def _merge(self, ops, links, meta, remote):
         pushed = {op.remote_id for op in ops if op.kind == "update_remote"}
         # Locked while merged into: a save arriving meanwhile waits for this step instead of being overwritten.
         fresh = Action.objects.select_for_update().in_bulk(
@@ -177,7 +178,10 @@ class Side:
             try:  # one appointment that cannot take the change is skipped and reported, not the run
                 with transaction.atomic():
                     if op.kind == "update_local":
-                        self._update(op, fresh.get(int(op.local_id)), link, keep_base=op.remote_id in pushed)
+                        # Merged both ways: until the push is recorded, what both sides agree on is the remote
+                        # event as read (the CRM took its changes; its own are still to go out).
+                        agreed = remote.get(op.remote_id) if op.remote_id in pushed else op.event
+                        self._update(op, fresh.get(int(op.local_id)), link, agreed=agreed)
                     else:
                         self._trash(op, fresh.get(int(op.local_id)), links)
             except Exception as exc:
@@ -282,7 +286,7 @@ class Side:
         series = Action.objects.in_bulk(set(known.values()))
         return {remote_id: series[pk] for remote_id, pk in known.items() if pk in series}
 
-    def _update(self, op, action, link, *, keep_base):
+    def _update(self, op, action, link, *, agreed):
         """Write the groups the merge changed, not the whole event: a group edited here since this run read
         the appointment is newer than the merge and stays (its outbox entry sends it at the next run)."""
         read = self.seen.get(op.local_id)
@@ -299,8 +303,8 @@ class Side:
             self._drop(op, "; ".join(getattr(exc, "messages", [str(exc)])))
             return
         self.record_conflicts(op)
-        if link is not None and not keep_base:
-            link.base = to_json(op.event)
+        if link is not None and agreed is not None:  # a worker that dies now leaves a base that tells true
+            link.base = to_json(agreed)
             self._changed_links.append(link)
 
     def record_conflicts(self, op):

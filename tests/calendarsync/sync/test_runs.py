@@ -9,6 +9,7 @@ from django.db import connection
 from calendarsync import engine, services, tasks
 from calendarsync.models import (
     CalendarStatus,
+    ConflictRecord,
     EventLink,
     OutboxEntry,
     RemoteCalendar,
@@ -180,3 +181,29 @@ def test_two_workers_hammering_the_same_calendars_never_run_one_twice_at_once(al
     assert not SyncRun.objects.exclude(error="").exists()
     assert sorted(by_summary(google.events())) == [f"Visit {day}" for day in range(3, 8)]  # each once
     assert not RemoteCalendar.objects.exclude(lease_owner="").exists()
+
+
+@pytest.mark.parametrize("stage", ["merged", "pushed"])
+def test_a_calendar_edit_merged_by_a_run_that_died_before_recording_is_not_taken_for_a_crm_edit(
+        alice, calendar, google, monkeypatch, stage):
+    """Found by the convergence machine: the dead run had merged the calendar's location into the CRM while
+    pushing the CRM's subject; the next run took that location for the CRM's own edit and let it beat the
+    calendar's newer one."""
+    visit = factories.appointment(alice, "2026-12-03 10:00", subject="Visit", location="Room 1")
+    sync(calendar)
+    remote_id = EventLink.objects.get(action=visit).remote_id
+    crm.action_update(action=Action.objects.get(pk=visit.pk), subject="Visit, moved")
+    google.change(remote_id, location="Room 2")
+    kill_at(monkeypatch, stage)
+    with pytest.raises(Died):
+        engine.sync(calendar.pk)
+    google.change(remote_id, location="Room 3")
+    crm.action_update(action=Action.objects.get(pk=visit.pk), subject="Visit, moved again")
+    lease_runs_out(calendar)
+    sync(calendar)
+    sync(calendar)
+    visit.refresh_from_db()
+    event = google.event(remote_id)
+    assert (visit.subject, visit.location) == ("Visit, moved again", "Room 3")
+    assert (event["summary"], event["location"]) == ("Visit, moved again", "Room 3")
+    assert not ConflictRecord.objects.filter(group="location").exists()
