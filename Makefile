@@ -13,7 +13,7 @@ MICROSOFT_CONSENT_PORT ?= 8003
 SANDBOX := http://127.0.0.1:$(SANDBOX_PORT)
 MICROSOFT := https://127.0.0.1:$(MICROSOFT_PORT)
 
-.PHONY: run test setup lint lock clean
+.PHONY: run test test-slow setup lint lock clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,11 @@ run: setup
 test: setup lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 	$(BIN)/pytest
+
+# The long explorations left out of `make test` (20,000 steps of the convergence machine per world);
+# CONVERGENCE_STEPS=<n> changes the length, CONVERGENCE_SEED=<seed> replays a run.
+test-slow: setup
+	$(BIN)/pytest -m slow -s
 
 lint: setup
 	$(BIN)/ruff check .

@@ -51,6 +51,7 @@ class MemoryService:
     def __init__(self):
         self.calendars: dict[str, MemoryCalendar] = {}
         self.faults: list[Fault] = []
+        self.spoiled: set[str] = set()  # ids of events listed as unreadable
         self._seq = itertools.count(1)
 
     def add_calendar(self, remote_id, name="", *, can_write=True, is_primary=False) -> MemoryCalendar:
@@ -127,7 +128,9 @@ class MemoryProvider(CalendarProvider):
         events = []
         for remote_id, entry in found:
             event = entry.event
-            if event is not None:
+            if remote_id in self.service.spoiled:
+                events.append(RemoteEvent(remote_id, entry.etag, problem="it was spoiled by a test"))
+            elif event is not None:
                 keys = {other.occurrence for other in cancelled.get(remote_id, {}).values()}
                 if event.rrule and keys:
                     event = replace(event, exdates=tuple(sorted({*event.exdates, *keys})))

@@ -2,8 +2,9 @@
 
 A Hypothesis state machine creates, edits and deletes appointments in the CRM (through the CRM's
 services, so the outbox is written as in production) and events in the calendar (as their owner
-would), and syncs, sometimes with a fault: a forgotten cursor, a burst of 429s, an outage, or a crash
-between the remote writes and the local commit. After every run that ended cleanly it checks:
+would), and syncs, sometimes with a fault: a forgotten cursor, a burst of 429s, an outage, a worker
+killed once the provider answered its writes or after any stage of the run, its lease taken over by
+another worker at any stage, or events it cannot read. After every run that ended cleanly it checks:
 
 - both sides hold the same events, each linked once, none twice on either side;
 - an edit made on one side only is never lost, and a field edited on both sides holds one of the two
@@ -11,21 +12,43 @@ between the remote writes and the local commit. After every run that ended clean
 - a deletion takes the event from both sides unless the other side edited it meanwhile, when the
   edit wins.
 
-Where a failed run came between an edit and a deletion, the model cannot know what the failed run
-carried out before it stopped, so either outcome of that pair is accepted; where one came after a
-field's first edit, a value set back to the agreed one still counts as an edit. Nothing else is loosened.
+A failed run may have carried out any part of its work before it stopped (each step commits), so
+where one came after a thing's first change the model cannot know the base the next run starts from:
+- between an edit and a deletion, either outcome of that pair is accepted, and so is either when the
+  side that kept the thing only set values back to the agreed ones;
+- a value set back to the agreed one still counts as an edit;
+- a thing that survives a deletion because the other side edited it may also hold the deleting side's
+  earlier edits (the failed run may have brought them over before the deletion);
+- a side that edits a thing it had deleted (a failed run brought it back) wants the new version.
+A run refused at its first request (an outage) wrote nothing and loosens nothing. Nothing else is loosened.
+Each run of the machine draws fresh programs (its seed printed), so CI explores instead of repeating.
 The machine runs against the Google sandbox through google-api-python-client, against the Microsoft
 sandbox through msal and Graph, and, with more examples, against the in-memory provider.
 """
 
+import os
+import secrets
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+from hypothesis.core import threadlocal
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from calendarsync import engine, services
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, RemoteCalendar, SyncRun, TrashedAction
@@ -42,7 +65,19 @@ from .conftest import PRIMARY, Died, after_writes, lease_runs_out
 PARIS = ZoneInfo("Europe/Paris")
 FIELDS = ("summary", "location", "hour")
 GROUP = {"summary": "summary", "location": "location", "hour": "when"}
-FAULTS = [None, None, None, "forgotten cursor", "rate limited", "outage", "crash"]
+# What may go wrong in a run: "crash" kills the worker once the provider answered its writes, "killed" once
+# the run got past a stage (engine.STAGES), "lease lost" has another worker take the calendar over there.
+FAULTS = [None, None, None, "forgotten cursor", "rate limited", "outage", "crash", "killed", "lease lost",
+          "unreadable"]
+UNREADABLE = {  # events of the calendar's JSON shape that cannot be read, as a listing may end with them
+    "google": [{"id": "junk1", "iCalUID": "junk1@google.com", "status": "confirmed", "summary": "Far",
+                "start": {"dateTime": "9999-12-31T20:00:00-05:00"}, "end": {"dateTime": "9999-12-31T21:00:00-05:00"}},
+               {"id": "junk2", "status": "confirmed", "start": "tomorrow"}],
+    "outlook": [{"id": "junk1", "subject": "Far", "iCalUId": "junk1", "type": "singleInstance",
+                 "start": {"dateTime": "9999-12-31T23:00:00.0000000", "timeZone": "UTC"},
+                 "end": {"dateTime": "9999-12-31T23:59:00.0000000", "timeZone": "UTC"}},
+                {"id": "junk2", "type": "singleInstance", "start": None}]}
+EXAMPLES = Path(__file__).parent / "convergence-examples"  # failing programs, replayed first until fixed
 
 
 def when(day, hour):
@@ -80,16 +115,21 @@ class GoogleWorld:
                               datetime.fromisoformat(event["start"]["dateTime"]).astimezone(PARIS).hour)
                 for event in self.google.events()}
 
-    def fault(self, kind):
+    def fault(self, kind, target=None):
+        """Arm a fault for the next run; returns the id of a live event it made unreadable (`target`, if
+        the world can do that: here the listing ends with junk of its own instead)."""
         if kind == "forgotten cursor":
             self.google.control("expire-sync-tokens")
         elif kind == "rate limited":
             self.google.fault(status=429, retry_after=0, times=2)
         elif kind == "outage":
             self.google.fault(status=503, retry_after=0, times=ATTEMPTS)
+        elif kind == "unreadable":
+            self.google.control(f"calendars/{PRIMARY}/raw-items", items=UNREADABLE["google"])
 
     def clear_faults(self):
         self.google.clear_faults()
+        self.google.web.delete(f"{self.google.base}/__sandbox__/calendars/{PRIMARY}/raw-items").raise_for_status()
 
     @staticmethod
     def _times(start, end):
@@ -127,16 +167,20 @@ class OutlookWorld:
         return {event["id"]: (uid_of(event), event["subject"], event["location"]["displayName"],
                               self._start(event).hour) for event in self.outlook.events()}
 
-    def fault(self, kind):
+    def fault(self, kind, target=None):
         if kind == "forgotten cursor":
             self.outlook.control("expire-delta-tokens")
         elif kind == "rate limited":
             self.outlook.fault(status=429, retry_after=0, times=2)
         elif kind == "outage":
             self.outlook.fault(status=503, retry_after=0, times=GRAPH_ATTEMPTS)
+        elif kind == "unreadable":
+            self.outlook.control(f"calendars/{self.outlook.calendar_id}/raw-items", items=UNREADABLE["outlook"])
 
     def clear_faults(self):
         self.outlook.clear_faults()
+        self.outlook.web.delete(
+            f"{self.outlook.base}/__sandbox__/calendars/{self.outlook.calendar_id}/raw-items").raise_for_status()
 
     @staticmethod
     def _start(event):
@@ -189,16 +233,25 @@ class MemoryWorld:
         return {remote_id: (event.uid, event.summary, event.location, event.start.astimezone(PARIS).hour)
                 for remote_id, event in self.service.live(PRIMARY).items()}
 
-    def fault(self, kind):
+    def fault(self, kind, target=None):
         if kind == "forgotten cursor":
             self.service.forget_cursors(PRIMARY)
         elif kind == "rate limited":
             pass  # the in-memory service has no rate limits
         elif kind == "outage":
             self.service.fail("changes")
+        elif kind == "unreadable" and target in self.service.live(PRIMARY):  # linked or not, it cannot be read
+            self.service.spoiled.add(target)
+            return target
+        return None
 
     def clear_faults(self):
+        """As in a real calendar, an unreadable event is listed again once it changed into a readable one."""
         self.service.faults.clear()
+        for remote_id in self.service.spoiled:
+            if remote_id in self.service.live(PRIMARY):
+                self.service.put(PRIMARY, remote_id, self.service.live(PRIMARY)[remote_id])
+        self.service.spoiled.clear()
 
 
 @dataclass
@@ -213,12 +266,12 @@ class Thing:
     deleted: set = field(default_factory=set)  # "local", "remote"
     since: int | None = None  # the failure count when it first changed after the last clean run
     edited: int | None = None  # ... when one side first edited it
-    deleted_at: int | None = None  # ... when one side first deleted it
+    deleted_at: int | None = None  # ... when one side last deleted it (a failed run may have brought it back)
 
     def changed(self, failures, *, deleting=False):
         if self.since is None:
             self.since = failures
-        if deleting and self.deleted_at is None:
+        if deleting:
             self.deleted_at = failures
         if not deleting and self.edited is None:
             self.edited = failures
@@ -234,7 +287,7 @@ class Convergence(RuleBasedStateMachine):
         self.things: list[Thing] = []
         self.failures = 0
         self.counter = 0
-        self.crash_armed = False
+        self.fault = self.stage = None
 
     @initialize()
     def start_empty(self):
@@ -297,15 +350,20 @@ class Convergence(RuleBasedStateMachine):
             crm.action_move(action=action, start=action.start.astimezone(PARIS).replace(hour=value))
         else:
             crm.action_update(action=action, **{"subject" if name == "summary" else name: value})
-        thing.edits["local"][name] = value
-        thing.changed(self.failures)
+        self.edited(thing, "local", name, value)
 
     def edit_remotely(self, thing, name, hour):
         if thing.remote_id not in self.world.live():
             return
         value = self.value(name, hour)
         self.world.change(thing.remote_id, name, value)
-        thing.edits["remote"][name] = value
+        self.edited(thing, "remote", name, value)
+
+    def edited(self, thing, side, name, value):
+        if side in thing.deleted:  # a failed run brought it back since that side deleted it: a new version,
+            thing.deleted.discard(side)  # which that side now wants; what it did before went with its deletion
+            thing.edits[side] = {}
+        thing.edits[side][name] = value
         thing.changed(self.failures)
 
     @precondition(lambda self: self.things)
@@ -331,36 +389,53 @@ class Convergence(RuleBasedStateMachine):
 
     # Runs -------------------------------------------------------------------------------------
 
-    @rule(fault=st.sampled_from(FAULTS))
-    def sync(self, fault):
-        self.crash_armed = fault == "crash"
-        if fault != "crash":
-            self.world.fault(fault)
+    @rule(fault=st.sampled_from(FAULTS), stage=st.sampled_from(engine.STAGES), chosen=st.integers(0, 50))
+    def sync(self, fault, stage, chosen):
+        FIGURES["runs"] += 1
+        FIGURES[f"fault: {fault}"] += 1
+        self.fault, self.stage = fault, stage
+        known = [thing.remote_id for thing in self.things if thing.remote_id]  # in an order the program decides
+        spoiled = self.world.fault(fault, known[chosen % len(known)] if known else None)
         try:
             run = engine.sync(self.calendar.pk)
             failed = bool(run.error)
         except Died:
-            lease_runs_out(self.calendar)
             failed = True
+        if fault in ("crash", "killed", "lease lost"):
+            lease_runs_out(self.calendar)  # the dead worker's, or the one that took the calendar over
         if RemoteCalendar.objects.filter(pk=self.calendar.pk).exclude(hold="").exists():
             services.calendar_resume(self.owner, self.calendar)  # held for many deletions: the user agrees
         self.world.clear_faults()
-        self.crash_armed = False
+        self.fault = None
         self.calendar.refresh_from_db()
         self.follow_links()
-        if failed:
-            self.failures += 1
+        if failed and fault == "outage":
+            pass  # refused at its first request: nothing was read or written, no base moved
+        elif failed:
+            self.failures += 1  # it may have written anything up to where it stopped
         else:
-            self.check_agreement()
+            self.check_agreement(spoiled)
+
+    @invariant()
+    def count_steps(self):
+        FIGURES["steps"] += 1
 
     def teardown(self):
         if self.things:  # faults stop and one run brings both sides together
-            self.sync(None)
+            self.sync(None, engine.STAGES[0], 0)
 
     def after_writes(self):
-        if self.crash_armed:
-            self.crash_armed = False
+        if self.fault == "crash":
+            self.fault = None
             raise Died
+
+    def reached(self, stage):
+        if self.fault == "killed" and stage == self.stage:
+            self.fault = None
+            raise Died
+        if self.fault == "lease lost" and stage == self.stage:  # the run stalled past its lease meanwhile
+            self.fault = None
+            RemoteCalendar.objects.filter(pk=self.calendar.pk).update(lease_owner="another-worker")
 
     # Checks -----------------------------------------------------------------------------------
 
@@ -374,11 +449,17 @@ class Convergence(RuleBasedStateMachine):
             elif thing.action_id in by_action:
                 thing.remote_id = by_action[thing.action_id]
 
-    def check_agreement(self):
+    def check_agreement(self, spoiled=None):
+        """After a clean run; `spoiled`: the remote id of an event the run could not read, left as it was on
+        both sides (its thing is checked after a later run)."""
         remote = self.world.live()
         actions = {action.pk: (action.uid, action.subject, action.location, action.start.astimezone(PARIS).hour)
                    for action in Action.objects.filter(owner=self.owner)}
         links = dict(EventLink.objects.filter(calendar=self.calendar).values_list("remote_id", "action_id"))
+        held = [thing for thing in self.things if spoiled is not None and thing.remote_id == spoiled]
+        self.things = [thing for thing in self.things if thing not in held]
+        remote.pop(spoiled, None)
+        actions.pop(links.pop(spoiled, None), None)
         assert len({value[0] for value in remote.values()}) == len(remote), f"an event twice in Google: {remote}"
         assert len({value[0] for value in actions.values()}) == len(actions), f"an event twice in the CRM: {actions}"
         assert set(links) == set(remote), (links, remote)
@@ -401,7 +482,7 @@ class Convergence(RuleBasedStateMachine):
                 thing.since = thing.edited = thing.deleted_at = None
                 survivors.append(thing)
         assert {thing.remote_id for thing in survivors} == set(remote), "events the model does not know of"
-        self.things = survivors
+        self.things = survivors + held
 
     def expected(self, thing):
         """True/False: must exist or not; a dict: must exist, with these values allowed per field; None:
@@ -418,7 +499,15 @@ class Convergence(RuleBasedStateMachine):
                 return None  # a failed run between an edit and the deletion may have made the edit the base
             if not kept:
                 return False
-            return {name: {kept.get(name, thing.agreed[name])} for name in FIELDS}
+            if self.shaky(thing) and all(value == thing.agreed[name] for name, value in kept.items()):
+                return None  # set back to the agreed values: an edit only if a failed run had moved the base
+            allowed = {}
+            for name in FIELDS:
+                allowed[name] = {kept.get(name, thing.agreed[name])}
+                if self.shaky(thing) and name not in kept and name in thing.edits[gone]:
+                    # The deleting side's edit, which a failed run may have carried over before the deletion.
+                    allowed[name].add(thing.edits[gone][name])
+            return allowed
         allowed = {}
         for name in FIELDS:
             sides = [edits[name] for edits in (local, remote) if name in edits]
@@ -444,7 +533,14 @@ class Convergence(RuleBasedStateMachine):
                                                      group=GROUP[name]).exists(), (name, thing)
 
 
-def run_machine(world, calendar, owner, monkeypatch, **limits):
+FIGURES = Counter()  # of every machine run in this process: steps, runs, faults
+
+
+def run_machine(world, calendar, owner, monkeypatch, name, **limits):
+    """Run the machine with fresh randomness: another few thousand steps each time. The seed is printed;
+    CONVERGENCE_SEED=<seed> replays the run. A failing program is kept in EXAMPLES/<name>, committed,
+    and replayed first by every run until it passes. A failure is printed whole, not shrunk: shrinking
+    programs that drive a database and a server takes many minutes for little gain at these lengths."""
     machine = type("Machine", (Convergence,), {"world": world, "calendar": calendar, "owner": owner})
     current = {}
 
@@ -453,29 +549,70 @@ def run_machine(world, calendar, owner, monkeypatch, **limits):
         return current["machine"]
 
     after_writes(monkeypatch, lambda: current["machine"].after_writes())  # the worker may die then
-    # The same programs at every run (derandomized); a failing one is printed whole, not shrunk: shrinking
-    # programs that drive a database and a server takes many minutes for little gain at these lengths.
-    run_state_machine_as_test(factory, settings=settings(
-        deadline=None, derandomize=True, database=None, phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck), **limits))
+    monkeypatch.setattr(engine, "reached", lambda stage: current["machine"].reached(stage))
+    run_state_machine_as_test(factory, settings=exploring(name, **limits))
+
+
+def exploring(name, **limits):
+    """Settings for a run of fresh programs, the failing ones kept in EXAMPLES/<name>; prints the seed."""
+    seed = int(os.environ.get("CONVERGENCE_SEED") or secrets.randbits(64))
+    print(f"convergence machine, {name}: seed {seed} (CONVERGENCE_SEED={seed} replays it)")
+    # Where Hypothesis draws a test's seed from when none is forced; unlike --hypothesis-seed, this keeps
+    # the examples database in use.
+    threadlocal._hypothesis_global_random = Random(seed)
+    return settings(deadline=None, database=DirectoryBasedExampleDatabase(EXAMPLES / name), print_blob=True,
+                    phases=[Phase.reuse, Phase.generate], suppress_health_check=list(HealthCheck), **limits)
+
+
+def explore(steps, *machine):
+    """Run the machine again and again until it has taken `steps` steps, and print what it did."""
+    began, before = time.perf_counter(), FIGURES.copy()
+    while FIGURES["steps"] - before["steps"] < steps:
+        run_machine(*machine, max_examples=100, stateful_step_count=30)
+    done = FIGURES - before
+    print(f"{done['steps']} steps in {time.perf_counter() - began:.0f} s;",
+          ", ".join(f"{name} {count}" for name, count in sorted(done.items())))
+
 
 def test_google_and_the_crm_converge_through_random_edits_and_faults(alice, calendar, google, appointment_type,
                                                                       monkeypatch):
-    run_machine(GoogleWorld(google), calendar, alice, monkeypatch, max_examples=12,
+    run_machine(GoogleWorld(google), calendar, alice, monkeypatch, "google", max_examples=12,
                 stateful_step_count=14)
 
 
 def test_outlook_and_the_crm_converge_through_random_edits_and_faults(alice, outlook_calendar, outlook,
                                                                       appointment_type, monkeypatch):
-    run_machine(OutlookWorld(outlook), outlook_calendar, alice, monkeypatch, max_examples=12,
+    run_machine(OutlookWorld(outlook), outlook_calendar, alice, monkeypatch, "outlook", max_examples=12,
                 stateful_step_count=14)
 
 
-def test_the_engine_converges_with_the_in_memory_provider(alice, calendar, appointment_type, monkeypatch):
+def memory_world(monkeypatch):
     service = MemoryService()
     monkeypatch.setattr(services, "provider_for", lambda account: MemoryProvider(service))
-    run_machine(MemoryWorld(service), calendar, alice, monkeypatch, max_examples=100,
+    return MemoryWorld(service)
+
+
+def test_the_engine_converges_with_the_in_memory_provider(alice, calendar, appointment_type, monkeypatch):
+    run_machine(memory_world(monkeypatch), calendar, alice, monkeypatch, "memory", max_examples=100,
                 stateful_step_count=30)
+
+
+STEPS = int(os.environ.get("CONVERGENCE_STEPS", 20_000))
+
+
+@pytest.mark.slow
+def test_a_long_exploration_against_google(alice, calendar, google, appointment_type, monkeypatch):
+    explore(STEPS, GoogleWorld(google), calendar, alice, monkeypatch, "google")
+
+
+@pytest.mark.slow
+def test_a_long_exploration_against_outlook(alice, outlook_calendar, outlook, appointment_type, monkeypatch):
+    explore(STEPS, OutlookWorld(outlook), outlook_calendar, alice, monkeypatch, "outlook")
+
+
+@pytest.mark.slow
+def test_a_long_exploration_against_the_in_memory_provider(alice, calendar, appointment_type, monkeypatch):
+    explore(STEPS, memory_world(monkeypatch), calendar, alice, monkeypatch, "memory")
 
 
 pytestmark = pytest.mark.django_db

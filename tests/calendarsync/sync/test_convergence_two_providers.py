@@ -14,7 +14,6 @@ without faults (an edit reaches the third side through the CRM), it checks:
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
@@ -24,7 +23,7 @@ from crm import services as crm
 from crm.models import Action
 from tests import factories
 
-from .test_convergence import FIELDS, PARIS, GoogleWorld, OutlookWorld
+from .test_convergence import FIELDS, PARIS, GoogleWorld, OutlookWorld, exploring
 
 SIDES = ("crm", "google", "outlook")
 
@@ -202,9 +201,8 @@ def test_google_outlook_and_the_crm_converge_on_the_same_appointments(alice, cal
     machine = type("Machine", (TwoCalendars,), {
         "worlds": {"google": GoogleWorld(google), "outlook": OutlookWorld(outlook)},
         "calendars": {"google": calendar, "outlook": outlook_calendar}, "owner": alice})
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=15, stateful_step_count=20, deadline=None, derandomize=True, database=None,
-        phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    run_state_machine_as_test(machine, settings=exploring("google-and-outlook", max_examples=15,
+                                                          stateful_step_count=20))
 
 
 pytestmark = pytest.mark.django_db

@@ -102,7 +102,8 @@ def test_a_run_that_lost_its_lease_after_its_last_step_records_itself_and_leaves
     monkeypatch.setattr(engine, "reached", another_worker_takes_over)
     run = engine.sync(calendar.pk)
     run.refresh_from_db()
-    assert run.finished_at is not None and run.error == ""
+    assert run.finished_at is not None
+    assert run.error == ""
     assert Action.objects.filter(subject="New in Google").exists()
     assert RemoteCalendar.objects.get(pk=calendar.pk).lease_owner == "another-worker"
 
