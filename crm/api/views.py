@@ -57,11 +57,13 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
         window = serializers.WindowSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         agenda_opened.send(sender=self.__class__, user=request.user)  # a mobile agenda, as the web one (G5)
-        occurrences = selectors.occurrences_between(
-            actions=self.filter_queryset(self.get_queryset()), zone=timezone.get_current_timezone(),
-            **window.validated_data,
-        )
+        # Only what the rows show: their type (for the color: a few, shared), people and contacts as ids below.
+        actions = self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(
+            None).prefetch_related("action_type").defer("span_start", "span_end")
+        occurrences = selectors.occurrences_between(actions=actions, zone=timezone.get_current_timezone(),
+                                                    **window.validated_data)
         page = self.paginate_queryset(occurrences)
+        selectors.with_people_ids(list({occurrence.action.pk: occurrence.action for occurrence in page}.values()))
         data = serializers.OccurrenceSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
 
@@ -103,6 +105,7 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
             services.occurrence_cancel(series=series, recurrence_id=recurrence_id)
             return Response(status=status.HTTP_204_NO_CONTENT)
         occurrence = selectors.occurrence_of(action=series, recurrence_id=recurrence_id)
+        selectors.with_people_ids([occurrence.action])
         return Response(serializers.OccurrenceSerializer(occurrence, context=self.get_serializer_context()).data)
 
     def _check_owner(self, owner):

@@ -25,7 +25,8 @@ class AgendaView(LoginRequiredMixin, TemplateView):
         agenda_opened.send(sender=self.__class__, user=self.request.user)  # external calendars may refresh (G5)
         who, actions, people = self._whose_agenda()
         occurrences = selectors.occurrences_between(
-            actions=actions, start=datetime.combine(first_day, time.min, zone),
+            actions=actions.select_related("action_type", "owner", "company"),
+            start=datetime.combine(first_day, time.min, zone),
             end=datetime.combine(last_day, time.min, zone), zone=zone,
         )
         days = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days)]

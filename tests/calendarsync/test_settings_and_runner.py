@@ -81,3 +81,17 @@ def test_the_sandbox_benchmark_prints_its_figures(capsys):
     assert microsoft["list_requests"] == 1 + microsoft["items"] // 1000
     assert google["sandbox_seconds"] > 0
     assert microsoft["sandbox_seconds"] > 0
+
+
+def test_the_api_load_benchmark_prints_its_figures():
+    """A short run in a process of its own (it serves gunicorn on a database it makes and drops)."""
+    done = subprocess.run([sys.executable, "manage.py", "benchmark_api", "--clients", "2", "--seconds", "0.5",
+                           "--workers", "1"], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["appointments_in_window"] == 150
+    [run] = figures["runs"]
+    for endpoint in ("trivial", "window"):
+        assert run[endpoint]["requests"] > 0
+        assert run[endpoint]["errors"] == 0
