@@ -1,5 +1,6 @@
 """Forms of the CRM pages. They turn what a person types into the values crm.services takes."""
 
+import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
@@ -19,6 +20,7 @@ PALETTE = [
     ("#039be5", _("Peacock")), ("#616161", _("Graphite")), ("#3f51b5", _("Blueberry")),
     ("#0b8043", _("Basil")), ("#d50000", _("Tomato")),
 ]
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 REPEAT_CHOICES = [("", _("Does not repeat")), ("DAILY", _("Daily")), ("WEEKLY", _("Weekly")),
                   ("MONTHLY", _("Monthly")), ("YEARLY", _("Yearly")), ("CUSTOM", _("Custom rule (RRULE)"))]
 WEEKDAYS = [("MO", _("Mon")), ("TU", _("Tue")), ("WE", _("Wed")), ("TH", _("Thu")), ("FR", _("Fri")),
@@ -83,6 +85,11 @@ class ActionForm(forms.Form):
     def __init__(self, *args, with_recurrence=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.with_recurrence = with_recurrence
+        # A color the palette lacks (from a calendar, or set through the API) is offered as it is, so that
+        # an edit that leaves the color alone keeps it.
+        current = self.data.get("color") if self.is_bound else self.initial.get("color")
+        if current and current not in dict(PALETTE) and HEX_COLOR.fullmatch(current):
+            self.fields["color"].choices = [*PALETTE[:1], (current, _("Current color")), *PALETTE[1:]]
         if not with_recurrence:
             for name in self.RECURRENCE_FIELDS:
                 del self.fields[name]

@@ -16,11 +16,19 @@ from crm.recurrence import occurrence_key
 
 from ..colors import nearest
 
-# Google's event palette (colors.get "event"), the same for every account.
-PALETTE = {
-    "1": "#a4bdfc", "2": "#7ae7bf", "3": "#dbadff", "4": "#ff887c", "5": "#fbd75b", "6": "#ffb878",
-    "7": "#46d6db", "8": "#e1e1e1", "9": "#5484ed", "10": "#51b749", "11": "#dc2127",
+# Google's event colors by colorId: the name and the color Google Calendar shows them with (the CRM's palette
+# is the same), and the older color colors.get still answers for each, the same for every account. An id is
+# read as its shown color; a color is written as the id it names, either way, else the nearest shown one.
+COLORS = {
+    "1": ("Lavender", "#7986cb", "#a4bdfc"), "2": ("Sage", "#33b679", "#7ae7bf"),
+    "3": ("Grape", "#8e24aa", "#dbadff"), "4": ("Flamingo", "#e67c73", "#ff887c"),
+    "5": ("Banana", "#f6bf26", "#fbd75b"), "6": ("Tangerine", "#f4511e", "#ffb878"),
+    "7": ("Peacock", "#039be5", "#46d6db"), "8": ("Graphite", "#616161", "#e1e1e1"),
+    "9": ("Blueberry", "#3f51b5", "#5484ed"), "10": ("Basil", "#0b8043", "#51b749"),
+    "11": ("Tomato", "#d50000", "#dc2127"),
 }
+PALETTE = {color_id: shown for color_id, (_, shown, _) in COLORS.items()}
+_BY_COLOR = {color.lower(): color_id for color_id, (_, *colors) in COLORS.items() for color in colors}
 TAG = "calendarsync"  # private extended property marking the events this module wrote
 
 
@@ -41,8 +49,8 @@ def instance_id(series_id: str, occurrence: str) -> str:
 
 
 def nearest_color(color: str) -> str:
-    """The palette id closest to a #rrggbb color ("" for none)."""
-    return nearest(color, PALETTE)
+    """The colorId of a #rrggbb color: the one it names, else the nearest ("" for none)."""
+    return _BY_COLOR.get(color.lower()) or nearest(color, PALETTE)
 
 
 def from_google(item: dict, default_zone: str) -> Event:

@@ -49,7 +49,7 @@ def test_events_made_edited_and_deleted_in_google_follow_in_the_crm(alice, calen
     run = sync(calendar)
     assert run.created == 1, run.report
     dentist = Action.objects.get(subject="Dentist")
-    assert (dentist.owner, dentist.location, dentist.color) == (alice, "Main street", "#fbd75b")
+    assert (dentist.owner, dentist.location, dentist.color) == (alice, "Main street", "#f6bf26")  # Banana
     assert dentist.start == factories.local("2026-12-03 09:00")
     assert dentist.uid == created["iCalUID"]
 
@@ -63,3 +63,49 @@ def test_events_made_edited_and_deleted_in_google_follow_in_the_crm(alice, calen
     assert not Action.objects.filter(subject__startswith="Dentist").exists()
     trashed = TrashedAction.objects.get()
     assert (trashed.subject, trashed.owner, trashed.calendar) == ("Dentist (again)", alice, calendar)
+
+
+def test_every_color_of_the_crm_s_palette_is_google_s_color_of_the_same_name_both_ways(alice, calendar, google):
+    """The picker's names are Google's: each goes out as the colorId Google gives that name, and each colorId
+    comes back as the same CRM color, so a color written out and read back is the one it was."""
+    from calendarsync.providers.google.mapping import COLORS
+    from crm.forms import PALETTE
+
+    named = {str(name): color for color, name in PALETTE if color}
+    assert set(named) == {name for name, _, _ in COLORS.values()}
+    for color_id, (name, _, _) in COLORS.items():
+        factories.appointment(alice, "2026-12-03 10:00", subject=f"CRM {name}", color=named[name])
+        google.insert({"summary": f"Google {name}", "colorId": color_id,
+                       "start": {"dateTime": "2026-12-04T10:00:00+01:00"},
+                       "end": {"dateTime": "2026-12-04T11:00:00+01:00"}})
+    sync(calendar)
+    sync(calendar)
+    events = by_summary(google.events())
+    for color_id, (name, _, _) in COLORS.items():
+        assert events[f"CRM {name}"]["colorId"] == color_id, name
+        assert Action.objects.get(subject=f"Google {name}").color == named[name], name
+        assert Action.objects.get(subject=f"CRM {name}").color == named[name], name
+    assert sync(calendar).updated == 0  # nothing moves afterwards
+
+
+def test_a_page_edit_that_leaves_the_color_alone_keeps_the_imported_color(client, alice, calendar, google):
+    """An appointment keeps the color it came with (here one the CRM's palette lacks, from an older import)
+    until someone changes it: the form offers it as the current color."""
+    created = google.insert({"summary": "Dentist", "colorId": "3", "start": {"dateTime": "2026-12-04T10:00:00+01:00"},
+                             "end": {"dateTime": "2026-12-04T11:00:00+01:00"}})
+    sync(calendar)
+    dentist = Action.objects.get(subject="Dentist")
+    Action.objects.filter(pk=dentist.pk).update(color="#dbadff")  # as imports before named colors left it
+    client.force_login(alice)
+    page = client.get(f"/actions/{dentist.pk}/edit/")
+    assert b'value="#dbadff" selected' in page.content
+    form = page.context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(subject="Dentist, moved", start_date="2026-12-04", end_date="2026-12-04", start_time="11:00",
+                end_time="12:00", action_type=dentist.action_type_id, contacts=[], participants=[],
+                company="", repeat="", ends="never")
+    response = client.post(f"/actions/{dentist.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert Action.objects.get(pk=dentist.pk).color == "#dbadff"
+    sync(calendar)
+    assert google.event(created["id"])["colorId"] == "3"  # the same color, never null

@@ -237,3 +237,48 @@ def test_an_account_connected_without_the_categories_permission_syncs_without_co
     assert Action.objects.get(subject="Red in Outlook").color == ""
     assert [event.get("categories") for event in outlook.events() if event["subject"] == "Blue in the CRM"] == [[]]
     assert "categories" not in outlook.counters()  # never asked: the account's consent says it would be refused
+
+
+def test_an_outlook_color_round_trips_exactly_and_an_occurrence_keeps_its_series_color(alice, outlook_calendar,
+                                                                                       outlook):
+    """A color Outlook can hold (a category's preset) goes out as that category and comes back as the same
+    color; an occurrence changed in Outlook keeps its series' category and the CRM keeps its color."""
+    series = factories.appointment(alice, "2026-12-07 09:00", subject="Stand-up", rrule="FREQ=DAILY;COUNT=5",
+                                   color="#9db7e8")  # Outlook's preset7, the Blue category's
+    sync(outlook_calendar)
+    [master] = [event for event in outlook.events() if event["type"] == "seriesMaster"]
+    assert master["categories"] == ["Blue category"]
+    [occurrence] = [item for item in outlook.instances(master["id"]) if item["originalStart"].startswith(
+        "2026-12-09")]
+    outlook.change(occurrence["id"], subject="Stand-up, longer")
+    sync(outlook_calendar)
+    override = Action.objects.get(series=series)
+    assert (override.subject, override.color) == ("Stand-up, longer", "#9db7e8")
+    crm.action_update(action=override, location="Room 4")  # its color left alone
+    sync(outlook_calendar)
+    assert outlook.event(occurrence["id"])["categories"] == ["Blue category"]
+    assert outlook.event(occurrence["id"])["location"]["displayName"] == "Room 4"
+    override.refresh_from_db()
+    series.refresh_from_db()
+    assert (series.color, override.color) == ("#9db7e8", "#9db7e8")
+
+
+def test_an_outlook_series_color_stays_on_occurrences_changed_on_either_side(alice, outlook_calendar, outlook):
+    created = outlook.insert({
+        "subject": "Review", "categories": ["Red category"],
+        "start": {"dateTime": "2026-12-07T10:00:00", "timeZone": "Romance Standard Time"},
+        "end": {"dateTime": "2026-12-07T11:00:00", "timeZone": "Romance Standard Time"},
+        "recurrence": {"pattern": {"type": "daily", "interval": 1},
+                       "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": 5}}})
+    sync(outlook_calendar)
+    series = Action.objects.get(subject="Review", series=None)
+    assert series.color == "#e7a1a2"
+    by_day = {item["originalStart"][:10]: item for item in outlook.instances(created["id"])}
+    outlook.change(by_day["2026-12-08"]["id"], subject="Review, in Outlook")
+    crm.action_move(action=series, recurrence_id="20261210T090000Z", start=factories.local("2026-12-10 15:00"))
+    sync(outlook_calendar)
+    sync(outlook_calendar)
+    assert sorted(Action.objects.filter(series=series).values_list("subject", "color")) == [
+        ("Review", "#e7a1a2"), ("Review, in Outlook", "#e7a1a2")]
+    for day in ("2026-12-08", "2026-12-10"):
+        assert outlook.event(by_day[day]["id"])["categories"] == ["Red category"], day
