@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calendarsync import app_settings, local, selectors, services
-from calendarsync.core.event import known_exdates, overlaps
+from calendarsync.core.event import known_exdates, overlaps, to_json
 from calendarsync.core.normalize import clean, fingerprint, normalized
 from calendarsync.core.plan import Direction, Link, Op, match, plan
 from calendarsync.lease import Busy, Lease, LeaseLost
@@ -159,7 +159,8 @@ class Run:
         changed_local = self.side.changed({entry.action_id for entry in outbox})
         links = self.side.links(None if changes.full else set(remote), set(changed_local))
         by_remote = {link.remote_id: link for link in links}
-        bases = {link.remote_id: local.base_of(link) for link in links}
+        bases = {link.remote_id: local.base_of(link, remote.get(link.remote_id)) for link in links}
+        self.settle([link for link in links if link.pending and remote.get(link.remote_id)], bases)
         for remote_id, item in meta.items():
             if item.covered and remote.get(remote_id) is not None:
                 remote[remote_id] = known_exdates(remote[remote_id], bases.get(remote_id), item.covered)
@@ -217,6 +218,15 @@ class Run:
         reached("cursor kept")
         self.count(ops)
         return bool(stale)
+
+    def settle(self, links, bases):
+        """Keep as agreed what a dead run's updates wrote and the calendar now shows (local.base_of)."""
+        if links and not self.run.dry_run:
+            with self.lease.step():
+                for link in links:
+                    agreed = bases[link.remote_id]
+                    link.base, link.pending = (to_json(agreed) if agreed else link.base), None
+                EventLink.objects.bulk_update(links, ["base", "pending"])
 
     def unreadable_links(self, links, changed_local) -> dict:
         """Leave out of this round the appointments whose remote event could not be read: not deleted (a full
@@ -358,6 +368,9 @@ class Run:
             else:
                 chunk, occurrences = occurrences[:size], occurrences[size:]
             chunk = [(op, write) for op in chunk if (write := self.side.write_for(op, links))]
+            if any(write.kind == "update" for _, write in chunk):
+                with self.lease.step():  # what goes out is known, should this worker die before recording it
+                    self.side.intend([write for _, write in chunk], links)
             if chunk:
                 self.lease.keep()
             results = self.provider.write(self.calendar.remote_id, [write for _, write in chunk]) if chunk else []

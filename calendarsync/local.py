@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from calendarsync.appointments import GROUP_FIELDS as FIELDS
 from calendarsync.appointments import action_fields, event_of
 from calendarsync.core.event import GROUPS, from_json, plain, to_json
+from calendarsync.core.merge import settled
 from calendarsync.core.normalize import normalized
 from calendarsync.core.plan import Op
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, TrashedAction
@@ -39,8 +40,13 @@ def chunks(ids):
 
 
 
-def base_of(link):
-    return from_json(link.base) if link.base else None
+def base_of(link, remote=None):
+    """The content both sides last agreed on; `remote`, the remote event as now read, settles a write a dead
+    run made but never recorded."""
+    base = from_json(link.base) if link.base else None
+    if link.pending and remote is not None:
+        return settled(base, from_json(link.pending), remote)
+    return base
 
 
 class Side:
@@ -391,6 +397,16 @@ class Side:
                                                                                               "remote_id"))
         return self._series_remote
 
+    def intend(self, writes, links):
+        """Before updates go out: keep on their links what is written (see EventLink.pending)."""
+        intended = []
+        for write in writes:
+            link = links.get(write.remote_id)
+            if write.kind == "update" and link is not None and link.pk:
+                link.pending = to_json(write.event)
+                intended.append(link)
+        EventLink.objects.bulk_update(intended, ["pending"], batch_size=500)
+
     def written(self, op, write, result, links):
         if write.kind == "delete":
             link = links.pop(op.remote_id, None)
@@ -412,12 +428,12 @@ class Side:
             self._new_links.append(link)
         elif link.pk:
             self._changed_links.append(link)
-        link.etag, link.base = result.etag, to_json(result.held or op.event)
+        link.etag, link.base, link.pending = result.etag, to_json(result.held or op.event), None
 
     def flush(self):
         EventLink.objects.bulk_create(self._new_links, batch_size=500)
         changed = {id(link): link for link in self._changed_links if link.pk}
-        EventLink.objects.bulk_update(list(changed.values()), ["etag", "base"], batch_size=500)
+        EventLink.objects.bulk_update(list(changed.values()), ["etag", "base", "pending"], batch_size=500)
         self._new_links, self._changed_links, self._series_remote = [], [], None
 
     def clear_outbox(self, entries, *, stale, failed):

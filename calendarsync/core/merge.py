@@ -39,6 +39,20 @@ class Merged:
     remote_changed: bool
 
 
+def settled(base: Event | None, written: Event, remote: Event) -> Event | None:
+    """The base after a write that was made but never recorded (its worker died): each group the remote
+    event holds as it was written is agreed on, as the recorded write would have made it; the others keep
+    the old base, so the remote's own changes there still count as changes."""
+    if base is None:
+        return None
+    written, remote = normalized(written), normalized(remote)
+    values = {}
+    for names in GROUPS.values():
+        if _values(written, names) == _values(remote, names):
+            values.update(_values(written, names))
+    return replace(normalized(base), **values)
+
+
 def merge(base: Event | None, local: Event, remote: Event, *, local_changed_at: datetime | None = None,
           remote_changed_at: datetime | None = None, policy: Policy = Policy.MOST_RECENT) -> Merged:
     base, local, remote = (normalized(event) if event else None for event in (base, local, remote))

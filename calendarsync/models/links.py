@@ -19,6 +19,9 @@ class EventLink(models.Model):
     etag = models.CharField(_("ETag"), max_length=255, blank=True)
     base = models.JSONField(_("last agreed content"), null=True, blank=True,
                             help_text=_("The normalised event both sides held after the last sync."))
+    pending = models.JSONField(_("update under way"), null=True, blank=True,
+                               help_text=_("What a run is writing to the remote event, until it records the "
+                                           "write: a run that died meanwhile is known by what it wrote."))
     imported = models.BooleanField(_("came from the remote calendar"), default=False,
                                    help_text=_("Created in the CRM by sync, rather than exported from it."))
     synced_at = models.DateTimeField(_("synced at"), auto_now=True)

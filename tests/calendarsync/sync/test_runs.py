@@ -208,3 +208,29 @@ def test_a_calendar_edit_merged_by_a_run_that_died_before_recording_is_not_taken
     assert (visit.subject, visit.location) == ("Visit, moved again", "Room 3")
     assert (event["summary"], event["location"]) == ("Visit, moved again", "Room 3")
     assert not ConflictRecord.objects.filter(group="location").exists()
+
+
+def test_an_update_a_dead_run_wrote_but_never_recorded_is_known_as_its_own_when_read_back(
+        alice, calendar, google, monkeypatch):
+    """Found by the convergence machine (Outlook): a run pushed the CRM's new time and died before recording
+    it; the CRM then moved the appointment again and the calendar changed its room. Read back, the time the
+    dead run wrote is its own write, not the calendar's edit: it must not beat the CRM's later move."""
+    visit = factories.appointment(alice, "2026-12-03 16:00", subject="Visit", location="Room 1")
+    sync(calendar)
+    remote_id = EventLink.objects.get(action=visit).remote_id
+    crm.action_move(action=Action.objects.get(pk=visit.pk), start=factories.local("2026-12-03 12:00"))
+    kill_at(monkeypatch, "pushed")
+    with pytest.raises(Died):
+        engine.sync(calendar.pk)
+    assert google.event(remote_id)["start"]["dateTime"] == "2026-12-03T12:00:00+01:00"  # it went out
+    crm.action_move(action=Action.objects.get(pk=visit.pk), start=factories.local("2026-12-03 18:00"))
+    google.change(remote_id, location="Room 2")  # the calendar's edit comes last
+    lease_runs_out(calendar)
+    sync(calendar)
+    sync(calendar)
+    visit.refresh_from_db()
+    event = google.event(remote_id)
+    assert (visit.start, visit.location) == (factories.local("2026-12-03 18:00"), "Room 2")
+    assert (event["start"]["dateTime"], event["location"]) == ("2026-12-03T18:00:00+01:00", "Room 2")
+    assert not ConflictRecord.objects.exists()
+    assert EventLink.objects.get(action=visit).pending is None
