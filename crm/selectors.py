@@ -76,7 +76,7 @@ def occurrences_between(
     all-day actions. Two queries whatever the number of rows: the actions (with what the caller
     selected to come with them), and the keys of the overrides of the series among them.
     """
-    rows = list(actions.filter(span_start__lt=end).filter(Q(span_end__isnull=True) | Q(span_end__gte=start)))
+    rows = list(actions_overlapping(actions, start=start, end=end))
     series_ids = [row.pk for row in rows if row.is_series]
     overridden = set(
         Action.objects.filter(series_id__in=series_ids).values_list("series_id", "recurrence_id")
@@ -103,9 +103,18 @@ def occurrences_between(
     return found
 
 
-def with_people_ids(actions: list[Action]) -> list[Action]:
+def actions_overlapping(actions: QuerySet[Action], *, start: datetime, end: datetime) -> QuerySet[Action]:
+    """Return the rows of `actions` that may have an occurrence in [start, end), by their indexed span."""
+    return actions.filter(span_start__lt=end).filter(Q(span_end__isnull=True) | Q(span_end__gte=start))
+
+
+def with_people_ids(actions: list[Action], *, among: QuerySet[Action] | None = None) -> list[Action]:
     """Give each action `participant_ids` and `contact_ids`, in the order of `.participants.all()` and
-    `.contacts.all()`: two queries of ids for the lot (a prefetch builds a queryset per row and relation)."""
+    `.contacts.all()`: two queries of ids for the lot (a prefetch builds a queryset per row and relation).
+
+    `among`, a query whose rows include the actions (a window's), selects them in SQL: sending a long
+    list of ids costs more than running the query again.
+    """
     by_pk = {action.pk: action for action in actions}
     for action in actions:
         action.participant_ids, action.contact_ids = [], []
@@ -113,9 +122,11 @@ def with_people_ids(actions: list[Action]) -> list[Action]:
                                         ("contacts", "contact_ids", "contact")):
         through = getattr(Action, relation).through
         ordering = [f"{target}__{name}" for name in through._meta.get_field(target).related_model._meta.ordering]
-        pairs = through.objects.filter(action_id__in=by_pk).order_by(*ordering, f"{target}_id")
+        selected = by_pk if among is None else among.values("pk")
+        pairs = through.objects.filter(action_id__in=selected).order_by(*ordering, f"{target}_id")
         for action_id, target_id in pairs.values_list("action_id", f"{target}_id"):
-            getattr(by_pk[action_id], attribute).append(target_id)
+            if action_id in by_pk:
+                getattr(by_pk[action_id], attribute).append(target_id)
     return actions
 
 
