@@ -4,7 +4,7 @@ change's own transaction, and a push is queued for after the commit."""
 from django.dispatch import receiver
 
 from calendarsync import jobs, selectors, services
-from crm.signals import action_deleted, action_saved, agenda_opened
+from crm.signals import action_deleted, action_saved, agenda_opened, colors_wanted
 
 
 @receiver(action_saved, dispatch_uid="calendarsync.outbox.saved")
@@ -30,3 +30,8 @@ def queue(action, calendar_ids, origin, action_id=None):
 @receiver(agenda_opened, dispatch_uid="calendarsync.agenda_opened")
 def agenda_opened_pull(sender, user, **kwargs):
     jobs.pull_soon(user.pk)
+
+
+@receiver(colors_wanted, dispatch_uid="calendarsync.colors_wanted")
+def calendar_colors(sender, owner, **kwargs):
+    return selectors.named_colors(owner)

@@ -87,6 +87,16 @@ def accounts_of(user):
             .prefetch_related(Prefetch("calendars", queryset=calendars)))
 
 
+def named_colors(user) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The colors the user's calendars hold by name beyond the CRM's palette (Outlook's categories), for a
+    color picker: (heading, [(#rrggbb, name)]) per account that has any."""
+    accounts = ExternalAccount.objects.filter(user=user, state=AccountState.ACTIVE).exclude(colors={})
+    return [(_("Outlook categories · %(email)s") % {"email": account.email} if account.provider == Provider.MICROSOFT
+             else account.email, sorted(((color, name) for name, color in account.colors.items()),
+                                        key=lambda choice: choice[1].casefold()))
+            for account in accounts.order_by("provider", "email")]
+
+
 def calendars_due(account) -> bool:
     """Whether the account's list of calendars is older than CALENDAR_REFRESH_SECONDS (read it again)."""
     due = timezone.now() - timedelta(seconds=app_settings.CALENDAR_REFRESH_SECONDS)

@@ -185,7 +185,8 @@ def calendars_refresh(account, *, force=False) -> bool:
         account_lost(account, AccountProblem.TOKEN_UNREADABLE)
         return False
     try:
-        listed = provider_for(account).list_calendars()
+        provider = provider_for(account)
+        listed = provider.list_calendars()
     except providers.AuthorizationLost as exc:
         account_lost(account, exc.problem, str(exc))
         return False
@@ -196,7 +197,19 @@ def calendars_refresh(account, *, force=False) -> bool:
                                                              calendars_refreshed_at=now)
         return False
     _store_calendars(account, listed)
+    _store_colors(account, provider)
     return True
+
+
+def _store_colors(account, provider):
+    """Keep the colors the account's events can take by name, for the color picker. Unreadable, they stay
+    as they were: a color never costs the account its calendars, nor a reconnection."""
+    try:
+        colors = provider.color_names()
+    except (providers.AuthorizationLost, providers.ProviderUnavailable) as exc:
+        log.warning("Colors of account %s not read: %s", account.pk, exc)
+        return
+    ExternalAccount.objects.filter(pk=account.pk).update(colors=colors)
 
 
 def _store_calendars(account, listed):

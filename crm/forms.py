@@ -11,6 +11,7 @@ from icalendar.prop import vRecur
 
 from crm import recurrence, selectors
 from crm.models import Action, ActionStatus, Availability, Company, Contact, Privacy
+from crm.signals import colors_wanted
 from crm.validators import validate_agenda_year
 
 # Google Calendar's event palette, so that colors survive a round trip through it.
@@ -82,14 +83,11 @@ class ActionForm(forms.Form):
 
     RECURRENCE_FIELDS = ("repeat", "interval", "weekdays", "ends", "until", "count", "rrule")
 
-    def __init__(self, *args, with_recurrence=True, **kwargs):
+    def __init__(self, *args, with_recurrence=True, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.with_recurrence = with_recurrence
-        # A color the palette lacks (from a calendar, or set through the API) is offered as it is, so that
-        # an edit that leaves the color alone keeps it.
-        current = self.data.get("color") if self.is_bound else self.initial.get("color")
-        if current and current not in dict(PALETTE) and HEX_COLOR.fullmatch(current):
-            self.fields["color"].choices = [*PALETTE[:1], (current, _("Current color")), *PALETTE[1:]]
+        self.fields["color"].choices = _color_choices(owner, self.data.get("color") if self.is_bound
+                                                      else self.initial.get("color"))
         if not with_recurrence:
             for name in self.RECURRENCE_FIELDS:
                 del self.fields[name]
@@ -167,6 +165,19 @@ class ActionForm(forms.Form):
                 raise ValidationError({"count": _("Give the number of occurrences.")})
             parts.append(f"COUNT={data['count']}")
         return ";".join(parts)
+
+
+def _color_choices(owner, current):
+    """The palette, then the colors the owner's calendars hold by name (Outlook's categories). A color none
+    of them has (from a calendar, or set through the API) is offered as it is, so that an edit that leaves
+    the color alone keeps it."""
+    named = [group for _receiver, groups in colors_wanted.send(sender=ActionForm, owner=owner) for group in groups
+             or ()] if owner is not None else []
+    choices = [PALETTE[0], (_("Colors"), PALETTE[1:]), *named] if named else list(PALETTE)
+    offered = {value for _label, values in named for value, _name in values} | set(dict(PALETTE))
+    if current and current not in offered and HEX_COLOR.fullmatch(current):
+        choices.insert(1, (current, _("Current color")))
+    return choices
 
 
 def _recurrence_initial(rrule: str, zone) -> dict:

@@ -12,6 +12,8 @@ Keyword arguments:
   Deleting a series deletes its overrides with it; only the series is announced.
 
 - agenda_opened: `user`, whose agenda is about to be shown (another app may refresh it first).
+- colors_wanted: `owner`, for whose appointment a color is being chosen; a receiver returns the colors
+  its calendars hold by name, as [(heading, [(#rrggbb, name)])], for the picker to offer them too.
 
 `origin` is "crm" for changes made by people (pages, admin, API, shell) and whatever another app
 passes to the services for its own writes, so that it can ignore the echo of its own changes.
@@ -24,3 +26,4 @@ ORIGIN_CRM = "crm"
 action_saved = Signal()
 action_deleted = Signal()
 agenda_opened = Signal()
+colors_wanted = Signal()

@@ -51,6 +51,8 @@ class ExternalAccount(models.Model):
                                       help_text=_("The permissions the last consent left out, space separated."))
     connected_at = models.DateTimeField(_("connected at"), auto_now_add=True)
     calendars_refreshed_at = models.DateTimeField(_("calendars refreshed at"), null=True, blank=True)
+    colors = models.JSONField(_("named colors"), default=dict, blank=True, editable=False,
+                              help_text=_("The colors its events can take by name (Outlook's categories)."))
 
     class Meta:
         verbose_name = _("external account")

@@ -153,6 +153,11 @@ class CalendarProvider:
         saying): said when the event is written, while the CRM keeps its own."""
         return ""
 
+    def color_names(self) -> dict[str, str]:
+        """The colors events can take here by name beyond the CRM's own palette (Google's), name -> #rrggbb:
+        Outlook's categories. A color among these goes out as that name and comes back the same."""
+        return {}
+
     def storable(self, event: Event) -> Event:
         """The event as this provider can hold it (a palette color for an exact one, say): comparing this,
         not the original, keeps a value the provider rounds from looking changed at every sync."""

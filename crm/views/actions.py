@@ -87,7 +87,8 @@ class ActionFormView(LoginRequiredMixin, FormView):
         return self.action is not None and _one_occurrence(self.action, self.occurrence)
 
     def get_form_kwargs(self):
-        return super().get_form_kwargs() | {"with_recurrence": not self.one_occurrence}
+        owner = self.action.owner if self.action is not None else self.request.user
+        return super().get_form_kwargs() | {"with_recurrence": not self.one_occurrence, "owner": owner}
 
     def get_initial(self):
         if self.action is None:

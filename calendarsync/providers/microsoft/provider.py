@@ -95,6 +95,9 @@ class MicrosoftProvider(CalendarProvider):
                 self._palette = palette_of(answer.body.get("value", []))
         return self._palette
 
+    def color_names(self) -> dict[str, str]:
+        return self.palette()
+
     def _colors(self, item) -> dict[str, str]:
         return self.palette() if item.get("categories") else {}
 

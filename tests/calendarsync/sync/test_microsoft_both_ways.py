@@ -237,6 +237,8 @@ def test_an_account_connected_without_the_categories_permission_syncs_without_co
     assert Action.objects.get(subject="Red in Outlook").color == ""
     assert [event.get("categories") for event in outlook.events() if event["subject"] == "Blue in the CRM"] == [[]]
     assert "categories" not in outlook.counters()  # never asked: the account's consent says it would be refused
+    assert account.colors == {}  # and the color picker offers none of them
+    assert b"Outlook categories" not in client.get("/actions/new/").content
 
 
 def test_an_outlook_color_round_trips_exactly_and_an_occurrence_keeps_its_series_color(alice, outlook_calendar,
@@ -282,3 +284,31 @@ def test_an_outlook_series_color_stays_on_occurrences_changed_on_either_side(ali
         ("Review", "#e7a1a2"), ("Review, in Outlook", "#e7a1a2")]
     for day in ("2026-12-08", "2026-12-10"):
         assert outlook.event(by_day[day]["id"])["categories"] == ["Red category"], day
+
+
+def test_the_color_picker_offers_the_mailbox_s_categories_and_a_chosen_one_round_trips(client, alice, outlook_calendar,
+                                                                                       outlook):
+    """The form offers the Outlook categories of the owner's mailbox by their names: one chosen on the page goes
+    out as that category (not the nearest of another palette) and comes back as the same color."""
+    microsoft = outlook_calendar.account
+    microsoft.refresh_from_db()
+    assert microsoft.colors["Red category"] == "#e7a1a2"  # read with the calendars when connecting
+    client.force_login(alice)
+    page = client.get("/actions/new/")
+    assert f'<optgroup label="Outlook categories · {microsoft.email}">'.encode() in page.content
+    assert b'<option value="#e7a1a2">Red category</option>' in page.content
+    form = page.context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(subject="Audit", start_date="2026-12-04", end_date="2026-12-04", start_time="10:00",
+                end_time="11:00", contacts=[], participants=[], company="", repeat="", ends="never", color="#e7a1a2",
+                availability="busy", privacy="normal",
+                action_type=form.initial["action_type"].pk)
+    response = client.post("/actions/new/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    sync(outlook_calendar)
+    [event] = [event for event in outlook.events() if event["subject"] == "Audit"]
+    assert event["categories"] == ["Red category"]
+    outlook.change(event["id"], subject="Audit, confirmed")  # read back from Outlook
+    sync(outlook_calendar)
+    assert Action.objects.values_list("subject", "color").get() == ("Audit, confirmed", "#e7a1a2")
+    assert sync(outlook_calendar).updated == 0
