@@ -2,13 +2,17 @@
 
 from datetime import datetime
 
-from django.db.models import DateTimeField, Q, QuerySet
+from django.db.models import CharField, DateTimeField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.base import ModelState
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from crm import recurrence
 from crm.models import Action, ActionType, Company, Contact, User
 from crm.occurrences import Occurrence
+
+SPAN = {"span_start", "span_end"}
+PEOPLE = (("participants", "participant_ids", "user"), ("contacts", "contact_ids", "contact"))
 
 
 def actions_visible_to(user: User) -> QuerySet[Action]:
@@ -68,19 +72,28 @@ def contacts_all() -> QuerySet[Contact]:
 
 
 def occurrences_between(
-    *, actions: QuerySet[Action], start: datetime, end: datetime, zone
+    *, actions: QuerySet[Action], start: datetime, end: datetime, zone, read_only=False
 ) -> list[Occurrence]:
     """Return every occurrence of `actions` that overlaps [start, end), sorted, series expanded.
 
     `zone` is the viewer's time zone: it decides which dates an instant window covers for
     all-day actions. Two queries whatever the number of rows: the actions (with what the caller
     selected to come with them), and the keys of the overrides of the series among them.
+
+    `read_only` rows are built from their columns alone, without what was selected with them, and come
+    with `participant_ids` and `contact_ids` (as with_people_ids gives them) and `type_color`: all in
+    one query (an API's window, read at every look at an agenda).
     """
-    rows = list(actions_overlapping(actions, start=start, end=end))
-    series_ids = [row.pk for row in rows if row.is_series]
-    overridden = set(
-        Action.objects.filter(series_id__in=series_ids).values_list("series_id", "recurrence_id")
-    ) if series_ids else set()
+    overlapping = actions_overlapping(actions, start=start, end=end)
+    if read_only:
+        rows = _read_only(overlapping)
+        overridden = {(row.pk, key) for row in rows for key in row.overridden}
+    else:
+        rows = list(overlapping)
+        series_ids = [row.pk for row in rows if row.is_series]
+        overridden = set(
+            Action.objects.filter(series_id__in=series_ids).values_list("series_id", "recurrence_id")
+        ) if series_ids else set()
     first_day, last_day = recurrence.all_day_window(start, end, zone)
 
     found = []
@@ -105,28 +118,64 @@ def occurrences_between(
 
 def actions_overlapping(actions: QuerySet[Action], *, start: datetime, end: datetime) -> QuerySet[Action]:
     """Return the rows of `actions` that may have an occurrence in [start, end), by their indexed span."""
-    return actions.filter(span_start__lt=end).filter(Q(span_end__isnull=True) | Q(span_end__gte=start))
+    return actions.filter(Q(span_start__lt=end) & (Q(span_end__isnull=True) | Q(span_end__gte=start)))
 
 
-def with_people_ids(actions: list[Action], *, among: QuerySet[Action] | None = None) -> list[Action]:
+def _read_only(actions: QuerySet[Action]) -> list[Action]:
+    """The actions, each built from its columns without Model.__init__, which costs twice the reading of them:
+    for rows that are only read. Their index columns (span_*) are left out; a relation, read, is a query. What
+    the window needs beside them comes in the same query: people's and contacts' ids, the keys of the
+    overrides of a series (`overridden`) and the type's color."""
+    names = [field.attname for field in Action._meta.concrete_fields if field.attname not in SPAN]
+    joined = {attribute: _Joined(_ordered(relation, target)) for relation, attribute, target in PEOPLE}
+    joined["overridden"] = _Joined(Action.objects.filter(series_id=OuterRef("pk")).values(member=F("recurrence_id")))
+    rows, database = [], actions.db
+    query = actions.annotate(**joined, type_color=F("action_type__color")).values_list(*names, *joined, "type_color")
+    for *values, participants, contacts, overridden, type_color in query:
+        row = Action.__new__(Action)
+        row.__dict__.update(zip(names, values, strict=True))
+        row.participant_ids = [int(pk) for pk in participants.split(",")] if participants else []
+        row.contact_ids = [int(pk) for pk in contacts.split(",")] if contacts else []
+        row.overridden, row.type_color = overridden.split(",") if overridden else [], type_color
+        row._state = ModelState()
+        row._state.adding, row._state.db = False, database
+        rows.append(row)
+    return rows
+
+
+class _Joined(Subquery):
+    """The values a subquery selects (as `member`, never holding a comma), in its order, as one text ("3,1,2";
+    "" for none)."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="array_to_string(ARRAY(%(subquery)s), ',')", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, **extra,
+                           template="COALESCE((SELECT group_concat(member, ',') FROM (%(subquery)s)), '')")
+
+
+def _ordered(relation: str, target: str, actions=None) -> QuerySet:
+    """The ids an action's relation holds, in the order of `.<relation>.all()`: of the outer query's action,
+    or of those among `actions`."""
+    through = getattr(Action, relation).through
+    ordering = [f"{target}__{name}" for name in through._meta.get_field(target).related_model._meta.ordering]
+    pairs = through.objects.filter(action_id=OuterRef("pk")) if actions is None else through.objects.filter(
+        action_id__in=actions)
+    return pairs.order_by(*ordering, f"{target}_id").values(member=F(f"{target}_id"))
+
+
+def with_people_ids(actions: list[Action]) -> list[Action]:
     """Give each action `participant_ids` and `contact_ids`, in the order of `.participants.all()` and
-    `.contacts.all()`: two queries of ids for the lot (a prefetch builds a queryset per row and relation).
-
-    `among`, a query whose rows include the actions (a window's), selects them in SQL: sending a long
-    list of ids costs more than running the query again.
-    """
+    `.contacts.all()`: two queries of ids for the lot (a prefetch builds a queryset per row and relation)."""
     by_pk = {action.pk: action for action in actions}
     for action in actions:
         action.participant_ids, action.contact_ids = [], []
-    for relation, attribute, target in (("participants", "participant_ids", "user"),
-                                        ("contacts", "contact_ids", "contact")):
-        through = getattr(Action, relation).through
-        ordering = [f"{target}__{name}" for name in through._meta.get_field(target).related_model._meta.ordering]
-        selected = by_pk if among is None else among.values("pk")
-        pairs = through.objects.filter(action_id__in=selected).order_by(*ordering, f"{target}_id")
-        for action_id, target_id in pairs.values_list("action_id", f"{target}_id"):
-            if action_id in by_pk:
-                getattr(by_pk[action_id], attribute).append(target_id)
+    for relation, attribute, target in PEOPLE:
+        for action_id, target_id in _ordered(relation, target, by_pk).values_list("action_id", "member"):
+            getattr(by_pk[action_id], attribute).append(target_id)
     return actions
 
 

@@ -38,4 +38,6 @@ class ISOTimestamptzLoader(BaseTzLoader):
             return super().load(data)
         if moment.tzinfo is None:  # not a timestamptz as PostgreSQL writes one
             return super().load(data)
-        return moment.astimezone(self.timezone) if self.timezone is not None else moment.replace(tzinfo=None)
+        if self.timezone is None:
+            return moment.replace(tzinfo=None)
+        return moment if moment.tzinfo is self.timezone else moment.astimezone(self.timezone)

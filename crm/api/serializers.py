@@ -112,14 +112,15 @@ class OccurrenceSerializer(serializers.Serializer):
 
     def to_representation(self, occurrence: Occurrence):
         data = dict(self.action_data(occurrence.action))
-        start, end = occurrence.start, occurrence.end
-        if isinstance(start, datetime):
-            data["start"], data["end"] = _iso(start, self._zone), _iso(end, self._zone)
-        else:
-            data["start_date"], data["end_date"] = date.isoformat(start), date.isoformat(end)
-        data["recurrence_id"] = occurrence.recurrence_id
-        data["series"] = occurrence.series_id
         data["is_generated"] = occurrence.is_generated
+        if occurrence.is_generated:  # else the row's own times, key and series, as written already
+            start, end = occurrence.start, occurrence.end
+            if isinstance(start, datetime):
+                data["start"], data["end"] = _iso(start, self._zone), _iso(end, self._zone)
+            else:
+                data["start_date"], data["end_date"] = date.isoformat(start), date.isoformat(end)
+            data["recurrence_id"] = occurrence.recurrence_id
+            data["series"] = occurrence.series_id
         return data
 
     @cached_property
@@ -130,24 +131,19 @@ class OccurrenceSerializer(serializers.Serializer):
     def _zone(self):
         return timezone.get_current_timezone()
 
-    @cached_property
-    def _type_colors(self) -> dict:
-        """The few types' colors in one small query (a type per row, even prefetched, costs more)."""
-        return dict(ActionType.objects.values_list("pk", "color"))
-
     def action_data(self, action: Action) -> dict:
         """What ActionSerializer(action).data holds, once per action (a series' occurrences share it)."""
         found = self._actions.get(action.pk)
         if found is None:
-            found = self._actions[action.pk] = action_data(action, self._zone, self._type_colors)
+            found = self._actions[action.pk] = action_data(action, self._zone)
         return found
 
 
-def action_data(action: Action, zone=None, type_colors=None) -> dict:
-    """ActionSerializer's output for `action`, which comes with `participant_ids` and `contact_ids`;
-    `type_colors` (type id: color) spares reading its type."""
+def action_data(action: Action, zone=None) -> dict:
+    """ActionSerializer's output for `action`, which comes with `participant_ids` and `contact_ids` (and
+    its type's color as `type_color`, or its type)."""
     zone = zone or timezone.get_current_timezone()
-    display_color = action.color or (type_colors[action.action_type_id] if type_colors else action.action_type.color)
+    display_color = action.color or getattr(action, "type_color", None) or action.action_type.color
 
     def moment(value):
         return _iso(value, zone) if value is not None else None

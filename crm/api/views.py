@@ -57,14 +57,12 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
         window = serializers.WindowSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         agenda_opened.send(sender=self.__class__, user=request.user)  # a mobile agenda, as the web one (G5)
-        # The rows alone: people and contacts come as ids below, types' colors with the serializer.
-        actions = self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(
-            None).defer("span_start", "span_end")
+        # The rows alone (read-only, in no order: occurrences are sorted), with their people's and contacts' ids;
+        # types' colors come with the serializer.
+        actions = self.filter_queryset(selectors.actions_visible_to(request.user))
         occurrences = selectors.occurrences_between(actions=actions, zone=timezone.get_current_timezone(),
-                                                    **window.validated_data)
+                                                    read_only=True, **window.validated_data)
         page = self.paginate_queryset(occurrences)
-        selectors.with_people_ids(list({occurrence.action.pk: occurrence.action for occurrence in page}.values()),
-                                  among=selectors.actions_overlapping(actions, **window.validated_data))
         data = serializers.OccurrenceSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
 

@@ -5,6 +5,7 @@ one), a throwaway copy of it, `--clients` concurrent clients each sending reques
 requests per second and the p50 / p95 latencies of a trivial authenticated endpoint (`/api/v1/me/`) and of a
 month window of 150 appointments (`/api/v1/actions/?start=…&end=…`, series expanded) whose owner has a Google
 and an Outlook calendar synced: the window queues their pull (a worker would run it) and never waits for it.
+The two take turns, a second at a time, so that their ratio is measured on the same machine.
 """
 
 import http.client
@@ -56,8 +57,7 @@ class Command(BaseCommand):
                     figures = {"database": connection.vendor, "gunicorn_workers": workers,
                                "appointments_in_window": self._check(url, token), "runs": []}
                     for count in clients:
-                        trivial = _load(url, "/api/v1/me/", token, count, seconds)
-                        window = _load(url, _window_path(), token, count, seconds)
+                        trivial, window = _load(url, ["/api/v1/me/", _window_path()], token, count, seconds)
                         figures["runs"].append({"clients": count, "trivial": trivial, "window": window,
                                                 "window_share_of_trivial": round(window["rps"] / trivial["rps"], 2)})
             finally:
@@ -119,11 +119,31 @@ def _get(conn, path, token):
     return response.status, response.read()
 
 
-def _load(url, path, token, clients, seconds) -> dict:
-    """`clients` threads sending GET `path` back to back for `seconds` (after a second of warming up)."""
+def _load(url, paths, token, clients, seconds, slices=10) -> list[dict]:
+    """Figures per path: `clients` threads sending GET path back to back, for `seconds` in all, the paths taking
+    turns in `slices` slices each. A shared machine's speed changes from one second to the next: in turns, every
+    path sees the same machine, and their ratio holds where their figures do not."""
+    latencies, errors = {path: [] for path in paths}, dict.fromkeys(paths, 0)
+    for _ in range(slices):
+        for path in paths:
+            took, failed = _burst(url, path, token, clients, seconds / slices)
+            latencies[path] += took
+            errors[path] += failed
+    figures = []
+    for path in paths:
+        found = latencies[path]
+        cuts = statistics.quantiles(found, n=100) if len(found) > 1 else [0] * 99
+        figures.append({"requests": len(found), "errors": errors[path], "rps": round(len(found) / seconds, 1),
+                        "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1)})
+    return figures
+
+
+def _burst(url, path, token, clients, seconds, warming=0.3) -> tuple[list[float], int]:
+    """The latencies and the number of failures of `clients` threads sending GET `path` back to back for
+    `seconds`, after `warming` seconds (new connections) that do not count."""
     latencies, errors, lock = [], [0], threading.Lock()
     began = time.monotonic()
-    measuring, ending = began + 1, began + 1 + seconds
+    measuring, ending = began + warming, began + warming + seconds
 
     def client():
         conn = _connection(url)
@@ -142,6 +162,4 @@ def _load(url, path, token, clients, seconds) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
-    return {"requests": len(latencies), "errors": errors[0], "rps": round(len(latencies) / seconds, 1),
-            "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1)}
+    return latencies, errors[0]

@@ -93,6 +93,9 @@ def test_a_window_s_rows_hold_what_the_action_serializer_would_write(api, alice,
                 assert action_data(action) == expected
     rows = api.get("/api/v1/actions/", {"start": "2026-11-03", "end": "2026-11-04"}).json()["results"]
     assert [row["participants"] for row in rows if row["subject"] == "Visit"] == [[colleague.pk, bob.pk]]
+    ordered = [contact.pk for contact in met.contacts.all()]
+    assert ordered != sorted(ordered)  # not by id: the window keeps the relation's own order
+    assert [row["contacts"] for row in rows if row["subject"] == "Visit"] == [ordered]
 
 
 @pytest.mark.parametrize("query", [
@@ -115,6 +118,10 @@ def test_one_occurrence_can_be_read_changed_and_cancelled(api, alice, appointmen
     assert response.status_code == 200, response.json()
     assert (response.json()["start"], response.json()["location"]) == ("2026-11-03T16:00:00+01:00", "Desk")
     assert response.json()["series"] == series.pk
+    [moved] = api.get("/api/v1/actions/", {"start": "2026-11-03", "end": "2026-11-04"}).json()["results"]
+    assert (moved["location"], moved["is_generated"], moved["recurrence_id"], moved["series"]) == (
+        "Desk", False, "20261103T080000Z", series.pk)  # the override, in place of the occurrence it replaces
+    assert moved["display_color"] == series.action_type.color
 
     assert api.delete(url).status_code == 204
     series.refresh_from_db()
