@@ -128,9 +128,11 @@ def _read_only(actions: QuerySet[Action]) -> list[Action]:
     overrides of a series (`overridden`) and the type's color."""
     names = [field.attname for field in Action._meta.concrete_fields if field.attname not in SPAN]
     joined = {attribute: _Joined(_ordered(relation, target)) for relation, attribute, target in PEOPLE}
-    joined["overridden"] = _Joined(Action.objects.filter(series_id=OuterRef("pk")).values(member=F("recurrence_id")))
+    joined["overridden"] = _Joined(Action.objects.filter(series_id=OuterRef("pk")).order_by().values(
+        member=F("recurrence_id")))
     rows, database = [], actions.db
-    query = actions.annotate(**joined, type_color=F("action_type__color")).values_list(*names, *joined, "type_color")
+    query = actions.annotate(**joined, type_color=F("action_type__color")).order_by().values_list(
+        *names, *joined, "type_color")  # in no order: occurrences are sorted
     for *values, participants, contacts, overridden, type_color in query:
         row = Action.__new__(Action)
         row.__dict__.update(zip(names, values, strict=True))

@@ -163,6 +163,10 @@ def test_filters(api, alice, appointment_type, call_type):
     factories.appointment(alice, "2026-11-23 10:00", subject="Meeting")
     factories.appointment(alice, "2026-11-23 11:00", subject="Ring back", action_type=call_type)
     assert [r["subject"] for r in api.get("/api/v1/actions/", {"type": "call"}).json()["results"]] == ["Ring back"]
+    day = {"start": "2026-11-23", "end": "2026-11-24"}
+    assert [r["subject"] for r in api.get("/api/v1/actions/", day).json()["results"]] == ["Meeting", "Ring back"]
+    assert [r["subject"] for r in api.get("/api/v1/actions/", {**day, "type": "call"}).json()["results"]] == [
+        "Ring back"]
     appointments = api.get("/api/v1/actions/", {"is_appointment": "true"}).json()["results"]
     assert [r["subject"] for r in appointments] == ["Meeting"]
     assert api.get("/api/v1/actions/", {"search": "ring"}).json()["count"] == 1
