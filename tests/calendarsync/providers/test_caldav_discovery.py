@@ -1,0 +1,80 @@
+"""Finding a user's calendars on real CalDAV servers (Radicale, Xandikos), and the sentences for each way
+it fails."""
+
+import http.server
+import threading
+
+import pytest
+
+from calendarsync.providers.caldav.discovery import DiscoveryError, discover
+from tests import caldav_servers
+from tests.caldav_servers import PASSWORD, USER, make_calendar
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def server(request, tmp_path):
+    start = caldav_servers.radicale(tmp_path, read_only=["holidays"]) if request.param == "radicale" \
+        else caldav_servers.xandikos(tmp_path)
+    with start as running:
+        yield running
+
+
+def test_discovery_finds_the_event_calendars_with_their_names_and_colors(server):
+    work = make_calendar(server, "work", display_name="Work", color="#FF8800FF")
+    make_calendar(server, "tasks", display_name="Tasks", components=("VTODO",))
+    for url in (server.url, server.url + server.home.lstrip("/")):  # the server's address, or the home's
+        found = discover(url, USER, PASSWORD)
+        assert found.home == server.home
+        by_path = {calendar.path: calendar for calendar in found.calendars}
+        assert by_path[work].name == "Work"
+        assert by_path[work].color == "#ff8800"  # Apple's #RRGGBBAA, as the CRM keeps colors
+        assert by_path[work].can_write
+        assert server.calendar_path("tasks") not in by_path  # to-dos only: nothing an appointment can go in
+
+
+def test_a_calendar_the_user_may_only_read_is_found_read_only(tmp_path):
+    """Radicale's rights make `holidays` readable only; it is put in its storage directly, as an administrator
+    would (no one may create what they may only read)."""
+    with caldav_servers.radicale(tmp_path, read_only=["holidays"]) as server:
+        make_calendar(server, "work", display_name="Work")
+        stored = tmp_path / "collections" / "collection-root" / USER / "holidays"
+        stored.mkdir(parents=True)
+        (stored / ".Radicale.props").write_text('{"tag": "VCALENDAR", "D:displayname": "Holidays"}')
+        found = {calendar.path: calendar for calendar in discover(server.url, USER, PASSWORD).calendars}
+        assert (found[server.calendar_path("holidays")].name, found[server.calendar_path("holidays")].can_write) \
+            == ("Holidays", False)
+        assert found[server.calendar_path("work")].can_write
+
+
+def test_a_refused_password_says_what_to_do(tmp_path):
+    with caldav_servers.radicale(tmp_path) as server, pytest.raises(
+            DiscoveryError, match="refused this user name and password.*app password"):
+        discover(server.url, USER, "wrong")
+
+
+def test_an_address_where_nothing_answers(unused_ports):
+    with pytest.raises(DiscoveryError, match="Nothing answered at 127.0.0.1"):
+        discover(f"http://127.0.0.1:{unused_ports[0]}/", USER, PASSWORD)
+
+
+def test_a_certificate_that_cannot_be_verified(server):
+    with pytest.raises(DiscoveryError, match="not secure"):  # https to a server that speaks plain HTTP
+        discover(server.url.replace("http://", "https://"), USER, PASSWORD)
+
+
+def test_a_web_server_that_is_not_a_caldav_server():
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(DiscoveryError, match="not a CalDAV server"):
+            discover(f"http://127.0.0.1:{site.server_address[1]}/", USER, PASSWORD)
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:5232", "ftp://example.org/", "https://"])
+def test_an_address_that_is_not_one(address):
+    with pytest.raises(DiscoveryError, match="https://"):
+        discover(address, USER, PASSWORD)
