@@ -1,0 +1,108 @@
+"""iCalendar resources and the neutral event, both ways: a series with its overrides in one resource, what
+the CRM does not hold kept through its updates, floating times, X-WR-TIMEZONE, and what cannot be read."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from calendarsync.core.event import Event
+from calendarsync.providers.caldav.mapping import Unreadable, read, write
+from tests import caldav_servers
+from tests.caldav_servers import PASSWORD, USER, make_calendar
+
+SERIES = Event(uid="series@crm", summary="Stand-up", description="Daily\nat nine", location="Room 4",
+               start=datetime(2026, 12, 7, 8, tzinfo=UTC), end=datetime(2026, 12, 7, 8, 15, tzinfo=UTC),
+               time_zone="Europe/Paris", rrule="FREQ=DAILY;COUNT=5", exdates=("20261209T080000Z",), busy=True)
+MOVED = Event(uid="series@crm", summary="Stand-up, later", start=datetime(2026, 12, 10, 9, tzinfo=UTC),
+              end=datetime(2026, 12, 10, 9, 15, tzinfo=UTC), time_zone="Europe/Paris",
+              recurrence_id="20261210T080000Z")
+FAIR = Event(uid="fair@crm", summary="Fair", all_day=True, start=date(2026, 12, 24), end=date(2026, 12, 26),
+             busy=False, private=True)
+
+
+def test_a_series_and_its_changed_occurrence_are_one_resource_read_back_as_written():
+    ics = write([SERIES, MOVED])
+    calendar = Calendar.from_ical(ics)
+    assert [str(component.get("UID")) for component in calendar.walk("VEVENT")] == ["series@crm"] * 2
+    assert [component["TZID"] for component in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+    assert b"DTSTART;TZID=Europe/Paris:20261207T090000" in ics
+    assert b"RECURRENCE-ID;TZID=Europe/Paris:20261210T090000" in ics
+    assert read(ics).events == [SERIES, MOVED]
+    assert read(write([FAIR])).events == [FAIR]
+    assert b"DTSTART;VALUE=DATE:20261224" in write([FAIR])
+
+
+def test_what_the_crm_does_not_hold_survives_an_update():
+    held = b"""BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//App//EN\r\nX-OTHER-APP:kept\r\nBEGIN:VEVENT\r
+UID:series@crm\r\nDTSTAMP:20261201T000000Z\r\nDTSTART;TZID=Europe/Paris:20261207T090000\r
+DTEND;TZID=Europe/Paris:20261207T091500\r\nSUMMARY:Stand-up\r\nRRULE:FREQ=DAILY;COUNT=5\r\nSEQUENCE:3\r
+X-MOZ-GENERATION:7\r\nATTENDEE;CN=Bob;PARTSTAT=ACCEPTED:mailto:bob@example.com\r\nBEGIN:VALARM\r
+ACTION:DISPLAY\r\nDESCRIPTION:Soon\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\nEND:VEVENT\r\nBEGIN:VEVENT\r
+UID:series@crm\r\nDTSTAMP:20261201T000000Z\r\nRECURRENCE-ID;TZID=Europe/Paris:20261208T090000\r
+DTSTART;TZID=Europe/Paris:20261208T100000\r\nDTEND;TZID=Europe/Paris:20261208T101500\r\nSUMMARY:Moved once\r
+END:VEVENT\r\nEND:VCALENDAR\r\n"""
+    updated = Calendar.from_ical(write([SERIES, MOVED], held))
+    [master, moved] = updated.walk("VEVENT")
+    assert updated["X-OTHER-APP"] == "kept"
+    assert (master["X-MOZ-GENERATION"], master["SEQUENCE"]) == ("7", 4)
+    assert [alarm["TRIGGER"].to_ical() for alarm in master.walk("VALARM")] == [b"-PT15M"]
+    assert master["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+    assert (str(master["SUMMARY"]), str(master["LOCATION"])) == ("Stand-up", "Room 4")
+    assert str(moved["SUMMARY"]) == "Stand-up, later"  # the override the CRM no longer has (the 8th) is gone
+    assert [str(component.get("SUMMARY")) for component in updated.walk("VEVENT")] == ["Stand-up",
+                                                                                       "Stand-up, later"]
+
+
+def test_floating_times_are_read_in_the_calendar_s_zone_and_x_wr_timezone_is_applied():
+    floating = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:f@x\r\nDTSTAMP:20261201T000000Z\r\n"
+                b"DTSTART:20261201T090000\r\nDTEND:20261201T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    [event] = read(floating, zone="America/New_York").events
+    assert (event.start, event.time_zone) == (datetime(2026, 12, 1, 14, tzinfo=UTC), "America/New_York")
+    google = floating.replace(b"PRODID:x\r\n", b"PRODID:x\r\nX-WR-TIMEZONE:Asia/Tokyo\r\n").replace(
+        b"DTSTART:20261201T090000", b"DTSTART:20261201T000000Z").replace(b"DTEND:20261201T100000",
+                                                                         b"DTEND:20261201T010000Z")
+    [exported] = read(google, zone="Europe/Paris").events
+    assert (exported.start, exported.time_zone) == (datetime(2026, 12, 1, tzinfo=UTC), "Asia/Tokyo")
+
+
+def test_a_cancelled_override_is_a_cancelled_occurrence():
+    ics = write([SERIES]).replace(b"END:VCALENDAR", b"BEGIN:VEVENT\r\nUID:series@crm\r\nDTSTAMP:20261201T000000Z\r\n"
+                                  b"RECURRENCE-ID;TZID=Europe/Paris:20261211T090000\r\n"
+                                  b"DTSTART;TZID=Europe/Paris:20261211T090000\r\nSTATUS:CANCELLED\r\n"
+                                  b"END:VEVENT\r\nEND:VCALENDAR")
+    [series] = read(ics).events
+    assert series.exdates == ("20261209T080000Z", "20261211T080000Z")
+
+
+@pytest.mark.parametrize(("ics", "reason"), [
+    (b"not a calendar", "not iCalendar"),
+    (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "no event"),
+    (write([SERIES]).replace(b"RRULE:", b"RDATE:20261224T090000Z\r\nRRULE:"), "RDATE"),
+    (write([MOVED]), "without the series"),
+    (write([SERIES]) .replace(b"DTSTART;TZID=Europe/Paris:20261207T090000", b"DTSTART:2026-12-07"), "dates"),
+])
+def test_what_cannot_be_read_says_why(ics, reason):
+    with pytest.raises(Unreadable, match=reason):
+        read(ics)
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def server(request, tmp_path):
+    start = caldav_servers.radicale(tmp_path) if request.param == "radicale" else caldav_servers.xandikos(tmp_path)
+    with start as running:
+        yield running
+
+
+def test_resources_written_are_what_each_server_gives_back(server):
+    """Each server stores what is PUT as it wants (Xandikos reorders, Radicale re-serializes): read back, the
+    events are the same."""
+    path = make_calendar(server, "work")
+    for events in ([SERIES, MOVED], [FAIR]):
+        url = f"{server.url.rstrip('/')}{path}{events[0].uid}.ics"
+        put = requests.put(url, data=write(events), auth=(USER, PASSWORD), timeout=10,
+                           headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"})
+        assert put.status_code == 201, put.text
+        got = requests.get(url, auth=(USER, PASSWORD), timeout=10)
+        assert read(got.content).events == events
