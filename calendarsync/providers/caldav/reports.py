@@ -1,0 +1,109 @@
+"""What a calendar holds and what changed in it, in as few requests as the server allows.
+
+- changes since a sync token (RFC 6578 sync-collection): hrefs and ETags of what changed, and what went;
+- the resources whose time meets a window (RFC 4791 calendar-query with a time-range), hrefs and ETags only;
+- every resource's ETag (one PROPFIND of depth 1): for servers without sync-collection, compared with the
+  ETags known, behind the collection's CTag (getctag) that says whether anything changed at all;
+- bodies, by calendar-multiget, many at a time: never one GET per event.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+from xml.etree.ElementTree import Element, SubElement
+
+from .dav import CALDAV, CALSERVER, DAV, Dav, DavError, qname
+
+MULTIGET_CHUNK = 100  # hrefs per calendar-multiget: large enough to be few, small enough for any server
+
+
+class TokenExpired(Exception):
+    """The server no longer knows the sync token (403 or 409 with valid-sync-token, RFC 6578 3.2): only a
+    full listing will do."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    etags: dict[str, str]  # href -> ETag of what exists (or changed)
+    removed: frozenset[str] = frozenset()  # hrefs that went (sync-collection only)
+    token: str = ""
+
+
+def sync_collection(dav: Dav, path: str, token: str) -> Listing:
+    """What changed in the collection since `token` ("" for everything), and the token to ask with next."""
+    body = Element(qname(DAV, "sync-collection"))
+    SubElement(body, qname(DAV, "sync-token")).text = token
+    SubElement(body, qname(DAV, "sync-level")).text = "1"
+    SubElement(SubElement(body, qname(DAV, "prop")), qname(DAV, "getetag"))
+    try:
+        found = dav.report(path, body, depth=None)  # RFC 6578: the Depth header is not used
+    except DavError as exc:
+        if token and (exc.precondition == "valid-sync-token" or exc.status in (403, 409)):
+            raise TokenExpired(str(exc)) from exc
+        raise
+    etags, removed = {}, set()
+    for resource in found.resources:
+        if resource.href.rstrip("/") == path.rstrip("/"):
+            continue  # the collection itself
+        if resource.status == 404:
+            removed.add(resource.href)
+        elif resource.text(qname(DAV, "getetag")):
+            etags[resource.href] = resource.text(qname(DAV, "getetag"))
+    return Listing(etags, frozenset(removed), found.sync_token)
+
+
+def in_window(dav: Dav, path: str, window: tuple[datetime, datetime]) -> Listing:
+    """The events whose time meets the window (a series, if any of its occurrences does), with ETags."""
+    body = Element(qname(CALDAV, "calendar-query"))
+    SubElement(SubElement(body, qname(DAV, "prop")), qname(DAV, "getetag"))
+    calendar = SubElement(SubElement(body, qname(CALDAV, "filter")), qname(CALDAV, "comp-filter"), name="VCALENDAR")
+    event = SubElement(calendar, qname(CALDAV, "comp-filter"), name="VEVENT")
+    SubElement(event, qname(CALDAV, "time-range"), start=_utc(window[0]), end=_utc(window[1]))
+    found = dav.report(path, body, depth=1)
+    return Listing({resource.href: resource.text(qname(DAV, "getetag")) for resource in found.resources
+                    if resource.href.rstrip("/") != path.rstrip("/") and resource.status == 200})
+
+
+def every_etag(dav: Dav, path: str) -> Listing:
+    """Every resource of the collection with its ETag, and the collection's CTag as the token."""
+    found = dav.propfind(path, [qname(DAV, "getetag"), qname(DAV, "resourcetype"), qname(CALSERVER, "getctag")],
+                         depth=1)
+    etags, ctag = {}, ""
+    for resource in found.resources:
+        if resource.href.rstrip("/") == path.rstrip("/"):
+            ctag = resource.text(qname(CALSERVER, "getctag"))
+        elif not resource.has(qname(DAV, "resourcetype"), qname(DAV, "collection")):
+            etags[resource.href] = resource.text(qname(DAV, "getetag"))
+    return Listing(etags, token=ctag)
+
+
+def ctag(dav: Dav, path: str) -> str:
+    """The collection's CTag: it changes whenever anything in the collection does ("" if the server has none)."""
+    found = dav.propfind(path, [qname(CALSERVER, "getctag")]).resources
+    return found[0].text(qname(CALSERVER, "getctag")) if found else ""
+
+
+def multiget(dav: Dav, path: str, hrefs: list[str]) -> dict[str, tuple[str, bytes]]:
+    """The bodies of these resources (href -> (ETag, iCalendar bytes)), MULTIGET_CHUNK per request; a
+    resource gone meanwhile is left out."""
+    found = {}
+    for start in range(0, len(hrefs), MULTIGET_CHUNK):
+        body = Element(qname(CALDAV, "calendar-multiget"))
+        prop = SubElement(body, qname(DAV, "prop"))
+        SubElement(prop, qname(DAV, "getetag"))
+        SubElement(prop, qname(CALDAV, "calendar-data"))
+        for href in hrefs[start:start + MULTIGET_CHUNK]:
+            SubElement(body, qname(DAV, "href")).text = _quoted(href)
+        for resource in dav.report(path, body, depth=1).resources:
+            data = resource.props.get(qname(CALDAV, "calendar-data"))
+            if resource.status == 200 and data is not None and data.text:
+                found[resource.href] = (resource.text(qname(DAV, "getetag")), data.text.encode())
+    return found
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _quoted(href: str) -> str:
+    return quote(href, safe="/@:+,;=~!$&'()*")
