@@ -1,0 +1,101 @@
+"""The CalDAV provider's reading side on real servers: a component per remote event (a changed occurrence is
+`path#key`), changes since a cursor (edits, added and removed changed occurrences, deletions, junk), a
+full listing when the server forgot the token, and fetching by remote id."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from calendarsync.core.event import Event
+from calendarsync.providers.base import Usage
+from calendarsync.providers.caldav.dav import Dav
+from calendarsync.providers.caldav.mapping import write
+from calendarsync.providers.caldav.provider import CalDAVReader
+from tests import caldav_servers
+from tests.caldav_servers import PASSWORD, USER, make_calendar
+
+WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
+
+
+def timed(uid, day, hour=9, **fields):
+    start = datetime(2026, 12, day, hour, tzinfo=UTC)
+    return Event(uid=uid, summary=uid, start=start, end=start + timedelta(hours=1), time_zone="Europe/Paris",
+                 **fields)
+
+
+SERIES = timed("weekly", 1, rrule="FREQ=WEEKLY;COUNT=6")
+MOVED = replace(timed("weekly", 8, hour=11), rrule="", recurrence_id="20261208T090000Z")
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def calendar(request, tmp_path):
+    start = caldav_servers.radicale(tmp_path) if request.param == "radicale" else caldav_servers.xandikos(tmp_path)
+    with start as server:
+        path = make_calendar(server, "work")
+        dav = Dav(server.url, USER, PASSWORD, Usage())
+        yield dav, path, CalDAVReader(dav)
+
+
+def put(dav, href, events, etag=""):
+    response = dav.put(href, write(events), etag=etag, create=not etag)
+    assert response.status_code in (201, 204), response.text
+    return response.headers.get("ETag", "")
+
+
+def by_id(events):
+    return {event.remote_id: event for event in events}
+
+
+def test_a_first_listing_then_what_changed_since(calendar):
+    dav, path, reader = calendar
+    single, series, other = f"{path}single.ics", f"{path}weekly.ics", f"{path}other.ics"
+    put(dav, single, [timed("single", 3)])
+    put(dav, series, [SERIES, MOVED])
+    put(dav, other, [timed("other", 4)])
+    put(dav, f"{path}far.ics", [replace(timed("far", 1), start=datetime(2030, 1, 1, tzinfo=UTC),
+                                        end=datetime(2030, 1, 1, 1, tzinfo=UTC))])
+    first = reader.changes(path, "", WINDOW)
+    assert first.full
+    found = by_id(first.events)
+    assert set(found) == {single, series, f"{series}#20261208T090000Z", other}  # not the one beyond the window
+    assert found[f"{series}#20261208T090000Z"].series_id == series
+    assert found[f"{series}#20261208T090000Z"].event == MOVED
+
+    etag = reader.dav.propfind(single, ["{DAV:}getetag"]).resources[0].text("{DAV:}getetag")
+    put(dav, single, [timed("single", 3, hour=15)], etag=etag)
+    etag = reader.dav.propfind(series, ["{DAV:}getetag"]).resources[0].text("{DAV:}getetag")
+    put(dav, series, [SERIES], etag=etag)  # the changed occurrence reverted
+    dav.delete(other)
+    extra_dates = write([timed("extra", 5, rrule="FREQ=DAILY;COUNT=2")]).replace(
+        b"RRULE:", b"RDATE:20261224T090000Z\r\nRRULE:")  # valid iCalendar the CRM cannot hold
+    assert dav.put(f"{path}extra.ics", extra_dates, create=True).status_code == 201
+    since = reader.changes(path, first.cursor, WINDOW)
+    assert not since.full
+    changed = by_id(since.events)
+    assert changed[single].event.start == datetime(2026, 12, 3, 15, tzinfo=UTC)
+    assert changed[single].etag != found[single].etag
+    assert changed[series].etag == found[series].etag  # the series itself did not change
+    assert changed[f"{series}#20261208T090000Z"].event is None  # the occurrence is the series' own again
+    assert changed[other].event is None
+    assert "RDATE" in changed[f"{path}extra.ics"].problem  # skipped and reported, the others read
+    assert reader.changes(path, since.cursor, WINDOW).events == []
+
+
+def test_a_token_the_server_forgot_means_a_full_listing(calendar):
+    dav, path, reader = calendar
+    put(dav, f"{path}single.ics", [timed("single", 3)])
+    first = reader.changes(path, "", WINDOW)
+    forgotten = first.cursor.replace('"token":"', '"token":"x')
+    again = reader.changes(path, forgotten, WINDOW)
+    assert again.full
+    assert [event.remote_id for event in again.events] == [f"{path}single.ics"]
+
+
+def test_fetching_by_remote_id(calendar):
+    dav, path, reader = calendar
+    series = f"{path}weekly.ics"
+    put(dav, series, [SERIES, MOVED])
+    found = reader.fetch(path, [f"{series}#20261208T090000Z", series, f"{path}missing.ics",
+                                f"{series}#20261215T090000Z"])
+    assert [event.event for event in found] == [MOVED, SERIES, None, None]
