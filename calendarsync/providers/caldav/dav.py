@@ -7,6 +7,7 @@ defusedxml: a server is not trusted to send sane entities.
 """
 
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
@@ -71,15 +72,22 @@ class DavError(ProviderUnavailable):
 
 
 class Dav:
-    """Requests to one CalDAV server as one user (HTTP Basic, an app password)."""
+    """Requests to one CalDAV server as one user (HTTP Basic, an app password); usable from several threads
+    at once (writes go concurrently), each with a session of its own."""
 
     def __init__(self, base_url: str, username: str, password: str, usage: Usage, *, verify=True,
                  attempts=ATTEMPTS):
         self.base, self.usage, self.attempts = origin(base_url), usage, attempts
-        self.http = requests.Session()
-        self.http.auth = (username, password)
-        self.http.verify = verify
-        self.http.headers["User-Agent"] = "crm-calendarsync"
+        self.credentials, self.verify = (username, password), verify
+        self._local, self._counting = threading.local(), threading.Lock()
+
+    @property
+    def http(self) -> requests.Session:
+        if getattr(self._local, "session", None) is None:
+            session = self._local.session = requests.Session()
+            session.auth, session.verify = self.credentials, self.verify
+            session.headers["User-Agent"] = "crm-calendarsync"
+        return self._local.session
 
     def url(self, path: str) -> str:
         return urljoin(self.base, path)
@@ -129,7 +137,8 @@ class Dav:
         that do not pass are raised, any other answer returned."""
         url = self.url(path)
         for attempt in range(self.attempts):
-            self.usage.requests += 1
+            with self._counting:
+                self.usage.requests += 1
             try:
                 response = self.http.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
             except requests.exceptions.SSLError as exc:

@@ -1,4 +1,5 @@
-"""CalDAV calendars behind the provider interface (being built: the reading side is here, writes come next).
+"""CalDAV calendars behind the provider interface (being built: it reads and writes a calendar; accounts,
+connecting and its place among the providers come next).
 
 A resource holds an event, or a whole series with its changed occurrences. The engine, as for Google and
 Graph, sees one remote event per component: the series (or single event) is the resource's path, a changed
@@ -22,17 +23,16 @@ from ..base import CalendarProvider, Changes, ProviderUnavailable, RemoteEvent, 
 from . import reports
 from .dav import Dav
 from .mapping import Unreadable, read
+from .writes import SEPARATOR, Writer, split_id
 
-SEPARATOR = "#"  # between a series' path and an occurrence key, in the remote id of a changed occurrence
 
-
-class CalDAVReader(CalendarProvider):
-    """The reading half of the CalDAV provider, over a Dav session; `zones` gives each calendar's zone for
-    floating times (calendar-timezone), UTC when it has none."""
+class CalDAVProvider(CalendarProvider):
+    """Calendars of one CalDAV server, over a Dav session; `zones` gives each calendar's zone for floating
+    times (calendar-timezone), UTC when it has none."""
 
     scopes: list[str] = []
     required_scopes: set[str] = set()
-
+    write_batch = 50  # resources gathered per call: their bodies come in one multiget
     def __init__(self, dav: Dav, zones: dict[str, str] | None = None):
         super().__init__(None, None, lambda tokens: None)
         self.dav, self.zones = dav, zones or {}
@@ -60,9 +60,12 @@ class CalDAVReader(CalendarProvider):
         return self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})[0]
 
     def fetch(self, calendar_id: str, remote_ids: list[str]) -> list[RemoteEvent]:
-        hrefs = sorted({remote_id.split(SEPARATOR, 1)[0] for remote_id in remote_ids})
+        hrefs = sorted({split_id(remote_id)[0] for remote_id in remote_ids})
         found = {event.remote_id: event for event in self._read(calendar_id, hrefs, {})[0]}
         return [found.get(remote_id, RemoteEvent(remote_id)) for remote_id in remote_ids]
+
+    def write(self, calendar_id, writes):
+        return Writer(self.dav, calendar_id, self.zones.get(calendar_id, "UTC")).write(writes)
 
     def _read(self, calendar_id, hrefs, known_series) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
         """The remote events of these resources, and the keys of the changed occurrences of each series among

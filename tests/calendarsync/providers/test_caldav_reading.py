@@ -11,7 +11,7 @@ from calendarsync.core.event import Event
 from calendarsync.providers.base import Usage
 from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.mapping import write
-from calendarsync.providers.caldav.provider import CalDAVReader
+from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
 from tests.caldav_servers import PASSWORD, USER, make_calendar
 
@@ -34,7 +34,7 @@ def calendar(request, tmp_path):
     with start as server:
         path = make_calendar(server, "work")
         dav = Dav(server.url, USER, PASSWORD, Usage())
-        yield dav, path, CalDAVReader(dav)
+        yield dav, path, CalDAVProvider(dav)
 
 
 def put(dav, href, events, etag=""):

@@ -1,0 +1,162 @@
+"""The CalDAV provider's writes on real servers: a resource per event or series, conditional requests, a
+retried create that finds its resource, preconditions per component, a 412 race read again, what other
+clients keep in a resource surviving, refusals in words."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from calendarsync.core.event import Event
+from calendarsync.core.normalize import fingerprint
+from calendarsync.providers.base import Usage, Write
+from calendarsync.providers.caldav.dav import Dav
+from calendarsync.providers.caldav.mapping import write as ics
+from calendarsync.providers.caldav.provider import CalDAVProvider
+from tests import caldav_servers
+from tests.caldav_servers import PASSWORD, USER, make_calendar
+
+
+def timed(uid, day, hour=9, **fields):
+    start = datetime(2026, 12, day, hour, tzinfo=UTC)
+    return Event(uid=uid, summary=uid, start=start, end=start + timedelta(hours=1), time_zone="Europe/Paris",
+                 **fields)
+
+
+SERIES = timed("weekly@crm", 1, rrule="FREQ=WEEKLY;COUNT=6")
+MOVED = replace(timed("weekly@crm", 8, hour=11), rrule="", recurrence_id="20261208T090000Z")
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def calendar(request, tmp_path):
+    start = caldav_servers.radicale(tmp_path) if request.param == "radicale" else caldav_servers.xandikos(tmp_path)
+    with start as server:
+        path = make_calendar(server, "work")
+        dav = Dav(server.url, USER, PASSWORD, Usage())
+        yield server, path, CalDAVProvider(dav)
+
+
+def resources(server, path):
+    found = requests.request("PROPFIND", server.url.rstrip("/") + path, auth=(USER, PASSWORD), timeout=10,
+                             headers={"Depth": "1"})
+    return found.text.count(".ics</")
+
+
+def test_creates_updates_and_deletions_each_one_conditional_request(calendar):
+    server, path, provider = calendar
+    made = provider.write(path, [Write("create", "k1", timed("single@crm", 3)), Write("create", "k2", SERIES)])
+    assert [result.status for result in made] == ["ok", "ok"]
+    single, series = made[0].remote_id, made[1].remote_id
+    assert (single, series) == (f"{path}single@crm.ics", f"{path}weekly@crm.ics")
+    [moved] = provider.write(path, [Write("create", "k3", MOVED, series)])
+    assert (moved.status, moved.remote_id) == ("ok", f"{series}#20261208T090000Z")
+    read = provider.fetch(path, [single, series, moved.remote_id])
+    assert [item.event for item in read] == [timed("single@crm", 3), SERIES, MOVED]
+    assert [item.etag for item in read] == [made[0].etag, made[1].etag, moved.etag]
+
+    asked = provider.usage.requests
+    later = replace(MOVED, summary="Later")
+    results = provider.write(path, [Write("update", "u1", later, moved.remote_id, moved.etag),
+                                    Write("update", "u2", timed("single@crm", 4), single, "not what it is")])
+    assert [result.status for result in results] == ["ok", "stale"]
+    assert provider.usage.requests - asked == 2  # one multiget, one PUT
+    assert provider.fetch(path, [moved.remote_id])[0].event == later
+
+    results = provider.write(path, [Write("delete", "d1", later, moved.remote_id, fingerprint(later))])
+    assert results[0].status == "ok"
+    assert [item.event for item in provider.fetch(path, [series, moved.remote_id])] == [SERIES, None]
+    assert provider.write(path, [Write("delete", "d2", None, single, made[0].etag)])[0].status == "ok"
+    assert provider.fetch(path, [single])[0].event is None
+    assert provider.write(path, [Write("update", "u3", timed("single@crm", 5), single)])[0].status == "gone"
+    assert provider.write(path, [Write("create", "k4", replace(MOVED, uid="none@crm"), f"{path}none.ics")]
+                          )[0].status == "gone"
+    assert resources(server, path) == 1
+
+
+def test_a_retried_create_finds_its_resource(calendar):
+    server, path, provider = calendar
+    provider.write(path, [Write("create", "k1", timed("single@crm", 3))])
+    [again] = provider.write(path, [Write("create", "k1", timed("single@crm", 3, hour=10))])
+    assert again.status == "ok"
+    assert resources(server, path) == 1
+    assert provider.fetch(path, [again.remote_id])[0].event == timed("single@crm", 3, hour=10)
+
+
+class Racing(Dav):
+    """A session whose next PUT finds the resource changed by another client just before it."""
+
+    def __init__(self, *args, meddle, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meddle = meddle
+
+    def put(self, path, body, **kwargs):
+        if self.meddle:
+            self.meddle, meddle = None, self.meddle
+            meddle(path)
+        return super().put(path, body, **kwargs)
+
+
+@pytest.mark.parametrize("other_change", ["an alarm", "the subject"])
+def test_a_resource_written_meanwhile_is_read_again(calendar, other_change):
+    server, path, provider = calendar
+    [made] = provider.write(path, [Write("create", "k1", timed("single@crm", 3))])
+
+    def meddle(href):
+        url = server.url.rstrip("/") + href
+        held = Calendar.from_ical(requests.get(url, auth=(USER, PASSWORD), timeout=10).content)
+        [event] = held.walk("VEVENT")
+        if other_change == "an alarm":
+            event["X-OTHER-CLIENT"] = "kept"
+        else:
+            event["SUMMARY"] = "Renamed elsewhere"
+        assert requests.put(url, data=held.to_ical(), auth=(USER, PASSWORD), timeout=10,
+                            headers={"Content-Type": "text/calendar"}).status_code in (201, 204)
+
+    racing = CalDAVProvider(Racing(server.url, USER, PASSWORD, Usage(), meddle=meddle))
+    [result] = racing.write(path, [Write("update", "u1", timed("single@crm", 3, hour=15), made.remote_id,
+                                         made.etag)])
+    held = requests.get(server.url.rstrip("/") + made.remote_id, auth=(USER, PASSWORD), timeout=10).content
+    if other_change == "an alarm":  # not the CRM's business: applied again over it, and it stays
+        assert result.status == "ok"
+        assert b"X-OTHER-CLIENT:kept" in held
+        assert racing.fetch(path, [made.remote_id])[0].event == timed("single@crm", 3, hour=15)
+    else:  # the event itself changed: the engine must pull and merge first
+        assert result.status == "stale"
+        assert b"Renamed elsewhere" in held
+
+
+def test_twenty_new_events_go_in_one_multiget_and_twenty_puts(calendar):
+    server, path, provider = calendar
+    asked = provider.usage.requests
+    results = provider.write(path, [Write("create", f"k{number}", timed(f"m{number}@crm", 1 + number))
+                                    for number in range(20)])
+    assert {result.status for result in results} == {"ok"}
+    assert provider.usage.requests - asked == 21
+    assert resources(server, path) == 20
+
+
+def test_a_read_only_calendar_refuses_in_words(tmp_path):
+    with caldav_servers.radicale(tmp_path, read_only=["holidays"]) as server:
+        stored = tmp_path / "collections" / "collection-root" / USER / "holidays"
+        stored.mkdir(parents=True)
+        (stored / ".Radicale.props").write_text('{"tag": "VCALENDAR"}')
+        provider = CalDAVProvider(Dav(server.url, USER, PASSWORD, Usage()))
+        [result] = provider.write(f"/{USER}/holidays/", [Write("create", "k1", timed("single@crm", 3))])
+        assert (result.status, result.message) == (
+            "failed", "the server refused the change (the calendar is read-only for this account)")
+
+
+def test_an_event_is_written_with_what_other_clients_put_in_it(calendar):
+    server, path, provider = calendar
+    url = f"{server.url.rstrip('/')}{path}alarm@crm.ics"
+    body = ics([timed("alarm@crm", 3)]).replace(b"END:VEVENT", b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+                                                 b"DESCRIPTION:Soon\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\nEND:VEVENT")
+    assert requests.put(url, data=body, auth=(USER, PASSWORD), timeout=10,
+                        headers={"Content-Type": "text/calendar"}).status_code == 201
+    [item] = provider.fetch(path, [f"{path}alarm@crm.ics"])
+    [result] = provider.write(path, [Write("update", "u1", replace(item.event, summary="With alarm"),
+                                           item.remote_id, item.etag)])
+    assert result.status == "ok"
+    assert b"TRIGGER:-PT10M" in requests.get(url, auth=(USER, PASSWORD), timeout=10).content
