@@ -33,6 +33,7 @@ class CalendarObject:
 
     uid: str
     events: list[Event]
+    updated: dict[str, datetime]  # by recurrence_id ("" for the series or single event): LAST-MODIFIED or DTSTAMP
 
 
 def read(data: bytes, zone: str = "UTC") -> CalendarObject:
@@ -54,6 +55,7 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
                          if not masters else "it holds the same event twice")
     try:
         master = _event(masters[0], uid, ZoneInfo(zone))
+        updated = {"": _updated(masters[0])}
         series_zone = ZoneInfo(master.time_zone) if master.time_zone else ZoneInfo(zone)
         overrides, cancelled = [], set()
         for component in components:
@@ -64,11 +66,12 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
                 cancelled.add(key)
             else:
                 overrides.append(_event(component, uid, series_zone, recurrence_id=key))
+                updated[key] = _updated(component)
     except (ValueError, KeyError, TypeError, OverflowError, RecurrenceError) as exc:
         raise Unreadable(f"its dates cannot be read ({exc})") from exc
     if cancelled:
         master = replace(master, exdates=tuple(sorted(set(master.exdates) | cancelled)))
-    return CalendarObject(uid, [master, *overrides])
+    return CalendarObject(uid, [master, *overrides], updated)
 
 
 def write(events: list[Event], existing: bytes | None = None) -> bytes:
@@ -131,6 +134,15 @@ def _event(component, uid: str, zone: ZoneInfo, recurrence_id="") -> Event:
         private=str(component.get("CLASS", "PUBLIC")).upper() in ("PRIVATE", "CONFIDENTIAL"),
         attendees=tuple(_attendee(attendee) for attendee in component.attendees),
     )
+
+
+def _updated(component) -> datetime | None:
+    for name in ("LAST-MODIFIED", "DTSTAMP"):
+        if component.get(name) is not None:
+            moment = component.decoded(name)
+            if isinstance(moment, datetime):
+                return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
 
 
 def _key(moment, zone: ZoneInfo) -> str:

@@ -15,9 +15,11 @@ no deletion: the engine infers them from what it does not see.
 """
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from calendarsync.core.normalize import fingerprint
+from crm.recurrence import occurrence_key, occurrences_between
 
 from ..base import CalendarProvider, Changes, ProviderUnavailable, RemoteEvent, unreadable
 from . import reports
@@ -60,9 +62,18 @@ class CalDAVProvider(CalendarProvider):
         return self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})[0]
 
     def fetch(self, calendar_id: str, remote_ids: list[str]) -> list[RemoteEvent]:
-        hrefs = sorted({split_id(remote_id)[0] for remote_id in remote_ids})
+        hrefs = sorted({href for href, _key in map(split_id, remote_ids) if href.startswith(calendar_id)})
         found = {event.remote_id: event for event in self._read(calendar_id, hrefs, {})[0]}
         return [found.get(remote_id, RemoteEvent(remote_id)) for remote_id in remote_ids]
+
+    def free_busy(self, calendar_ids, start, end):
+        """Busy intervals from the events that meet the window (a time-range query and their bodies): every
+        server answers it, where free-busy-query is optional (RFC 4791 7.10)."""
+        busy = {}
+        for calendar_id in calendar_ids:
+            events = [item.event for item in self.listing(calendar_id, (start, end)) if item.event is not None]
+            busy[calendar_id] = busy_intervals(events, start, end)
+        return busy
 
     def write(self, calendar_id, writes):
         return Writer(self.dav, calendar_id, self.zones.get(calendar_id, "UTC")).write(writes)
@@ -78,17 +89,21 @@ class CalDAVProvider(CalendarProvider):
                 events.append(RemoteEvent(href))  # gone between the listing and the multiget
                 continue
             try:
-                found = read(bodies[href][1], zone).events
+                found = read(bodies[href][1], zone)
             except (Unreadable, ValueError, OverflowError) as exc:
                 events.append(RemoteEvent(href, problem=str(exc) if isinstance(exc, Unreadable) else unreadable(exc)))
                 continue
-            master, overrides = found[0], found[1:]
-            events.append(RemoteEvent(href, fingerprint(master), master))
+            master, overrides = found.events[0], found.events[1:]
+            events.append(RemoteEvent(href, fingerprint(master), master, found.updated.get("")))
             keys = [override.recurrence_id for override in overrides]
             events += [RemoteEvent(f"{href}{SEPARATOR}{override.recurrence_id}", fingerprint(override), override,
-                                   series_id=href) for override in overrides]
-            events += [RemoteEvent(f"{href}{SEPARATOR}{key}") for key in known_series.get(href, ())
-                       if key not in keys]
+                                   found.updated.get(override.recurrence_id), series_id=href)
+                       for override in overrides]
+            for key in known_series.get(href, ()):  # changed occurrences the resource no longer holds
+                if key in master.exdates:  # cancelled
+                    events.append(RemoteEvent(f"{href}{SEPARATOR}{key}", series_id=href, occurrence=key))
+                elif key not in keys:  # the series' own again
+                    events.append(RemoteEvent(f"{href}{SEPARATOR}{key}"))
             if keys:
                 series[href] = keys
         return events, series
@@ -106,3 +121,24 @@ def _cursor(token: str, series: dict[str, list[str]]) -> str:
     if not token:
         raise ProviderUnavailable("The server gave no sync token: it does not support sync-collection (RFC 6578).")
     return json.dumps({"token": token, "series": series}, separators=(",", ":"), sort_keys=True)
+
+
+def busy_intervals(events, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The busy times of timed events (series expanded in their own zone, their changed occurrences in place
+    of the occurrences they replace) that meet [start, end), sorted."""
+    replaced = {(event.uid, event.recurrence_id) for event in events if event.recurrence_id}
+    intervals = []
+    for event in events:
+        if not event.busy or event.all_day:
+            continue
+        if not event.rrule:
+            if event.start < end and event.end > start:
+                intervals.append((event.start, event.end))
+            continue
+        zone = ZoneInfo(event.time_zone or "UTC")
+        for begin, stop in occurrences_between(rrule=event.rrule, exdates=list(event.exdates),
+                                               start=event.start.astimezone(zone), end=event.end.astimezone(zone),
+                                               window_start=start, window_end=end):
+            if (event.uid, occurrence_key(begin)) not in replaced:
+                intervals.append((begin.astimezone(UTC), stop.astimezone(UTC)))
+    return sorted(intervals)

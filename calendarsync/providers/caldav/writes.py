@@ -13,7 +13,7 @@ takes about 65 ms per PUT here): resources go `PARALLEL` at a time, never one by
 import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from calendarsync.core.normalize import fingerprint
 
@@ -111,12 +111,13 @@ class Writer:
                 results.append(WriteResult(item.key, "stale", remote_id, message="changed on the server"))
                 continue
             elif item.kind == "delete":
-                if key:
+                if key:  # deleting a changed occurrence cancels it, as in every calendar
                     by_key.pop(key)
+                    by_key[""] = replace(by_key[""], exdates=tuple(sorted({*by_key[""].exdates, key})))
                 else:
                     delete = True
-            else:
-                by_key[key] = item.event
+            else:  # the resource keeps its UID: servers refuse to change it (RFC 4791 5.3.2.1)
+                by_key[key] = replace(item.event, uid=current.uid)
             written = by_key.get(key)
             results.append(WriteResult(item.key, "ok", remote_id,
                                        fingerprint(written) if written is not None and not delete else ""))

@@ -14,8 +14,13 @@ import pytest
 from calendarsync import services
 from calendarsync.core.event import Event
 from calendarsync.core.normalize import normalized
-from calendarsync.providers.base import CalendarProvider, Write
+from calendarsync.providers.base import CalendarProvider, Usage, Write
+from calendarsync.providers.caldav.dav import Dav
+from calendarsync.providers.caldav.provider import CalDAVProvider
+from calendarsync.providers.caldav.reports import MULTIGET_CHUNK
 from calendarsync.providers.memory import MemoryProvider, MemoryService
+from tests import caldav_servers
+from tests.caldav_proxy import Proxy
 from tests.calendarsync.sync.conftest import PRIMARY
 
 pytestmark = pytest.mark.django_db  # the Google sandbox's account lives in the database
@@ -27,10 +32,13 @@ class Subject:
     make: Callable[[], CalendarProvider]
     calendar_id: str
     forget_cursors: Callable[[], None]
+    write_requests: Callable[[int, int], int] = lambda writes, batch: -(-writes // batch)  # batches of `batch`
 
 
-@pytest.fixture(params=["memory", "google", "microsoft"])
-def subject(request):
+@pytest.fixture(params=["memory", "google", "microsoft", "radicale", "xandikos"])
+def subject(request, tmp_path):
+    if request.param in ("radicale", "xandikos"):
+        return request.getfixturevalue("caldav_subject")
     if request.param == "memory":
         service = MemoryService()
         service.add_calendar("work", is_primary=True)
@@ -45,6 +53,18 @@ def subject(request):
         remote.account.refresh_from_db()
         return services.provider_for(remote.account)
     return Subject(make, calendar_id, lambda: remote.control(expire))
+
+
+@pytest.fixture
+def caldav_subject(request, tmp_path):
+    """A calendar on a real CalDAV server, behind a proxy that can make the server forget its sync tokens. A
+    resource is written with one request each (bodies first, a hundred per multiget), four at a time."""
+    start = caldav_servers.radicale if request.node.callspec.params["subject"] == "radicale" else \
+        caldav_servers.xandikos
+    with start(tmp_path) as server, Proxy(server.url) as proxy:
+        path = caldav_servers.make_calendar(server, "work")
+        yield Subject(lambda: CalDAVProvider(Dav(proxy.url, caldav_servers.USER, caldav_servers.PASSWORD, Usage())),
+                      path, proxy.forget_tokens, lambda writes, batch: writes + -(-writes // MULTIGET_CHUNK))
 
 
 def meeting(summary="Review", day=3, hour=10, **fields) -> Event:
@@ -146,7 +166,7 @@ def test_writes_go_in_batches_and_answer_one_result_per_write_in_order(subject):
     results = provider.write(subject.calendar_id, [Write("create", event.uid, event) for event in events])
     assert [result.key for result in results] == [event.uid for event in events]
     assert {result.status for result in results} == {"ok"}
-    assert provider.usage.requests == 2
+    assert provider.usage.requests == subject.write_requests(count, provider.write_batch)
     assert {item.event.uid for item in full(subject).values()} == {event.uid for event in events}
 
 
