@@ -12,13 +12,18 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
               "date"}
 EXPIRED = (b'<?xml version="1.0" encoding="utf-8"?>\n'
            b'<D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>')
+UNSUPPORTED = (b'<?xml version="1.0" encoding="utf-8"?>\n'
+               b'<D:error xmlns:D="DAV:"><D:supported-report/></D:error>')
 
 
 class Proxy:
-    """Forwards every request to `target`; forget_tokens() makes each sync token handed out so far unknown."""
+    """Forwards every request to `target`; forget_tokens() makes each sync token handed out so far unknown;
+    with `without_sync_collection`, the server seems one that has no sync-collection report (RFC 6578 is
+    optional): it refuses it as an unsupported report (RFC 3253 3.6)."""
 
-    def __init__(self, target: str):
+    def __init__(self, target: str, *, without_sync_collection=False):
         self.target, self.issued, self.forgotten = target.rstrip("/"), set(), set()
+        self.without_sync_collection = without_sync_collection
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,6 +31,8 @@ class Proxy:
 
             def forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.command == "REPORT" and proxy.without_sync_collection and b"sync-collection" in body:
+                    return self.answer(403, {"Content-Type": "application/xml"}, UNSUPPORTED)
                 if self.command == "REPORT" and any(token in body for token in proxy.forgotten):
                     return self.answer(403, {"Content-Type": "application/xml"}, EXPIRED)
                 headers = {name: value for name, value in self.headers.items() if name.lower() != "host"}

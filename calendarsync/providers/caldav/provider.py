@@ -11,7 +11,9 @@ against the component it is about.
 Changes come from sync-collection with the token kept in the cursor; the cursor also keeps which changed
 occurrences each series resource had, so that one that went from a resource that changed is reported gone.
 A token the server no longer knows means a full listing of the window (time-range query), which reports
-no deletion: the engine infers them from what it does not see.
+no deletion: the engine infers them from what it does not see. A server without sync-collection is asked
+for its collection's CTag (one request while nothing changed), then for every ETag, compared with those
+the cursor keeps.
 """
 
 import json
@@ -21,9 +23,9 @@ from zoneinfo import ZoneInfo
 from calendarsync.core.normalize import fingerprint
 from crm.recurrence import occurrence_key, occurrences_between
 
-from ..base import CalendarProvider, Changes, ProviderUnavailable, RemoteEvent, unreadable
+from ..base import CalendarProvider, Changes, RemoteEvent, unreadable
 from . import reports
-from .dav import Dav
+from .dav import Dav, DavError
 from .mapping import Unreadable, read
 from .writes import SEPARATOR, Writer, split_id
 
@@ -35,6 +37,7 @@ class CalDAVProvider(CalendarProvider):
     scopes: list[str] = []
     required_scopes: set[str] = set()
     write_batch = 50  # resources gathered per call: their bodies come in one multiget
+
     def __init__(self, dav: Dav, zones: dict[str, str] | None = None):
         super().__init__(None, None, lambda tokens: None)
         self.dav, self.zones = dav, zones or {}
@@ -42,6 +45,8 @@ class CalDAVProvider(CalendarProvider):
 
     def changes(self, calendar_id: str, cursor: str, window: tuple[datetime, datetime]) -> Changes:
         state = _state(cursor)
+        if "etags" in state:
+            return self._changes_by_etags(calendar_id, state)
         if state.get("token"):
             try:
                 since = reports.sync_collection(self.dav, calendar_id, state["token"])
@@ -54,9 +59,31 @@ class CalDAVProvider(CalendarProvider):
                          for key in state.get("series", {}).get(href, ())]
                 kept = {href: keys for href, keys in state.get("series", {}).items() if href not in since.removed}
                 return Changes(events + gone, _cursor(since.token, {**kept, **series}), full=False)
-        token = reports.sync_collection(self.dav, calendar_id, "").token  # the token to follow from now on
+        try:
+            token = reports.sync_collection(self.dav, calendar_id, "").token  # the token to follow from now on
+        except DavError:
+            token = ""
+        if not token:  # a server without sync-collection: the collection's CTag and its ETags will tell
+            every = reports.every_etag(self.dav, calendar_id)
         events, series = self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})
+        if not token:
+            return Changes(events, _etag_cursor(every.token, every.etags, series), full=True)
         return Changes(events, _cursor(token, series), full=True)
+
+    def _changes_by_etags(self, calendar_id: str, state: dict) -> Changes:
+        """Changes on a server without sync-collection: nothing while the CTag stays, else the resources
+        whose ETag is new, and those that went."""
+        known, series = state["etags"], state.get("series", {})
+        if state.get("ctag") and reports.ctag(self.dav, calendar_id) == state["ctag"]:
+            return Changes([], _etag_cursor(state["ctag"], known, series), full=False)
+        now = reports.every_etag(self.dav, calendar_id)
+        changed = sorted(href for href, etag in now.etags.items() if known.get(href) != etag)
+        removed = sorted(set(known) - set(now.etags))
+        events, found = self._read(calendar_id, changed, series)
+        events += [RemoteEvent(href) for href in removed]
+        events += [RemoteEvent(f"{href}{SEPARATOR}{key}") for href in removed for key in series.get(href, ())]
+        kept = {href: keys for href, keys in series.items() if href not in removed and href not in changed}
+        return Changes(events, _etag_cursor(now.token, now.etags, {**kept, **found}), full=False)
 
     def listing(self, calendar_id: str, window: tuple[datetime, datetime]) -> list[RemoteEvent]:
         return self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})[0]
@@ -118,9 +145,11 @@ def _state(cursor: str) -> dict:
 
 
 def _cursor(token: str, series: dict[str, list[str]]) -> str:
-    if not token:
-        raise ProviderUnavailable("The server gave no sync token: it does not support sync-collection (RFC 6578).")
     return json.dumps({"token": token, "series": series}, separators=(",", ":"), sort_keys=True)
+
+
+def _etag_cursor(ctag: str, etags: dict[str, str], series: dict[str, list[str]]) -> str:
+    return json.dumps({"ctag": ctag, "etags": etags, "series": series}, separators=(",", ":"), sort_keys=True)
 
 
 def busy_intervals(events, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

@@ -2,6 +2,7 @@
 `path#key`), changes since a cursor (edits, added and removed changed occurrences, deletions, junk), a
 full listing when the server forgot the token, and fetching by remote id."""
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.mapping import write
 from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
+from tests.caldav_proxy import Proxy
 from tests.caldav_servers import PASSWORD, USER, make_calendar
 
 WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
@@ -99,3 +101,34 @@ def test_fetching_by_remote_id(calendar):
     found = reader.fetch(path, [f"{series}#20261208T090000Z", series, f"{path}missing.ics",
                                 f"{series}#20261215T090000Z"])
     assert [event.event for event in found] == [MOVED, SERIES, None, None]
+
+
+def test_a_server_without_sync_collection_is_followed_by_its_ctag_and_etags(calendar):
+    dav, path, _ = calendar
+    with Proxy(dav.base, without_sync_collection=True) as proxy:
+        reader = CalDAVProvider(Dav(proxy.url, USER, PASSWORD, Usage()))
+        single, series, other = f"{path}single.ics", f"{path}weekly.ics", f"{path}other.ics"
+        put(dav, single, [timed("single", 3)])
+        put(dav, series, [SERIES, MOVED])
+        put(dav, other, [timed("other", 4)])
+        first = reader.changes(path, "", WINDOW)
+        assert first.full
+        assert set(by_id(first.events)) == {single, series, f"{series}#20261208T090000Z", other}
+        assert set(json.loads(first.cursor)) == {"ctag", "etags", "series"}  # no token to follow
+
+        asked = reader.usage.requests
+        quiet = reader.changes(path, first.cursor, WINDOW)
+        assert (quiet.events, reader.usage.requests - asked) == ([], 1)  # the CTag alone says nothing changed
+
+        etag = dav.propfind(single, ["{DAV:}getetag"]).resources[0].text("{DAV:}getetag")
+        put(dav, single, [timed("single", 3, hour=15)], etag=etag)
+        etag = dav.propfind(series, ["{DAV:}getetag"]).resources[0].text("{DAV:}getetag")
+        put(dav, series, [SERIES], etag=etag)
+        dav.delete(other)
+        since = reader.changes(path, quiet.cursor, WINDOW)
+        assert not since.full
+        changed = by_id(since.events)
+        assert set(changed) == {single, series, f"{series}#20261208T090000Z", other}
+        assert changed[single].event.start == datetime(2026, 12, 3, 15, tzinfo=UTC)
+        assert (changed[f"{series}#20261208T090000Z"].event, changed[other].event) == (None, None)
+        assert reader.changes(path, since.cursor, WINDOW).events == []
