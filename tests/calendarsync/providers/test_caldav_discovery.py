@@ -11,14 +11,6 @@ from tests import caldav_servers
 from tests.caldav_servers import PASSWORD, USER, make_calendar
 
 
-@pytest.fixture(params=["radicale", "xandikos"])
-def server(request, tmp_path):
-    start = caldav_servers.radicale(tmp_path, read_only=["holidays"]) if request.param == "radicale" \
-        else caldav_servers.xandikos(tmp_path)
-    with start as running:
-        yield running
-
-
 def test_discovery_finds_the_event_calendars_with_their_names_and_colors(server):
     work = make_calendar(server, "work", display_name="Work", color="#FF8800FF")
     make_calendar(server, "tasks", display_name="Tasks", components=("VTODO",))

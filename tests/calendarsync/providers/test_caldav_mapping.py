@@ -9,7 +9,6 @@ from icalendar import Calendar
 
 from calendarsync.core.event import Event
 from calendarsync.providers.caldav.mapping import Unreadable, read, write
-from tests import caldav_servers
 from tests.caldav_servers import PASSWORD, USER, make_calendar
 
 SERIES = Event(uid="series@crm", summary="Stand-up", description="Daily\nat nine", location="Room 4",
@@ -86,13 +85,6 @@ def test_a_cancelled_override_is_a_cancelled_occurrence():
 def test_what_cannot_be_read_says_why(ics, reason):
     with pytest.raises(Unreadable, match=reason):
         read(ics)
-
-
-@pytest.fixture(params=["radicale", "xandikos"])
-def server(request, tmp_path):
-    start = caldav_servers.radicale(tmp_path) if request.param == "radicale" else caldav_servers.xandikos(tmp_path)
-    with start as running:
-        yield running
 
 
 def test_resources_written_are_what_each_server_gives_back(server):

@@ -4,39 +4,22 @@ full listing when the server forgot the token, and fetching by remote id."""
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import pytest
-
-from calendarsync.core.event import Event
 from calendarsync.providers.base import Usage
 from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.mapping import write
 from calendarsync.providers.caldav.provider import CalDAVProvider
-from tests import caldav_servers
 from tests.caldav_proxy import Proxy
-from tests.caldav_servers import PASSWORD, USER, make_calendar
+from tests.caldav_servers import PASSWORD, USER
+
+from .conftest import timed
 
 WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
 
 
-def timed(uid, day, hour=9, **fields):
-    start = datetime(2026, 12, day, hour, tzinfo=UTC)
-    return Event(uid=uid, summary=uid, start=start, end=start + timedelta(hours=1), time_zone="Europe/Paris",
-                 **fields)
-
-
 SERIES = timed("weekly", 1, rrule="FREQ=WEEKLY;COUNT=6")
 MOVED = replace(timed("weekly", 8, hour=11), rrule="", recurrence_id="20261208T090000Z")
-
-
-@pytest.fixture(params=["radicale", "xandikos"])
-def calendar(request, tmp_path):
-    start = caldav_servers.radicale(tmp_path) if request.param == "radicale" else caldav_servers.xandikos(tmp_path)
-    with start as server:
-        path = make_calendar(server, "work")
-        dav = Dav(server.url, USER, PASSWORD, Usage())
-        yield dav, path, CalDAVProvider(dav)
 
 
 def put(dav, href, events, etag=""):
@@ -50,7 +33,7 @@ def by_id(events):
 
 
 def test_a_first_listing_then_what_changed_since(calendar):
-    dav, path, reader = calendar
+    dav, path, reader = calendar.dav, calendar.path, calendar.provider
     single, series, other = f"{path}single.ics", f"{path}weekly.ics", f"{path}other.ics"
     put(dav, single, [timed("single", 3)])
     put(dav, series, [SERIES, MOVED])
@@ -85,7 +68,7 @@ def test_a_first_listing_then_what_changed_since(calendar):
 
 
 def test_a_token_the_server_forgot_means_a_full_listing(calendar):
-    dav, path, reader = calendar
+    dav, path, reader = calendar.dav, calendar.path, calendar.provider
     put(dav, f"{path}single.ics", [timed("single", 3)])
     first = reader.changes(path, "", WINDOW)
     forgotten = first.cursor.replace('"token":"', '"token":"x')
@@ -95,7 +78,7 @@ def test_a_token_the_server_forgot_means_a_full_listing(calendar):
 
 
 def test_fetching_by_remote_id(calendar):
-    dav, path, reader = calendar
+    dav, path, reader = calendar.dav, calendar.path, calendar.provider
     series = f"{path}weekly.ics"
     put(dav, series, [SERIES, MOVED])
     found = reader.fetch(path, [f"{series}#20261208T090000Z", series, f"{path}missing.ics",
@@ -104,7 +87,7 @@ def test_fetching_by_remote_id(calendar):
 
 
 def test_a_server_without_sync_collection_is_followed_by_its_ctag_and_etags(calendar):
-    dav, path, _ = calendar
+    dav, path = calendar.dav, calendar.path
     with Proxy(dav.base, without_sync_collection=True) as proxy:
         reader = CalDAVProvider(Dav(proxy.url, USER, PASSWORD, Usage()))
         single, series, other = f"{path}single.ics", f"{path}weekly.ics", f"{path}other.ics"

@@ -3,39 +3,23 @@ retried create that finds its resource, preconditions per component, a 412 race 
 clients keep in a resource surviving, refusals in words."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from icalendar import Calendar
 
-from calendarsync.core.event import Event
 from calendarsync.core.normalize import fingerprint
 from calendarsync.providers.base import Usage, Write
 from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.mapping import write as ics
 from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
-from tests.caldav_servers import PASSWORD, USER, make_calendar
+from tests.caldav_servers import PASSWORD, USER
 
-
-def timed(uid, day, hour=9, **fields):
-    start = datetime(2026, 12, day, hour, tzinfo=UTC)
-    return Event(uid=uid, summary=uid, start=start, end=start + timedelta(hours=1), time_zone="Europe/Paris",
-                 **fields)
-
+from .conftest import timed
 
 SERIES = timed("weekly@crm", 1, rrule="FREQ=WEEKLY;COUNT=6")
 MOVED = replace(timed("weekly@crm", 8, hour=11), rrule="", recurrence_id="20261208T090000Z")
-
-
-@pytest.fixture(params=["radicale", "xandikos"])
-def calendar(request, tmp_path):
-    start = caldav_servers.radicale(tmp_path) if request.param == "radicale" else caldav_servers.xandikos(tmp_path)
-    with start as server:
-        path = make_calendar(server, "work")
-        dav = Dav(server.url, USER, PASSWORD, Usage())
-        yield server, path, CalDAVProvider(dav)
 
 
 def resources(server, path):
@@ -45,7 +29,7 @@ def resources(server, path):
 
 
 def test_creates_updates_and_deletions_each_one_conditional_request(calendar):
-    server, path, provider = calendar
+    server, path, provider = calendar.server, calendar.path, calendar.provider
     made = provider.write(path, [Write("create", "k1", timed("single@crm", 3)), Write("create", "k2", SERIES)])
     assert [result.status for result in made] == ["ok", "ok"]
     single, series = made[0].remote_id, made[1].remote_id
@@ -77,7 +61,7 @@ def test_creates_updates_and_deletions_each_one_conditional_request(calendar):
 
 
 def test_a_retried_create_finds_its_resource(calendar):
-    server, path, provider = calendar
+    server, path, provider = calendar.server, calendar.path, calendar.provider
     provider.write(path, [Write("create", "k1", timed("single@crm", 3))])
     [again] = provider.write(path, [Write("create", "k1", timed("single@crm", 3, hour=10))])
     assert again.status == "ok"
@@ -101,7 +85,7 @@ class Racing(Dav):
 
 @pytest.mark.parametrize("other_change", ["an alarm", "the subject"])
 def test_a_resource_written_meanwhile_is_read_again(calendar, other_change):
-    server, path, provider = calendar
+    server, path, provider = calendar.server, calendar.path, calendar.provider
     [made] = provider.write(path, [Write("create", "k1", timed("single@crm", 3))])
 
     def meddle(href):
@@ -129,7 +113,7 @@ def test_a_resource_written_meanwhile_is_read_again(calendar, other_change):
 
 
 def test_twenty_new_events_go_in_one_multiget_and_twenty_puts(calendar):
-    server, path, provider = calendar
+    server, path, provider = calendar.server, calendar.path, calendar.provider
     asked = provider.usage.requests
     results = provider.write(path, [Write("create", f"k{number}", timed(f"m{number}@crm", 1 + number))
                                     for number in range(20)])
@@ -150,7 +134,7 @@ def test_a_read_only_calendar_refuses_in_words(tmp_path):
 
 
 def test_an_event_is_written_with_what_other_clients_put_in_it(calendar):
-    server, path, provider = calendar
+    server, path, provider = calendar.server, calendar.path, calendar.provider
     url = f"{server.url.rstrip('/')}{path}alarm@crm.ics"
     body = ics([timed("alarm@crm", 3)]).replace(b"END:VEVENT", b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
                                                  b"DESCRIPTION:Soon\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\nEND:VEVENT")
