@@ -65,11 +65,19 @@ def _discover(dav: Dav, url: str) -> Found:
     principal_path = principal[0] if principal else context.href
     home = _first(dav, principal_path, qname(CALDAV, "calendar-home-set")) or principal_path
     listing = dav.propfind(home, CALENDAR_PROPS, depth=1).resources
-    calendars = [_collection(resource) for resource in listing if _is_event_calendar(resource)]
-    if not calendars and not any(resource.has(qname(DAV, "resourcetype"), qname(CALDAV, "calendar"))
-                                 for resource in listing):
+    if not any(resource.has(qname(DAV, "resourcetype"), qname(CALDAV, "calendar")) for resource in listing):
         raise DiscoveryError("The server answered, but holds no calendar for this user at that address.")
-    return Found(dav.base, principal_path, home, sorted(calendars, key=lambda found: found.name.casefold()))
+    return Found(dav.base, principal_path, home, _calendars(listing))
+
+
+def calendars_in(dav: Dav, home: str) -> list[Collection]:
+    """The event calendars of a calendar home already found (a run's refresh of the list: one request)."""
+    return _calendars(dav.propfind(home, CALENDAR_PROPS, depth=1).resources)
+
+
+def _calendars(listing: list[Resource]) -> list[Collection]:
+    found = [_collection(resource) for resource in listing if _is_event_calendar(resource)]
+    return sorted(found, key=lambda collection: collection.name.casefold())
 
 
 def _context(dav: Dav, start: str) -> Resource:

@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo
 from calendarsync.core.normalize import fingerprint
 from crm.recurrence import occurrence_key, occurrences_between
 
-from ..base import CalendarProvider, Changes, RemoteEvent, unreadable
+from ..base import CalendarInfo, CalendarProvider, Changes, RemoteEvent, unreadable
 from . import reports
 from .dav import Dav, DavError
+from .discovery import calendars_in
 from .mapping import Unreadable, read
 from .writes import SEPARATOR, Writer, split_id
 
@@ -38,10 +39,15 @@ class CalDAVProvider(CalendarProvider):
     required_scopes: set[str] = set()
     write_batch = 50  # resources gathered per call: their bodies come in one multiget
 
-    def __init__(self, dav: Dav, zones: dict[str, str] | None = None):
+    def __init__(self, dav: Dav, home: str = "", zones: dict[str, str] | None = None):
         super().__init__(None, None, lambda tokens: None)
-        self.dav, self.zones = dav, zones or {}
+        self.dav, self.home, self.zones = dav, home, zones or {}
         self.usage = dav.usage
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        """The event calendars of the user's calendar home (its path is found when the account connects)."""
+        return [CalendarInfo(collection.path, collection.name, collection.color, collection.can_write,
+                             is_primary=False) for collection in calendars_in(self.dav, self.home)]
 
     def changes(self, calendar_id: str, cursor: str, window: tuple[datetime, datetime]) -> Changes:
         state = _state(cursor)

@@ -6,7 +6,10 @@ import threading
 
 import pytest
 
+from calendarsync.providers.base import Usage
+from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.discovery import DiscoveryError, discover
+from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
 from tests.caldav_servers import PASSWORD, USER, make_calendar
 
@@ -70,3 +73,12 @@ def test_a_web_server_that_is_not_a_caldav_server():
 def test_an_address_that_is_not_one(address):
     with pytest.raises(DiscoveryError, match="https://"):
         discover(address, USER, PASSWORD)
+
+
+def test_the_provider_lists_the_calendars_of_the_home_found(server):
+    work = make_calendar(server, "work", display_name="Work", color="#33B679")
+    home = discover(server.url, USER, PASSWORD).home
+    provider = CalDAVProvider(Dav(server.url, USER, PASSWORD, Usage()), home)
+    listed = {calendar.remote_id: calendar for calendar in provider.list_calendars()}
+    assert (listed[work].name, listed[work].color, listed[work].can_write) == ("Work", "#33b679", True)
+    assert provider.usage.requests == 1
