@@ -95,13 +95,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def make_calendar(server: Server, name: str, *, display_name="", color="", components=("VEVENT",)) -> str:
+def make_calendar(server: Server, name: str, *, display_name="", color="", components=("VEVENT",),
+                  time_zone="") -> str:
     """MKCALENDAR a calendar in the user's home, as a client would; its path."""
     import requests
 
     path = server.calendar_path(name)
     props = "".join([f"<d:displayname>{display_name}</d:displayname>" if display_name else "",
                      f"<ical:calendar-color>{color}</ical:calendar-color>" if color else "",
+                     f"<c:calendar-timezone><![CDATA[{_vtimezone(time_zone)}]]></c:calendar-timezone>"
+                     if time_zone else "",
                      "<c:supported-calendar-component-set>" + "".join(
                          f'<c:comp name="{component}"/>' for component in components)
                      + "</c:supported-calendar-component-set>"])
@@ -112,3 +115,16 @@ def make_calendar(server: Server, name: str, *, display_name="", color="", compo
                                 auth=(USER, PASSWORD), headers={"Content-Type": "application/xml"})
     assert response.status_code == 201, (response.status_code, response.text)
     return path
+
+
+def _vtimezone(name: str) -> str:
+    """A VCALENDAR holding the VTIMEZONE of an IANA zone, as clients send calendar-timezone."""
+    from zoneinfo import ZoneInfo
+
+    from icalendar import Calendar, Timezone
+
+    calendar = Calendar()
+    calendar.add("PRODID", "-//tests//EN")
+    calendar.add("VERSION", "2.0")
+    calendar.add_component(Timezone.from_tzinfo(ZoneInfo(name)))
+    return calendar.to_ical().decode()

@@ -5,14 +5,19 @@ Each way it can fail has its own sentence for the person connecting: a refused p
 cannot be verified, an address where nothing answers, a server that is not a CalDAV server.
 """
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element, SubElement
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from icalendar import Calendar
 
 from ..base import AuthorizationLost, ProviderUnavailable, Usage
 from .dav import APPLE, CALDAV, CALSERVER, DAV, Dav, DavError, Resource, origin, parse_multistatus, qname, serialize
 
 REDIRECTS = 5
+TZID = re.compile(r"^TZID:(.+)$", re.MULTILINE)
 CALENDAR_PROPS = [
     qname(DAV, "resourcetype"), qname(DAV, "displayname"), qname(APPLE, "calendar-color"),
     qname(CALDAV, "supported-calendar-component-set"), qname(DAV, "current-user-privilege-set"),
@@ -33,7 +38,7 @@ class Collection:
     name: str
     color: str
     can_write: bool
-    time_zone: str  # the VTIMEZONE text of calendar-timezone, or ""
+    time_zone: str  # the IANA name of its calendar-timezone (where floating times are), or ""
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ def _collection(resource: Resource) -> Collection:
         privileges.find(f".//{qname(DAV, name)}") is not None for name in WRITE_PRIVILEGES)
     return Collection(path=resource.href, name=resource.text(qname(DAV, "displayname")) or _last(resource.href),
                       color=_color(resource.text(qname(APPLE, "calendar-color"))), can_write=can_write,
-                      time_zone=resource.text(qname(CALDAV, "calendar-timezone")))
+                      time_zone=_zone(resource.text(qname(CALDAV, "calendar-timezone"))))
 
 
 def _color(text: str) -> str:
@@ -149,6 +154,22 @@ def _color(text: str) -> str:
             return ""
         return text[:7].lower()
     return ""
+
+
+def _zone(text: str) -> str:
+    """The zone a calendar-timezone names (a VCALENDAR holding one VTIMEZONE), when it is a known IANA zone.
+    Its TZID line is read where the whole cannot be: a server may give the text back with its folded lines
+    broken (Xandikos drops the space that begins each continuation)."""
+    try:
+        timezones = Calendar.from_ical(text).walk("VTIMEZONE") if text else []
+        name = str(timezones[0]["TZID"]) if timezones else ""
+    except (ValueError, KeyError):
+        found = TZID.search(text)
+        name = found.group(1).strip() if found else ""
+    try:
+        return ZoneInfo(name).key if name else ""
+    except (ValueError, ZoneInfoNotFoundError):
+        return ""
 
 
 def _last(path: str) -> str:

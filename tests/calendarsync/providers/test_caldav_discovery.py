@@ -15,7 +15,7 @@ from tests.caldav_servers import PASSWORD, USER, make_calendar
 
 
 def test_discovery_finds_the_event_calendars_with_their_names_and_colors(server):
-    work = make_calendar(server, "work", display_name="Work", color="#FF8800FF")
+    work = make_calendar(server, "work", display_name="Work", color="#FF8800FF", time_zone="America/New_York")
     make_calendar(server, "tasks", display_name="Tasks", components=("VTODO",))
     for url in (server.url, server.url + server.home.lstrip("/")):  # the server's address, or the home's
         found = discover(url, USER, PASSWORD)
@@ -24,6 +24,7 @@ def test_discovery_finds_the_event_calendars_with_their_names_and_colors(server)
         assert by_path[work].name == "Work"
         assert by_path[work].color == "#ff8800"  # Apple's #RRGGBBAA, as the CRM keeps colors
         assert by_path[work].can_write
+        assert by_path[work].time_zone == "America/New_York"  # where its floating times are
         assert server.calendar_path("tasks") not in by_path  # to-dos only: nothing an appointment can go in
 
 
