@@ -10,7 +10,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
 import requests
@@ -90,7 +90,9 @@ class Dav:
         return self._local.session
 
     def url(self, path: str) -> str:
-        return urljoin(self.base, path)
+        """The URL of a path as this module keeps paths (unquoted): quoted again, so that a name holding `#`,
+        `?` or `%` reaches the resource it names."""
+        return urljoin(self.base, quote_path(path))
 
     # WebDAV
 
@@ -195,6 +197,10 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
+def quote_path(path: str) -> str:
+    return quote(path, safe="/@:+,;=~!$&'()*")
+
+
 def path_of(href: str) -> str:
     """An href as a path, unquoted: servers quote the same path differently (and some send whole URLs)."""
     return unquote(urlsplit(href.strip()).path) or "/"
@@ -207,8 +213,10 @@ def refused(method: str, path: str, response: requests.Response) -> DavError:
             root = fromstring(response.content)
         except (ParseError, DefusedXmlException, ValueError):
             root = None
-        if root is not None and root.tag == qname(DAV, "error") and len(root):
-            precondition = root[0].tag.rpartition("}")[2]
+        if root is not None and root.tag == qname(DAV, "error"):  # SabreDAV puts its own elements first
+            known = [child.tag.rpartition("}")[2] for child in root if child.tag.startswith(f"{{{DAV}}}")
+                     or child.tag.startswith(f"{{{CALDAV}}}")]
+            precondition = known[0] if known else ""
     reason = f" ({precondition})" if precondition else ""
     return DavError(f"{method} {path} answered {response.status_code}{reason}", response.status_code, precondition)
 

@@ -27,6 +27,10 @@ class Unreadable(ValueError):
     """A calendar object this module cannot understand; it is skipped and reported, never guessed."""
 
 
+class NotAnEvent(Unreadable):
+    """A calendar object with no event in it (a to-do, a journal): skipped, with nothing to report."""
+
+
 @dataclass(frozen=True)
 class CalendarObject:
     """What one resource holds: a single event, or a series (`events[0]`) and its changed occurrences."""
@@ -44,7 +48,7 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
     except (ValueError, KeyError, TypeError) as exc:
         raise Unreadable(f"it is not iCalendar that can be read ({exc})") from exc
     if not components:
-        raise Unreadable("it holds no event")
+        raise NotAnEvent("it holds no event")
     uids = {str(component.get("UID", "")) for component in components}
     if len(uids) != 1 or not next(iter(uids)):
         raise Unreadable("it holds several events, or one without a UID")

@@ -20,15 +20,15 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from calendarsync.core.normalize import fingerprint
-from crm.recurrence import occurrence_key, occurrences_between
+from calendarsync.core.normalize import fingerprint, rrule_text
+from crm.recurrence import RecurrenceError, occurrence_key, occurrences_between
 
 from ..base import CalendarInfo, CalendarProvider, Changes, RemoteEvent, unreadable
 from . import reports
 from .dav import Dav, DavError
 from .discovery import calendars_in
-from .mapping import Unreadable, read
-from .writes import SEPARATOR, Writer, split_id
+from .mapping import NotAnEvent, Unreadable, read
+from .writes import SEPARATOR, Writer, split_id, storable
 
 
 class CalDAVProvider(CalendarProvider):
@@ -43,6 +43,9 @@ class CalDAVProvider(CalendarProvider):
         super().__init__(None, None, lambda tokens: None)
         self.dav, self.home, self.zones = dav, home, zones or {}
         self.usage = dav.usage
+
+    def storable(self, event):
+        return storable(event)
 
     def list_calendars(self) -> list[CalendarInfo]:
         """The event calendars of the user's calendar home (its path is found when the account connects)."""
@@ -63,11 +66,14 @@ class CalDAVProvider(CalendarProvider):
                 gone = [RemoteEvent(href) for href in sorted(since.removed)]
                 gone += [RemoteEvent(f"{href}{SEPARATOR}{key}") for href in sorted(since.removed)
                          for key in state.get("series", {}).get(href, ())]
-                kept = {href: keys for href, keys in state.get("series", {}).items() if href not in since.removed}
+                kept = {href: keys for href, keys in state.get("series", {}).items()
+                        if href not in since.removed and href not in since.etags}
                 return Changes(events + gone, _cursor(since.token, {**kept, **series}), full=False)
         try:
             token = reports.sync_collection(self.dav, calendar_id, "").token  # the token to follow from now on
-        except DavError:
+        except DavError as exc:
+            if exc.precondition != "supported-report" and exc.status not in (405, 501):
+                raise  # a server that failed, not one without the report
             token = ""
         if not token:  # a server without sync-collection: the collection's CTag and its ETags will tell
             every = reports.every_etag(self.dav, calendar_id)
@@ -116,15 +122,23 @@ class CalDAVProvider(CalendarProvider):
         them; a changed occurrence a series had and no longer has is reported gone."""
         events, series = [], {}
         zone = self.zones.get(calendar_id, "UTC")
-        bodies = reports.multiget(self.dav, calendar_id, hrefs) if hrefs else {}
+        bodies, failed = reports.bodies(self.dav, calendar_id, hrefs)
         for href in hrefs:
+            if href in failed:
+                events.append(RemoteEvent(href, problem=f"it could not be read (the server answered {failed[href]})"))
+                continue
             if href not in bodies:
-                events.append(RemoteEvent(href))  # gone between the listing and the multiget
+                events.append(RemoteEvent(href))  # gone since it was listed
                 continue
             try:
                 found = read(bodies[href][1], zone)
-            except (Unreadable, ValueError, OverflowError) as exc:
-                events.append(RemoteEvent(href, problem=str(exc) if isinstance(exc, Unreadable) else unreadable(exc)))
+            except NotAnEvent:
+                continue  # a to-do or a journal in a calendar that holds them too: not the sync's business
+            except Unreadable as exc:
+                events.append(RemoteEvent(href, problem=str(exc)))
+                continue
+            except Exception as exc:  # noqa: BLE001 - whatever one resource holds, the others are read
+                events.append(RemoteEvent(href, problem=unreadable(exc)))
                 continue
             master, overrides = found.events[0], found.events[1:]
             events.append(RemoteEvent(href, fingerprint(master), master, found.updated.get("")))
@@ -171,9 +185,12 @@ def busy_intervals(events, start: datetime, end: datetime) -> list[tuple[datetim
                 intervals.append((event.start, event.end))
             continue
         zone = ZoneInfo(event.time_zone or "UTC")
-        for begin, stop in occurrences_between(rrule=event.rrule, exdates=list(event.exdates),
-                                               start=event.start.astimezone(zone), end=event.end.astimezone(zone),
-                                               window_start=start, window_end=end):
-            if (event.uid, occurrence_key(begin)) not in replaced:
-                intervals.append((begin.astimezone(UTC), stop.astimezone(UTC)))
+        try:
+            found = list(occurrences_between(rrule=rrule_text(event.rrule, event), exdates=list(event.exdates),
+                                             start=event.start.astimezone(zone), end=event.end.astimezone(zone),
+                                             window_start=start, window_end=end))
+        except (RecurrenceError, ValueError, TypeError, OverflowError):
+            continue  # a rule that cannot be expanded: its busy times are unknown, never invented
+        intervals += [(begin.astimezone(UTC), stop.astimezone(UTC)) for begin, stop in found
+                      if (event.uid, occurrence_key(begin)) not in replaced]
     return sorted(intervals)

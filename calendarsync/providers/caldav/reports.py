@@ -9,10 +9,9 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement
 
-from .dav import CALDAV, CALSERVER, DAV, Dav, DavError, qname
+from .dav import CALDAV, CALSERVER, DAV, Dav, DavError, qname, quote_path
 
 MULTIGET_CHUNK = 100  # hrefs per calendar-multiget: large enough to be few, small enough for any server
 
@@ -38,7 +37,7 @@ def sync_collection(dav: Dav, path: str, token: str) -> Listing:
     try:
         found = dav.report(path, body, depth=None)  # RFC 6578: the Depth header is not used
     except DavError as exc:
-        if token and (exc.precondition == "valid-sync-token" or exc.status in (403, 409)):
+        if token and (exc.precondition == "valid-sync-token" or (exc.status in (403, 409) and not exc.precondition)):
             raise TokenExpired(str(exc)) from exc
         raise
     etags, removed = {}, set()
@@ -93,7 +92,7 @@ def multiget(dav: Dav, path: str, hrefs: list[str]) -> dict[str, tuple[str, byte
         SubElement(prop, qname(DAV, "getetag"))
         SubElement(prop, qname(CALDAV, "calendar-data"))
         for href in hrefs[start:start + MULTIGET_CHUNK]:
-            SubElement(body, qname(DAV, "href")).text = _quoted(href)
+            SubElement(body, qname(DAV, "href")).text = quote_path(href)
         for resource in dav.report(path, body, depth=1).resources:
             data = resource.props.get(qname(CALDAV, "calendar-data"))
             if resource.status == 200 and data is not None and data.text:
@@ -105,5 +104,22 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _quoted(href: str) -> str:
-    return quote(href, safe="/@:+,;=~!$&'()*")
+
+
+def bodies(dav: Dav, path: str, hrefs: list[str], *, expected=None) -> tuple[dict[str, tuple[str, bytes]],
+                                                                              dict[str, int]]:
+    """The bodies of these resources by multiget, and for those it did not give that are `expected` (all by
+    default), by GET: gone since they were listed, or named so that the server's multiget misreads them
+    (Xandikos takes a `#` for a fragment). Returns the bodies found and the statuses of those that could not
+    be read (a resource gone is in neither)."""
+    found = multiget(dav, path, hrefs) if hrefs else {}
+    failed = {}
+    for href in hrefs:
+        if href in found or (expected is not None and href not in expected):
+            continue
+        response = dav.get(href)
+        if response.status_code == 200:
+            found[href] = (response.headers.get("ETag", ""), response.content)
+        elif response.status_code not in (404, 410):
+            failed[href] = response.status_code
+    return found, failed

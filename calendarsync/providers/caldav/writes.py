@@ -27,6 +27,12 @@ KEY = re.compile(r"\d{8}(T\d{6}Z)?")
 SEPARATOR = "#"
 
 
+def storable(event):
+    """The event as a CalDAV resource holds it here: without the CRM's color (iCalendar's COLOR is a CSS color
+    name, not read yet), so that what is written and what is read back have one fingerprint."""
+    return replace(event, color="")
+
+
 def split_id(remote_id: str) -> tuple[str, str]:
     """A remote id as (the resource's path, the key of a changed occurrence or "")."""
     href, separator, key = remote_id.rpartition(SEPARATOR)
@@ -55,10 +61,14 @@ class Writer:
             href = self.calendar_id + resource_name(item.event.uid) if item.kind == "create" and \
                 not item.event.recurrence_id else split_id(item.remote_id)[0]
             resources.setdefault(href, Resource(href)).writes.append(item)
-        held = reports.multiget(self.dav, self.calendar_id, sorted(resources))
-        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-            done = list(pool.map(lambda resource: self._resource(resource, held.get(resource.href)),
-                                 resources.values()))
+        existing = {href for href, resource in resources.items()
+                    if any(item.kind != "create" or item.event.recurrence_id for item in resource.writes)}
+        held, unreadable = reports.bodies(self.dav, self.calendar_id, sorted(resources), expected=existing)
+        done = [[WriteResult(item.key, "failed", item.remote_id, message=f"the server would not give the event "
+                             f"({unreadable[href]})") for item in resources.pop(href).writes] for href in unreadable]
+        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:  # nothing is written over what could not be read
+            done += list(pool.map(lambda resource: self._resource(resource, held.get(resource.href)),
+                                  resources.values()))
         results = {result.key: result for found in done for result in found}
         return [results[item.key] for item in writes]
 
@@ -79,6 +89,8 @@ class Writer:
                 again = reports.multiget(self.dav, self.calendar_id, [resource.href])
                 held = again.get(resource.href)
                 continue
+            if response.status_code == 412:
+                break
             return [_failed(result, response) if result.status == "ok" else result for result in results]
         return [WriteResult(result.key, "stale", result.remote_id, message="changed on the server meanwhile")
                 if result.status == "ok" else result for result in results]
@@ -103,7 +115,7 @@ class Writer:
                 if key and "" not in by_key:
                     results.append(WriteResult(item.key, "gone", remote_id))  # no series to change it in
                     continue
-                by_key[key] = item.event  # a create retried finds its resource: made what the retry meant
+                by_key[key] = storable(item.event)  # a create retried finds its resource: made what it meant
             elif current is None:
                 results.append(WriteResult(item.key, "gone", remote_id))
                 continue
@@ -117,7 +129,7 @@ class Writer:
                 else:
                     delete = True
             else:  # the resource keeps its UID: servers refuse to change it (RFC 4791 5.3.2.1)
-                by_key[key] = replace(item.event, uid=current.uid)
+                by_key[key] = replace(storable(item.event), uid=current.uid)
             written = by_key.get(key)
             results.append(WriteResult(item.key, "ok", remote_id,
                                        fingerprint(written) if written is not None and not delete else ""))

@@ -3,6 +3,7 @@ retried create that finds its resource, preconditions per component, a 412 race 
 clients keep in a resource surviving, refusals in words."""
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from .conftest import timed
 
 SERIES = timed("weekly@crm", 1, rrule="FREQ=WEEKLY;COUNT=6")
 MOVED = replace(timed("weekly@crm", 8, hour=11), rrule="", recurrence_id="20261208T090000Z")
+WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
 
 
 def resources(server, path):
@@ -145,3 +147,44 @@ def test_an_event_is_written_with_what_other_clients_put_in_it(calendar):
                                            item.remote_id, item.etag)])
     assert result.status == "ok"
     assert b"TRIGGER:-PT10M" in requests.get(url, auth=(USER, PASSWORD), timeout=10).content
+
+
+def test_colors_and_odd_names_are_written_and_read_back_alike(calendar):
+    """A CRM color is not held by the resource (fingerprints agree: the next update is not stale), and a resource
+    another client named with `#`, a space and `%` is read and updated where it is."""
+    path, provider = calendar.path, calendar.provider
+    [made] = provider.write(path, [Write("create", "k1", timed("colored@crm", 3, color="#33b679"))])
+    [held] = provider.fetch(path, [made.remote_id])
+    assert (held.etag, held.event.color) == (made.etag, "")
+    [again] = provider.write(path, [Write("update", "u1", timed("colored@crm", 4, color="#33b679"), made.remote_id,
+                                          made.etag)])
+    assert again.status == "ok"
+
+    odd = f"{path}odd#name 100%.ics"
+    assert calendar.dav.put(odd, ics([timed("odd@elsewhere", 5)]), create=True).status_code == 201
+    listed = {item.remote_id: item for item in provider.changes(path, "", WINDOW).events}
+    assert listed[odd].event.summary == "odd@elsewhere"
+    [updated] = provider.write(path, [Write("update", "u2", timed("odd@elsewhere", 6), odd, listed[odd].etag)])
+    assert updated.status == "ok"
+    assert provider.fetch(path, [odd])[0].event.start == timed("x", 6).start
+
+
+def test_a_resource_written_twice_meanwhile_is_stale(calendar):
+    server, path = calendar.server, calendar.path
+    [made] = calendar.provider.write(path, [Write("create", "k1", timed("single@crm", 3))])
+
+    def meddle(href):
+        url = server.url.rstrip("/") + href
+        held = requests.get(url, auth=(USER, PASSWORD), timeout=10).content
+        assert requests.put(url, data=held.replace(b"SEQUENCE:", b"X-TOUCHED:1\r\nSEQUENCE:"), timeout=10,
+                            auth=(USER, PASSWORD), headers={"Content-Type": "text/calendar"}).status_code in (201, 204)
+
+    class Twice(Racing):
+        def put(self, href, body, **kwargs):
+            meddle(href)
+            return Dav.put(self, href, body, **kwargs)
+
+    racing = CalDAVProvider(Twice(server.url, USER, PASSWORD, Usage(), meddle=None))
+    [result] = racing.write(path, [Write("update", "u1", timed("single@crm", 3, hour=15), made.remote_id,
+                                         made.etag)])
+    assert result.status == "stale"
