@@ -25,7 +25,7 @@ PREFIXES = {DAV: "d", CALDAV: "c", CALSERVER: "cs", APPLE: "ical"}
 TIMEOUT = 30
 ATTEMPTS = 5
 LONGEST_WAIT = 60
-TRANSIENT = {429, 500, 502, 503, 504}
+TRANSIENT = {423, 429, 500, 502, 503, 504}  # 423: a resource locked a moment (Xandikos, by a concurrent write)
 
 
 def qname(namespace: str, name: str) -> str:
