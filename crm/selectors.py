@@ -81,8 +81,8 @@ def occurrences_between(
     selected to come with them), and the keys of the overrides of the series among them.
 
     `read_only` rows are built from their columns alone, without what was selected with them, and come
-    with `participant_ids` and `contact_ids` (as with_people_ids gives them) and `type_color`: all in
-    one query (an API's window, read at every look at an agenda).
+    with `participant_ids` and `contact_ids` (as with_people_ids gives them) and `type_color`, their
+    overrides' keys with them: one query (an API's window, read at every look at an agenda).
     """
     overlapping = actions_overlapping(actions, start=start, end=end)
     if read_only:

@@ -5,6 +5,7 @@ Radicale checks passwords (an htpasswd file) and rights (per collection, read-on
 has no users of its own (it serves one principal, /user/, to anyone) and is run without authentication.
 """
 
+import json
 import socket
 import subprocess
 import sys
@@ -12,6 +13,10 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+from icalendar import Calendar, Timezone
 
 USER, PASSWORD = "alice", "app-password-1"
 STARTUP_SECONDS = 20
@@ -30,8 +35,14 @@ class Server:
 
 @contextmanager
 def radicale(directory: Path, *, read_only=()):
-    """Radicale with one user; the collections named in `read_only` (under the user's home) only readable."""
+    """Radicale with one user, and the calendars named in `read_only` in the user's home, which the user may
+    only read (put in Radicale's storage as an administrator would: no one may create what they may only
+    read), each with its name capitalized as display name."""
     port = _free_port()
+    for name in read_only:
+        stored = directory / "collections" / "collection-root" / USER / name
+        stored.mkdir(parents=True)
+        (stored / ".Radicale.props").write_text(json.dumps({"tag": "VCALENDAR", "D:displayname": name.title()}))
     (directory / "users").write_text(f"{USER}:{PASSWORD}\n")
     rules = [f"[read-only-{number}]\nuser: {USER}\ncollection: {USER}/{name}\npermissions: r\n"
              for number, name in enumerate(read_only)]
@@ -98,8 +109,6 @@ def _free_port() -> int:
 def make_calendar(server: Server, name: str, *, display_name="", color="", components=("VEVENT",),
                   time_zone="") -> str:
     """MKCALENDAR a calendar in the user's home, as a client would; its path."""
-    import requests
-
     path = server.calendar_path(name)
     props = "".join([f"<d:displayname>{display_name}</d:displayname>" if display_name else "",
                      f"<ical:calendar-color>{color}</ical:calendar-color>" if color else "",
@@ -119,10 +128,6 @@ def make_calendar(server: Server, name: str, *, display_name="", color="", compo
 
 def _vtimezone(name: str) -> str:
     """A VCALENDAR holding the VTIMEZONE of an IANA zone, as clients send calendar-timezone."""
-    from zoneinfo import ZoneInfo
-
-    from icalendar import Calendar, Timezone
-
     calendar = Calendar()
     calendar.add("PRODID", "-//tests//EN")
     calendar.add("VERSION", "2.0")

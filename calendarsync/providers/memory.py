@@ -10,12 +10,11 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from calendarsync.core.event import overlaps
-from crm.recurrence import occurrences_between
 
 from .base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent, Tokens, WriteResult
+from .busy import busy_intervals
 
 BATCH_SIZE = 50
 
@@ -187,21 +186,8 @@ class MemoryProvider(CalendarProvider):
 
     def free_busy(self, calendar_ids, start, end):
         self.usage.requests += 1
-        busy = {}
-        for calendar_id in calendar_ids:
-            intervals = []
-            for event in self.service.live(calendar_id).values():
-                if not event.busy or event.all_day or event.recurrence_id:
-                    continue
-                if not event.rrule:
-                    intervals += [(event.start, event.end)] if event.start < end and event.end > start else []
-                    continue
-                zone = ZoneInfo(event.time_zone or "UTC")  # expanded in its own zone: it keeps its hour over DST
-                intervals += [(begin.astimezone(UTC), stop.astimezone(UTC)) for begin, stop in occurrences_between(
-                    rrule=event.rrule, exdates=list(event.exdates), start=event.start.astimezone(zone),
-                    end=event.end.astimezone(zone), window_start=start, window_end=end)]
-            busy[calendar_id] = sorted(intervals)
-        return busy
+        return {calendar_id: busy_intervals(list(self.service.live(calendar_id).values()), start, end)
+                for calendar_id in calendar_ids}
 
     def _refuse(self, on, *, after):
         error = self.service._fault(on, after)

@@ -57,8 +57,8 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
         window = serializers.WindowSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         agenda_opened.send(sender=self.__class__, user=request.user)  # a mobile agenda, as the web one (G5)
-        # The rows alone (read-only, in no order: occurrences are sorted), with their people's and contacts' ids;
-        # types' colors come with the serializer.
+        # The rows alone (read-only, in no order: occurrences are sorted), in one query with their people's and
+        # contacts' ids and their types' colors.
         actions = self.filter_queryset(selectors.actions_visible_to(request.user))
         occurrences = selectors.occurrences_between(actions=actions, zone=timezone.get_current_timezone(),
                                                     read_only=True, **window.validated_data)

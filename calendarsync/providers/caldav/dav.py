@@ -21,7 +21,6 @@ from ..base import AuthorizationLost, ProviderUnavailable, Usage
 
 DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
 CALSERVER, APPLE = "http://calendarserver.org/ns/", "http://apple.com/ns/ical/"
-PREFIXES = {DAV: "d", CALDAV: "c", CALSERVER: "cs", APPLE: "ical"}
 TIMEOUT = 30
 ATTEMPTS = 5
 LONGEST_WAIT = 60
@@ -62,6 +61,18 @@ class Multistatus:
     sync_token: str = ""
 
 
+class Unreachable(ProviderUnavailable):
+    """Nothing answered at the server's address, however often asked."""
+
+
+class CertificateRefused(ProviderUnavailable):
+    """The server's certificate could not be verified."""
+
+
+class NotDav(ProviderUnavailable):
+    """The server answered with something other than a WebDAV multistatus."""
+
+
 class DavError(ProviderUnavailable):
     """A request the server refused, with its status; `precondition` names the DAV error element it gave
     (valid-sync-token, number-of-matches-within-limits...)."""
@@ -97,11 +108,7 @@ class Dav:
     # WebDAV
 
     def propfind(self, path: str, props: list[str], *, depth: int = 0) -> Multistatus:
-        body = Element(qname(DAV, "propfind"))
-        wanted = SubElement(body, qname(DAV, "prop"))
-        for name in props:
-            SubElement(wanted, name)
-        return self.multistatus("PROPFIND", path, body, depth=depth)
+        return self.multistatus("PROPFIND", path, propfind_body(props), depth=depth)
 
     def report(self, path: str, body: Element, *, depth: int | None = 1) -> Multistatus:
         return self.multistatus("REPORT", path, body, depth=depth)
@@ -144,10 +151,10 @@ class Dav:
             try:
                 response = self.http.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
             except requests.exceptions.SSLError as exc:
-                raise ProviderUnavailable(f"The server's certificate could not be verified: {exc}") from exc
+                raise CertificateRefused(f"The server's certificate could not be verified: {exc}") from exc
             except requests.RequestException as exc:
                 if attempt + 1 == self.attempts:
-                    raise ProviderUnavailable(f"The CalDAV server could not be reached: {exc}") from exc
+                    raise Unreachable(f"The CalDAV server could not be reached: {exc}") from exc
                 self.wait(_backoff(attempt))
                 continue
             if response.status_code == 401:
@@ -165,6 +172,14 @@ class Dav:
         time.sleep(seconds)
 
 
+def propfind_body(props: list[str]) -> Element:
+    body = Element(qname(DAV, "propfind"))
+    wanted = SubElement(body, qname(DAV, "prop"))
+    for name in props:
+        SubElement(wanted, name)
+    return body
+
+
 def serialize(body: Element) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(body)
 
@@ -173,9 +188,9 @@ def parse_multistatus(content: bytes, method: str = "", path: str = "") -> Multi
     try:
         root = fromstring(content)
     except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise ProviderUnavailable(f"{method} {path} answered XML that cannot be read: {exc}") from exc
+        raise NotDav(f"{method} {path} answered XML that cannot be read: {exc}") from exc
     if root.tag != qname(DAV, "multistatus"):
-        raise ProviderUnavailable(f"{method} {path} answered {root.tag}, not a multistatus")
+        raise NotDav(f"{method} {path} answered {root.tag}, not a multistatus")
     found = []
     for response in root.findall(qname(DAV, "response")):
         href = response.findtext(qname(DAV, "href"))

@@ -8,22 +8,38 @@ cannot be verified, an address where nothing answers, a server that is not a Cal
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
-from xml.etree.ElementTree import Element, SubElement
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar
 
 from ..base import AuthorizationLost, ProviderUnavailable, Usage
-from .dav import APPLE, CALDAV, CALSERVER, DAV, Dav, DavError, Resource, origin, parse_multistatus, qname, serialize
+from .dav import (
+    APPLE,
+    CALDAV,
+    DAV,
+    CertificateRefused,
+    Dav,
+    DavError,
+    NotDav,
+    Resource,
+    Unreachable,
+    origin,
+    parse_multistatus,
+    propfind_body,
+    qname,
+    serialize,
+)
 
 REDIRECTS = 5
 TZID = re.compile(r"^TZID:(.+)$", re.MULTILINE)
 CALENDAR_PROPS = [
     qname(DAV, "resourcetype"), qname(DAV, "displayname"), qname(APPLE, "calendar-color"),
     qname(CALDAV, "supported-calendar-component-set"), qname(DAV, "current-user-privilege-set"),
-    qname(CALDAV, "calendar-timezone"), qname(CALSERVER, "getctag"), qname(DAV, "sync-token"),
+    qname(CALDAV, "calendar-timezone"),
 ]
 WRITE_PRIVILEGES = ("write", "write-content", "all")
+# What is asked where the service may be; discovery follows the redirects by hand (Dav follows none).
+PRINCIPAL = serialize(propfind_body([qname(DAV, "current-user-principal")]))
 
 
 class DiscoveryError(Exception):
@@ -92,7 +108,7 @@ def _context(dav: Dav, start: str) -> Resource:
     for candidate in candidates:
         path = candidate
         for _ in range(REDIRECTS):
-            response = dav.request("PROPFIND", path, data=_propfind_principal(), headers={
+            response = dav.request("PROPFIND", path, data=PRINCIPAL, headers={
                 "Depth": "0", "Content-Type": 'application/xml; charset="utf-8"'})
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
                 target = urljoin(dav.url(path), response.headers["Location"])
@@ -117,12 +133,6 @@ def _first(dav: Dav, path: str, prop: str) -> str:
     except DavError:
         return ""
     return next((href for resource in found for href in resource.hrefs(prop)), "")
-
-
-def _propfind_principal() -> bytes:
-    body = Element(qname(DAV, "propfind"))
-    SubElement(SubElement(body, qname(DAV, "prop")), qname(DAV, "current-user-principal"))
-    return serialize(body)
 
 
 def _is_event_calendar(resource: Resource) -> bool:
@@ -177,13 +187,12 @@ def _last(path: str) -> str:
 
 
 def _sentence(exc: ProviderUnavailable, url: str) -> str:
-    text = str(exc)
     host = urlsplit(url).hostname
-    if "certificate" in text:
+    if isinstance(exc, CertificateRefused):
         return (f"The connection to {host} is not secure: its certificate could not be verified. Check the "
                 "address; a server with a certificate of its own needs it trusted first.")
-    if "could not be reached" in text:
+    if isinstance(exc, Unreachable):
         return f"Nothing answered at {host}: check the address, and that the server is up."
-    if "not a multistatus" in text or "cannot be read" in text:
+    if isinstance(exc, NotDav):
         return "A web server answered at that address, but not a CalDAV server: check the address."
-    return f"The server could not list the calendars ({text}); try again later."
+    return f"The server could not list the calendars ({exc}); try again later."

@@ -188,7 +188,7 @@ def _zone_of(master: Event) -> ZoneInfo:
 
 def _fill(component, event: Event, master: Event):
     """Set what the CRM holds on a VEVENT, leaving the rest of it (alarms, attendees, X- properties) alone."""
-    zone = ZoneInfo(event.time_zone) if event.time_zone and not event.all_day else None
+    zone = ZoneInfo(event.time_zone or "UTC")  # never the host's own zone
     for name in ("UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION",
                  "RRULE", "EXDATE", "RDATE", "RECURRENCE-ID", "TRANSP", "CLASS"):
         component.pop(name, None)

@@ -17,13 +17,12 @@ the cursor keeps.
 """
 
 import json
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from calendarsync.core.normalize import fingerprint, rrule_text
-from crm.recurrence import RecurrenceError, occurrence_key, occurrences_between
+from calendarsync.core.normalize import fingerprint
 
 from ..base import CalendarInfo, CalendarProvider, Changes, RemoteEvent, unreadable
+from ..busy import busy_intervals
 from . import reports
 from .dav import Dav, DavError
 from .discovery import calendars_in
@@ -62,40 +61,46 @@ class CalDAVProvider(CalendarProvider):
             except reports.TokenExpired:
                 pass
             else:
-                events, series = self._read(calendar_id, list(since.etags), state.get("series", {}))
-                gone = [RemoteEvent(href) for href in sorted(since.removed)]
-                gone += [RemoteEvent(f"{href}{SEPARATOR}{key}") for href in sorted(since.removed)
-                         for key in state.get("series", {}).get(href, ())]
-                kept = {href: keys for href, keys in state.get("series", {}).items()
-                        if href not in since.removed and href not in since.etags}
-                return Changes(events + gone, _cursor(since.token, {**kept, **series}), full=False)
+                events, series = self._since(calendar_id, list(since.etags), since.removed, state.get("series", {}))
+                return Changes(events, _cursor(token=since.token, series=series), full=False)
+        # A full listing, and what will tell the changes from now on: the token, or (a server without
+        # sync-collection) every ETag, taken first so that what changes during the listing is seen next time.
+        token = self._first_token(calendar_id)
+        every = None if token else reports.every_etag(self.dav, calendar_id)
+        events, series = self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})
+        cursor = _cursor(token=token, series=series) if token else _cursor(ctag=every.token, etags=every.etags,
+                                                                           series=series)
+        return Changes(events, cursor, full=True)
+
+    def _first_token(self, calendar_id: str) -> str:
+        """A sync token for the collection as it is, or "" from a server without sync-collection."""
         try:
-            token = reports.sync_collection(self.dav, calendar_id, "").token  # the token to follow from now on
+            return reports.sync_collection(self.dav, calendar_id, "").token
         except DavError as exc:
             if exc.precondition != "supported-report" and exc.status not in (405, 501):
                 raise  # a server that failed, not one without the report
-            token = ""
-        if not token:  # a server without sync-collection: the collection's CTag and its ETags will tell
-            every = reports.every_etag(self.dav, calendar_id)
-        events, series = self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})
-        if not token:
-            return Changes(events, _etag_cursor(every.token, every.etags, series), full=True)
-        return Changes(events, _cursor(token, series), full=True)
+            return ""
 
     def _changes_by_etags(self, calendar_id: str, state: dict) -> Changes:
         """Changes on a server without sync-collection: nothing while the CTag stays, else the resources
         whose ETag is new, and those that went."""
         known, series = state["etags"], state.get("series", {})
         if state.get("ctag") and reports.ctag(self.dav, calendar_id) == state["ctag"]:
-            return Changes([], _etag_cursor(state["ctag"], known, series), full=False)
+            return Changes([], _cursor(ctag=state["ctag"], etags=known, series=series), full=False)
         now = reports.every_etag(self.dav, calendar_id)
         changed = sorted(href for href, etag in now.etags.items() if known.get(href) != etag)
-        removed = sorted(set(known) - set(now.etags))
-        events, found = self._read(calendar_id, changed, series)
-        events += [RemoteEvent(href) for href in removed]
-        events += [RemoteEvent(f"{href}{SEPARATOR}{key}") for href in removed for key in series.get(href, ())]
-        kept = {href: keys for href, keys in series.items() if href not in removed and href not in changed}
-        return Changes(events, _etag_cursor(now.token, now.etags, {**kept, **found}), full=False)
+        events, series = self._since(calendar_id, changed, set(known) - set(now.etags), series)
+        return Changes(events, _cursor(ctag=now.token, etags=now.etags, series=series), full=False)
+
+    def _since(self, calendar_id, changed, removed, known_series) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
+        """The events of the resources that changed and of those that went (their changed occurrences too), and
+        the changed occurrences of each series to keep in the cursor."""
+        events, series = self._read(calendar_id, changed, known_series)
+        for href in sorted(removed):
+            events += [RemoteEvent(href)] + [RemoteEvent(f"{href}{SEPARATOR}{key}")
+                                             for key in known_series.get(href, ())]
+        kept = {href: keys for href, keys in known_series.items() if href not in removed and href not in changed}
+        return events, {**kept, **series}
 
     def listing(self, calendar_id: str, window: tuple[datetime, datetime]) -> list[RemoteEvent]:
         return self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})[0]
@@ -164,33 +169,6 @@ def _state(cursor: str) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def _cursor(token: str, series: dict[str, list[str]]) -> str:
-    return json.dumps({"token": token, "series": series}, separators=(",", ":"), sort_keys=True)
-
-
-def _etag_cursor(ctag: str, etags: dict[str, str], series: dict[str, list[str]]) -> str:
-    return json.dumps({"ctag": ctag, "etags": etags, "series": series}, separators=(",", ":"), sort_keys=True)
-
-
-def busy_intervals(events, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """The busy times of timed events (series expanded in their own zone, their changed occurrences in place
-    of the occurrences they replace) that meet [start, end), sorted."""
-    replaced = {(event.uid, event.recurrence_id) for event in events if event.recurrence_id}
-    intervals = []
-    for event in events:
-        if not event.busy or event.all_day:
-            continue
-        if not event.rrule:
-            if event.start < end and event.end > start:
-                intervals.append((event.start, event.end))
-            continue
-        zone = ZoneInfo(event.time_zone or "UTC")
-        try:
-            found = list(occurrences_between(rrule=rrule_text(event.rrule, event), exdates=list(event.exdates),
-                                             start=event.start.astimezone(zone), end=event.end.astimezone(zone),
-                                             window_start=start, window_end=end))
-        except (RecurrenceError, ValueError, TypeError, OverflowError):
-            continue  # a rule that cannot be expanded: its busy times are unknown, never invented
-        intervals += [(begin.astimezone(UTC), stop.astimezone(UTC)) for begin, stop in found
-                      if (event.uid, occurrence_key(begin)) not in replaced]
-    return sorted(intervals)
+def _cursor(**state) -> str:
+    """A sync token, or a CTag and the ETags, with the changed occurrences of each series."""
+    return json.dumps(state, separators=(",", ":"), sort_keys=True)

@@ -4,7 +4,7 @@
 - the resources whose time meets a window (RFC 4791 calendar-query with a time-range), hrefs and ETags only;
 - every resource's ETag (one PROPFIND of depth 1): for servers without sync-collection, compared with the
   ETags known, behind the collection's CTag (getctag) that says whether anything changed at all;
-- bodies, by calendar-multiget, many at a time: never one GET per event.
+- bodies, by calendar-multiget, many at a time; one GET only for a resource the multiget did not give.
 """
 
 from dataclasses import dataclass
@@ -93,17 +93,11 @@ def multiget(dav: Dav, path: str, hrefs: list[str]) -> dict[str, tuple[str, byte
         SubElement(prop, qname(CALDAV, "calendar-data"))
         for href in hrefs[start:start + MULTIGET_CHUNK]:
             SubElement(body, qname(DAV, "href")).text = quote_path(href)
-        for resource in dav.report(path, body, depth=1).resources:
+        for resource in dav.report(path, body, depth=None).resources:  # RFC 4791 7.9: no Depth
             data = resource.props.get(qname(CALDAV, "calendar-data"))
             if resource.status == 200 and data is not None and data.text:
                 found[resource.href] = (resource.text(qname(DAV, "getetag")), data.text.encode())
     return found
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 
 
 def bodies(dav: Dav, path: str, hrefs: list[str], *, expected=None) -> tuple[dict[str, tuple[str, bytes]],
@@ -112,8 +106,7 @@ def bodies(dav: Dav, path: str, hrefs: list[str], *, expected=None) -> tuple[dic
     default), by GET: gone since they were listed, or named so that the server's multiget misreads them
     (Xandikos takes a `#` for a fragment). Returns the bodies found and the statuses of those that could not
     be read (a resource gone is in neither)."""
-    found = multiget(dav, path, hrefs) if hrefs else {}
-    failed = {}
+    found, failed = multiget(dav, path, hrefs), {}
     for href in hrefs:
         if href in found or (expected is not None and href not in expected):
             continue
@@ -123,3 +116,7 @@ def bodies(dav: Dav, path: str, hrefs: list[str], *, expected=None) -> tuple[dic
         elif response.status_code not in (404, 410):
             failed[href] = response.status_code
     return found, failed
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -13,7 +13,7 @@ takes about 65 ms per PUT here): resources go `PARALLEL` at a time, never one by
 import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from calendarsync.core.normalize import fingerprint
 
@@ -45,57 +45,46 @@ def resource_name(uid: str) -> str:
         f"{hashlib.sha256(uid.encode()).hexdigest()[:40]}.ics"
 
 
-@dataclass
-class Resource:
-    href: str
-    writes: list = field(default_factory=list)
-
-
 class Writer:
     def __init__(self, dav, calendar_id: str, zone: str = "UTC"):
         self.dav, self.calendar_id, self.zone = dav, calendar_id, zone
 
     def write(self, writes) -> list[WriteResult]:
-        resources: dict[str, Resource] = {}
+        resources: dict[str, list] = {}  # href -> the writes to that resource
         for item in writes:
             href = self.calendar_id + resource_name(item.event.uid) if item.kind == "create" and \
                 not item.event.recurrence_id else split_id(item.remote_id)[0]
-            resources.setdefault(href, Resource(href)).writes.append(item)
-        existing = {href for href, resource in resources.items()
-                    if any(item.kind != "create" or item.event.recurrence_id for item in resource.writes)}
+            resources.setdefault(href, []).append(item)
+        existing = {href for href, items in resources.items()
+                    if any(item.kind != "create" or item.event.recurrence_id for item in items)}
         held, unreadable = reports.bodies(self.dav, self.calendar_id, sorted(resources), expected=existing)
         done = [[WriteResult(item.key, "failed", item.remote_id, message=f"the server would not give the event "
-                             f"({unreadable[href]})") for item in resources.pop(href).writes] for href in unreadable]
+                             f"({unreadable[href]})") for item in resources.pop(href)] for href in unreadable]
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:  # nothing is written over what could not be read
-            done += list(pool.map(lambda resource: self._resource(resource, held.get(resource.href)),
-                                  resources.values()))
+            done += list(pool.map(lambda href: self._resource(href, resources[href], held.get(href)), resources))
         results = {result.key: result for found in done for result in found}
         return [results[item.key] for item in writes]
 
-    def _resource(self, resource: Resource, held: tuple[str, bytes] | None) -> list[WriteResult]:
+    def _resource(self, href: str, writes, held: tuple[str, bytes] | None) -> list[WriteResult]:
         for attempt in range(2):
-            results, body, delete = self._apply(resource, held)
-            pending = [result for result in results if result.status == "ok"]
-            if not pending:
+            results, body, delete = self._apply(href, writes, held)
+            if not any(result.status == "ok" for result in results):
                 return results
             etag = held[0] if held else ""
             if delete:
-                response = self.dav.delete(resource.href, etag=etag)
+                response = self.dav.delete(href, etag=etag)
             else:
-                response = self.dav.put(resource.href, body, etag=etag, create=held is None)
+                response = self.dav.put(href, body, etag=etag, create=held is None)
             if response.status_code in (200, 201, 204) or (delete and response.status_code == 404):
                 return results
-            if response.status_code == 412 and attempt == 0:  # written meanwhile: read it again, apply again
-                again = reports.multiget(self.dav, self.calendar_id, [resource.href])
-                held = again.get(resource.href)
-                continue
-            if response.status_code == 412:
-                break
-            return [_failed(result, response) if result.status == "ok" else result for result in results]
+            if response.status_code != 412:
+                return [_failed(result, response) if result.status == "ok" else result for result in results]
+            if attempt == 0:  # written meanwhile: read it again, apply the writes again
+                held = reports.bodies(self.dav, self.calendar_id, [href])[0].get(href)
         return [WriteResult(result.key, "stale", result.remote_id, message="changed on the server meanwhile")
                 if result.status == "ok" else result for result in results]
 
-    def _apply(self, resource: Resource, held) -> tuple[list[WriteResult], bytes, bool]:
+    def _apply(self, href: str, writes, held) -> tuple[list[WriteResult], bytes, bool]:
         """The writes applied to the events the resource holds: their results (before the request that makes
         them so), the new body, and whether the resource is to be deleted."""
         events = []
@@ -104,12 +93,12 @@ class Writer:
                 events = read(held[1], self.zone).events
             except Unreadable as exc:
                 return [WriteResult(item.key, "failed", item.remote_id, message=f"the event on the server: {exc}")
-                        for item in resource.writes], b"", False
+                        for item in writes], b"", False
         by_key = {event.recurrence_id: event for event in events}
         results, delete = [], False
-        for item in resource.writes:
-            key = item.event.recurrence_id if item.kind == "create" and item.event else split_id(item.remote_id)[1]
-            remote_id = resource.href + (f"{SEPARATOR}{key}" if key else "")
+        for item in writes:
+            key = item.event.recurrence_id if item.kind == "create" else split_id(item.remote_id)[1]
+            remote_id = href + (f"{SEPARATOR}{key}" if key else "")
             current = by_key.get(key)
             if item.kind == "create":
                 if key and "" not in by_key:

@@ -8,6 +8,7 @@ import pytest
 from calendarsync.core.event import Event
 from calendarsync.providers.base import Usage
 from calendarsync.providers.caldav.dav import Dav
+from calendarsync.providers.caldav.mapping import write
 from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
 from tests.caldav_servers import PASSWORD, USER, Server, make_calendar
@@ -33,6 +34,13 @@ def calendar(server) -> Calendar:
     path = make_calendar(server, "work")
     return Calendar(server, path, Dav(server.url, USER, PASSWORD, Usage()),
                     CalDAVProvider(Dav(server.url, USER, PASSWORD, Usage())))
+
+
+def put(dav: Dav, href: str, events: list[Event], etag="") -> str:
+    """Write a resource as another client would: created where none is, else over `etag`; its path."""
+    response = dav.put(href, write(events), etag=etag, create=not etag)
+    assert response.status_code in (201, 204), response.text
+    return href
 
 
 def timed(uid, day, hour=9, **fields) -> Event:

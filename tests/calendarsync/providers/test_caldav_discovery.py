@@ -29,13 +29,9 @@ def test_discovery_finds_the_event_calendars_with_their_names_and_colors(server)
 
 
 def test_a_calendar_the_user_may_only_read_is_found_read_only(tmp_path):
-    """Radicale's rights make `holidays` readable only; it is put in its storage directly, as an administrator
-    would (no one may create what they may only read)."""
+    """Radicale's rights make `holidays` readable only."""
     with caldav_servers.radicale(tmp_path, read_only=["holidays"]) as server:
         make_calendar(server, "work", display_name="Work")
-        stored = tmp_path / "collections" / "collection-root" / USER / "holidays"
-        stored.mkdir(parents=True)
-        (stored / ".Radicale.props").write_text('{"tag": "VCALENDAR", "D:displayname": "Holidays"}')
         found = {calendar.path: calendar for calendar in discover(server.url, USER, PASSWORD).calendars}
         assert (found[server.calendar_path("holidays")].name, found[server.calendar_path("holidays")].can_write) \
             == ("Holidays", False)

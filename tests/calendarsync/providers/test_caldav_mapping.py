@@ -1,6 +1,7 @@
 """iCalendar resources and the neutral event, both ways: a series with its overrides in one resource, what
 the CRM does not hold kept through its updates, floating times, X-WR-TIMEZONE, and what cannot be read."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -31,6 +32,13 @@ def test_a_series_and_its_changed_occurrence_are_one_resource_read_back_as_writt
     assert read(ics).events == [SERIES, MOVED]
     assert read(write([FAIR])).events == [FAIR]
     assert b"DTSTART;VALUE=DATE:20261224" in write([FAIR])
+
+
+
+def test_a_timed_event_without_a_zone_is_written_in_utc_whatever_the_process_zone(settings):
+    settings.TIME_ZONE = "America/New_York"  # Django sets the process's zone from it
+    zoneless = replace(SERIES, rrule="", exdates=(), time_zone="")
+    assert b"DTSTART:20261207T080000Z" in write([zoneless])
 
 
 def test_what_the_crm_does_not_hold_survives_an_update():

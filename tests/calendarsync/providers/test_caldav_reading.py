@@ -13,19 +13,13 @@ from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests.caldav_proxy import Proxy
 from tests.caldav_servers import PASSWORD, USER
 
-from .conftest import timed
+from .conftest import put, timed
 
 WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
 
 
 SERIES = timed("weekly", 1, rrule="FREQ=WEEKLY;COUNT=6")
 MOVED = replace(timed("weekly", 8, hour=11), rrule="", recurrence_id="20261208T090000Z")
-
-
-def put(dav, href, events, etag=""):
-    response = dav.put(href, write(events), etag=etag, create=not etag)
-    assert response.status_code in (201, 204), response.text
-    return response.headers.get("ETag", "")
 
 
 def by_id(events):

@@ -36,7 +36,7 @@ class Subject:
 
 
 @pytest.fixture(params=["memory", "google", "microsoft", "radicale", "xandikos"])
-def subject(request, tmp_path):
+def subject(request):
     if request.param in ("radicale", "xandikos"):
         return request.getfixturevalue("caldav_subject")
     if request.param == "memory":
