@@ -25,7 +25,7 @@ ProfileAdmin.inlines = [*ProfileAdmin.inlines, SyncPolicyInline]
 class RemoteCalendarInline(admin.TabularInline):
     model = RemoteCalendar
     extra = 0
-    fields = ["name", "color", "can_write", "selected", "enabled", "direction", "is_destination",
+    fields = ["name", "color", "can_write", "time_zone", "selected", "enabled", "direction", "is_destination",
               "gone_at"]
     readonly_fields = fields  # users choose how their calendars sync, under their profile's rules
     can_delete = False
@@ -39,15 +39,15 @@ class RemoteCalendarInline(admin.TabularInline):
 class ExternalAccountAdmin(admin.ModelAdmin):
     list_display = ["__str__", "user", "state", "problem", "sandbox", "connected_at"]
     list_filter = ["provider", "state", "sandbox"]
-    search_fields = ["email", "user__username", "user__email"]
-    fields = ["user", "provider", "email", "name", "remote_id", "sandbox", "state", "problem", "problem_text",
-              "scopes", "connected_at", "calendars_refreshed_at"]
-    readonly_fields = fields  # states change through the actions; tokens are never shown
+    search_fields = ["email", "username", "server_url", "user__username", "user__email"]
+    fields = ["user", "provider", "email", "name", "remote_id", "sandbox", "username", "server_url", "home_url",
+              "state", "problem", "problem_text", "scopes", "connected_at", "calendars_refreshed_at"]
+    readonly_fields = fields  # states change through the actions; tokens and passwords are never shown
     inlines = [RemoteCalendarInline]
     actions = ["disable", "enable"]
 
     def has_add_permission(self, request):
-        return False  # accounts are connected by their users, through the provider's consent
+        return False  # accounts are connected by their users (OAuth consent, or their own app password)
 
     @admin.display(description=_("what the user sees"))
     def problem_text(self, account):

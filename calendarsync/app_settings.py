@@ -24,6 +24,12 @@ DEFAULTS = {
     "GOOGLE_CLIENT_SECRET": "",
     "MICROSOFT_CLIENT_ID": "",
     "MICROSOFT_CLIENT_SECRET": "",
+    # CalDAV. A demo server offered as a preset (`make run` starts a Radicale with the demo's people); plain
+    # http only to loopback unless allowed (a password would cross the network in clear); TLS verification
+    # against the system's CAs, or this CA file.
+    "CALDAV_DEMO_URL": "",
+    "CALDAV_ALLOW_PLAIN_HTTP": False,
+    "CALDAV_CA_BUNDLE": "",
     "TOKEN_KEYS": "",  # comma-separated secrets for stored tokens, newest first (see crypto.py)
     "MAX_CALENDARS_PER_ACCOUNT": 10,  # a profile's own limit cannot exceed it
     "CALENDAR_REFRESH_SECONDS": 300,  # how often returning to the settings page re-reads remote calendars

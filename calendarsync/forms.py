@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from calendarsync import presets
 from calendarsync.models import Direction, FirstSync
 from crm.selectors import action_types_active
 
@@ -38,3 +39,18 @@ class CalendarSettingsForm(forms.Form):
         self.fields["direction"].choices = directions or [(calendar.direction, Direction(calendar.direction).label)]
         if not calendar.can_write:
             self.fields["direction"].help_text = _("Read-only for you: it can only be imported.")
+
+
+class CalDAVAccountForm(forms.Form):
+    """A CalDAV account as the user gives it: the provider (or a server's address), a user name, an app
+    password. Only the form's shape is checked here; the service checks the rest, the worker the server."""
+
+    preset = forms.ChoiceField(label=_("Provider"), choices=lambda: [(preset.key, preset.name)
+                                                                     for preset in presets.offered()])
+    server_url = forms.CharField(label=_("Server address"), required=False, max_length=500,
+                                 help_text=_("Not needed for iCloud, Fastmail, Zoho and Yahoo."))
+    username = forms.CharField(label=_("User name"), max_length=254,
+                               widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}))
+    password = forms.CharField(label=_("App password"), max_length=500, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+

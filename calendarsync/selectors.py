@@ -3,13 +3,14 @@
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.db.models import Exists, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from calendarsync import app_settings
+from calendarsync import app_settings, presets
 from calendarsync.models import (
     AccountProblem,
     AccountState,
@@ -55,7 +56,8 @@ def allowed_for(user) -> Allowed:
     if policy is None:
         return Allowed()
     providers = {name for name, on in ((Provider.GOOGLE, policy.allow_google),
-                                       (Provider.MICROSOFT, policy.allow_microsoft)) if on}
+                                       (Provider.MICROSOFT, policy.allow_microsoft),
+                                       (Provider.CALDAV, policy.allow_caldav)) if on}
     directions = {name for name, on in ((Direction.IMPORT, policy.allow_import),
                                         (Direction.EXPORT, policy.allow_export),
                                         (Direction.BOTH, policy.allow_both)) if on}
@@ -67,16 +69,25 @@ class Offer:
     """A provider as a user may connect it here: through which client, or why not."""
 
     provider: Provider
-    client: object  # an oauth.clients.Client, or None when this server cannot connect it
+    client: object  # an oauth.clients.Client; None for CalDAV (no client needed), or when OAuth is not set up
     refusal: str  # why the user's profile may not connect it; empty when it may
+
+    @property
+    def oauth(self) -> bool:
+        return self.provider != Provider.CALDAV
+
+    @property
+    def available(self) -> bool:
+        """Whether this server can connect it (CalDAV always can: the user brings the password)."""
+        return self.client is not None or not self.oauth
 
 
 def offers_for(user) -> list[Offer]:
     from calendarsync.oauth import clients
 
     allowed = allowed_for(user)
-    return [Offer(provider, clients.offered(provider.value), allowed.provider_refusal(provider.value))
-            for provider in Provider]
+    return [Offer(provider, clients.offered(provider.value) if provider != Provider.CALDAV else None,
+                  allowed.provider_refusal(provider.value)) for provider in Provider]
 
 
 def accounts_of(user):
@@ -115,6 +126,8 @@ def account_problem(account) -> str:
     """What is wrong with the account and what to do, in the user's words; empty when nothing is."""
     if account.state == AccountState.DISABLED:
         return _("An administrator disabled this account: nothing syncs through it until they enable it again.")
+    if account.provider == Provider.CALDAV:
+        return _caldav_problem(account)
     if account.state == AccountState.RECONNECT:
         return {
             AccountProblem.REVOKED: _("%(provider)s no longer accepts this connection (access was withdrawn or "
@@ -129,6 +142,34 @@ def account_problem(account) -> str:
     if account.problem == AccountProblem.UNREACHABLE:
         return _("%(provider)s could not be reached the last time; it will be tried again by itself.") % {
             "provider": account.get_provider_display()}
+    return ""
+
+
+def _caldav_problem(account) -> str:
+    host = urlsplit(account.server_url).hostname or account.server_url
+    preset = presets.preset(account.preset)
+    again = _("Give the address again under “Reconnect”.")
+    if account.state == AccountState.RECONNECT:
+        return {
+            AccountProblem.REVOKED: _("%(host)s refused the user name or the password. If the account uses two-step "
+                                      "verification, it needs an app password, not the account's own: %(help)s "
+                                      "Then reconnect with the new one; nothing is lost meanwhile."),
+            AccountProblem.CERTIFICATE: _("The connection to %(host)s is not secure: its certificate could not be "
+                                          "verified. Check the address; a server with a certificate of its own "
+                                          "needs it trusted by this server first.") + " " + again,
+            AccountProblem.NOT_FOUND: _("No calendar was found at %(url)s for %(user)s: check the address (your "
+                                        "provider's help names it) and the user name.") + " " + again,
+            AccountProblem.NOT_CALDAV: _("A web server answered at %(url)s, but not a CalDAV server: check the "
+                                         "address (your provider's help names it).") + " " + again,
+            AccountProblem.TOKEN_UNREADABLE: _("The stored password can no longer be read (the server's keys "
+                                               "changed). Reconnect with the app password."),
+        }.get(account.problem, _("Reconnect the account.")) % {
+            "host": host, "url": account.server_url, "user": account.username, "help": preset.app_password}
+    if account.problem == AccountProblem.UNREACHABLE:
+        if not account.home_url:
+            return _("Nothing answered at %(host)s yet: check the address, and that the server is up. It is tried "
+                     "again by itself.") % {"host": host}
+        return _("%(host)s could not be reached the last time; it will be tried again by itself.") % {"host": host}
     return ""
 
 

@@ -5,9 +5,11 @@ Refusals are exceptions with a sentence for the user: `Refused` (not allowed: a 
 `Invalid` (a bad request: a 400).
 """
 
+import ipaddress
 import logging
 from datetime import date, timedelta
 from functools import partial
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from calendarsync import app_settings, jobs, providers, selectors
+from calendarsync import app_settings, jobs, presets, providers, selectors
 from calendarsync.models import (
     AccountProblem,
     AccountState,
@@ -25,9 +27,12 @@ from calendarsync.models import (
     ExternalAccount,
     FirstSync,
     OutboxEntry,
+    Provider,
     RemoteCalendar,
     Trigger,
 )
+from calendarsync.providers.caldav.dav import quote_path
+from calendarsync.providers.caldav.discovery import DiscoveryError, discover
 from crm import selectors as crm_selectors
 from crm import services as crm_services
 from crm.models import Action
@@ -112,6 +117,66 @@ def account_connect(user, *, provider, remote_id, email, name, access_token, ref
     return account
 
 
+@sensitive_variables("password")
+def caldav_connect(user, *, preset="generic", server_url="", username, password, reconnect=None) -> ExternalAccount:
+    """Keep a CalDAV account as the user gave it: a new one, or the same one (same address and user name)
+    with a new password, never a second copy. Nothing here calls the server: a worker finds the calendars,
+    and what goes wrong there is shown on the account. `reconnect`: the account whose details these replace."""
+    refusal = selectors.allowed_for(user).provider_refusal(Provider.CALDAV)
+    if refusal:
+        raise Refused(refusal)
+    if reconnect is not None and (reconnect.user_id != user.pk or reconnect.provider != Provider.CALDAV):
+        raise Refused(_("This account is not yours to reconnect."))
+    chosen = presets.find(preset or "generic")
+    if chosen is None:
+        raise Invalid(_("Unknown CalDAV provider “%(preset)s”.") % {"preset": preset})
+    url = caldav_address(server_url or chosen.url)
+    username, password = (username or "").strip(), password or ""
+    if not username or not password:
+        raise Invalid(_("Give the user name and the app password (%(help)s)") % {"help": chosen.app_password})
+    remote_id = f"{username} {url}"[:ExternalAccount._meta.get_field("remote_id").max_length]
+    with transaction.atomic():
+        same = ExternalAccount.objects.select_for_update().filter(user=user, provider=Provider.CALDAV,
+                                                                  remote_id=remote_id).first()
+        if reconnect is not None and same is not None and same.pk != reconnect.pk:
+            raise Invalid(_("You have already added %(account)s: reconnect that one.") % {"account": same})
+        account = reconnect or same or ExternalAccount(user=user, provider=Provider.CALDAV)
+        if account.remote_id != remote_id:
+            account.home_url = ""  # another address or user: found again
+        account.remote_id, account.username, account.server_url, account.preset = remote_id, username, url, \
+            chosen.key
+        account.email = username if "@" in username else ""
+        account.name = chosen.name
+        account.refresh_token, account.problem, account.missing_scopes = password, "", ""
+        if account.state != AccountState.DISABLED:
+            account.state = AccountState.ACTIVE
+        account.save()
+    transaction.on_commit(partial(jobs.refresh_calendars, account.pk, force=True))
+    return account
+
+
+def caldav_address(text: str) -> str:
+    """A server's address as the user typed it ("cloud.example.org", a URL), made an https URL. Plain http
+    only to this machine (or where the settings allow it): elsewhere the password would travel in clear."""
+    text = (text or "").strip()
+    if text and "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid(_("Give the server's address, such as https://cloud.example.org."))
+    if parts.scheme == "http" and not (app_settings.CALDAV_ALLOW_PLAIN_HTTP or _loopback(parts.hostname)):
+        raise Invalid(_("The address must start with https://: over plain http the password would travel "
+                        "unencrypted."))
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def account_lost(account, problem, detail=""):
     """The provider refused the grant: sync stops for the account until the user reconnects it."""
     ExternalAccount.objects.filter(pk=account.pk).exclude(state=AccountState.DISABLED).update(
@@ -129,10 +194,13 @@ def account_set_disabled(account, disabled: bool):
     account.save(update_fields=["state"])
 
 
+NEEDS_USER = {AccountProblem.REVOKED, AccountProblem.SCOPES_MISSING, AccountProblem.TOKEN_UNREADABLE,
+              AccountProblem.CERTIFICATE, AccountProblem.NOT_FOUND, AccountProblem.NOT_CALDAV}
+
+
 def _usable_state(account):
     """What an account's grant allows: sync, or nothing until the user reconnects."""
-    needs_user = account.problem in (AccountProblem.REVOKED, AccountProblem.SCOPES_MISSING,
-                                     AccountProblem.TOKEN_UNREADABLE)
+    needs_user = account.problem in NEEDS_USER
     return AccountState.RECONNECT if needs_user or not account.refresh_token else AccountState.ACTIVE
 
 
@@ -154,7 +222,11 @@ def account_disconnect(account, *, appointments: str):
 
 
 def provider_for(account):
-    """The account's provider client; tokens it refreshes are stored on the account."""
+    """The account's provider client; tokens it refreshes are stored on the account. A CalDAV account's
+    client knows where each calendar's floating times are."""
+    if account.provider == Provider.CALDAV:
+        return providers.for_caldav(account, dict(account.calendars.values_list("remote_id", "time_zone")))
+
     def save(tokens):
         account.access_token, account.access_token_expires_at = tokens.access_token, tokens.expires_at
         account.refresh_token = tokens.refresh_token or account.refresh_token
@@ -185,8 +257,18 @@ def calendars_refresh(account, *, force=False) -> bool:
         account_lost(account, AccountProblem.TOKEN_UNREADABLE)
         return False
     try:
+        if account.provider == Provider.CALDAV and not account.home_url:
+            _find_home(account)
         provider = provider_for(account)
         listed = provider.list_calendars()
+    except DiscoveryError as exc:
+        if exc.problem == AccountProblem.UNREACHABLE:
+            log.warning("No CalDAV server found for account %s: %s", account.pk, exc)
+            ExternalAccount.objects.filter(pk=account.pk).update(problem=AccountProblem.UNREACHABLE,
+                                                                 calendars_refreshed_at=now)
+        else:
+            account_lost(account, exc.problem, str(exc))
+        return False
     except providers.AuthorizationLost as exc:
         account_lost(account, exc.problem, str(exc))
         return False
@@ -199,6 +281,14 @@ def calendars_refresh(account, *, force=False) -> bool:
     _store_calendars(account, listed)
     _store_colors(account, provider)
     return True
+
+
+def _find_home(account):
+    """Where a CalDAV account's calendars are, from the address the user gave (RFC 6764 discovery)."""
+    found = discover(account.server_url, account.username, account.refresh_token,
+                     verify=app_settings.CALDAV_CA_BUNDLE or True)
+    account.home_url = urljoin(found.base_url, quote_path(found.home))
+    ExternalAccount.objects.filter(pk=account.pk).update(home_url=account.home_url)
 
 
 def _store_colors(account, provider):
@@ -222,7 +312,8 @@ def _store_calendars(account, listed):
             calendar = known.pop(remote_id, None) or RemoteCalendar(account=account, remote_id=remote_id)
             values = {"name": info.name[:RemoteCalendar._meta.get_field("name").max_length],
                       "color": info.color if _is_color(info.color) else "", "can_write": info.can_write,
-                      "is_primary": info.is_primary, "owner_email": info.owner_email[:254], "gone_at": None}
+                      "is_primary": info.is_primary, "owner_email": info.owner_email[:254],
+                      "time_zone": info.time_zone[:64], "gone_at": None}
             if not info.can_write and calendar.direction != Direction.IMPORT:
                 values.update(direction=Direction.IMPORT, is_destination=False)  # write access was taken away
             if calendar.pk and all(getattr(calendar, name) == value for name, value in values.items()):

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from calendarsync import jobs, providers, recovery, selectors, services
-from calendarsync.forms import CalendarSettingsForm, active_action_types
+from calendarsync import jobs, presets, providers, recovery, selectors, services
+from calendarsync.forms import CalDAVAccountForm, CalendarSettingsForm, active_action_types
 from calendarsync.models import CalendarStatus, ConflictRecord, ExternalAccount, Provider, RemoteCalendar, TrashedAction
 from calendarsync.oauth import clients
 from crm.views.params import id_param
@@ -30,6 +30,10 @@ AUTH_PARAMS = {"google": {"access_type": "offline", "prompt": "select_account co
 @require_GET
 @login_required
 def settings_page(request):
+    return _settings(request, CalDAVAccountForm())
+
+
+def _settings(request, caldav_form, status=200):
     accounts = list(selectors.accounts_of(request.user))
     for account in accounts:  # a worker reads the provider; the page shows what is known now
         if selectors.calendars_due(account):
@@ -49,14 +53,15 @@ def settings_page(request):
             calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed, action_types=action_types)
     return render(request, "calendarsync/settings.html", {
         "accounts": accounts, "offers": selectors.offers_for(request.user), "allowed": allowed,
-        "reading": any(account.reading for account in accounts)})
+        "reading": any(account.reading for account in accounts), "caldav_form": caldav_form,
+        "presets": presets.offered()}, status=status)
 
 
 @require_POST
 @login_required
 def connect(request, provider):
     """Send the user to the provider's consent screen (allauth runs the flow, the adapter keeps the result)."""
-    if provider not in Provider.values:
+    if provider not in Provider.values or provider == Provider.CALDAV:
         raise Http404(_("Unknown provider."))
     refusal = selectors.allowed_for(request.user).provider_refusal(provider)
     if refusal:
@@ -79,6 +84,33 @@ def connect(request, provider):
                                      next_url=reverse("calendarsync:settings"),
                                      data={"calendarsync": True, "reconnect": account.pk if account else None},
                                      scope=providers.provider_class(provider).scopes, auth_params=auth_params)
+
+
+@require_POST
+@login_required
+def caldav_add(request):
+    """Add a CalDAV account, or give one a new password (`account`); a worker then finds its calendars. A
+    form the service refuses comes back with the reason beside it (and without the password)."""
+    form = CalDAVAccountForm(request.POST)
+    reconnect = None
+    if request.POST.get("account"):
+        pk = id_param(request.POST, "account")
+        reconnect = get_object_or_404(ExternalAccount, pk=pk, user=request.user, provider=Provider.CALDAV) \
+            if pk is not None else None
+        if reconnect is None:
+            raise Http404(_("No such account."))
+    if form.is_valid():
+        try:
+            account = services.caldav_connect(request.user, reconnect=reconnect, **form.cleaned_data)
+        except services.Refused as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except services.Invalid as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Looking for the calendars of %(account)s… they show here in a moment.") % {
+                "account": account})
+            return redirect(f"{reverse('calendarsync:settings')}#account-{account.pk}")
+    return _settings(request, form, status=400)
 
 
 @require_POST

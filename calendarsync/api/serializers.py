@@ -1,7 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from calendarsync import selectors
+from calendarsync import presets, selectors
 from calendarsync.models import Direction, ExternalAccount, FirstSync, RemoteCalendar
 from crm.selectors import action_types_active
 
@@ -14,6 +14,24 @@ class ProviderSerializer(serializers.Serializer):
     refusal = serializers.CharField(help_text="Why your profile may not connect it; empty when it may.")
     connect_url = serializers.CharField(help_text="The web page where the user connects accounts (OAuth needs a "
                                                   "browser).")
+    needs_browser = serializers.BooleanField(help_text="Connected at connect_url (OAuth consent); false: through "
+                                                       "POST accounts/ (CalDAV).")
+
+
+class CalDAVAccountSerializer(serializers.Serializer):
+    """A CalDAV account as the user gives it."""
+
+    preset = serializers.ChoiceField(choices=[], default="generic", help_text=(
+        "icloud, fastmail, nextcloud, bluemind, zoho, yahoo or generic (demo where the server runs one)."))
+    server_url = serializers.CharField(required=False, allow_blank=True, max_length=500, default="",
+                                       help_text="The server's address; not needed for presets that have one.")
+    username = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=500, write_only=True, trim_whitespace=False,
+                                     style={"input_type": "password"}, help_text="An app password.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = [preset.key for preset in presets.offered()]
 
 
 class RemoteCalendarSerializer(serializers.ModelSerializer):
@@ -45,8 +63,8 @@ class ExternalAccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExternalAccount
-        fields = ["id", "provider", "email", "name", "sandbox", "state", "problem", "problem_text", "connected_at",
-                  "calendars_refreshed_at", "reconnect_url"]
+        fields = ["id", "provider", "email", "name", "sandbox", "username", "server_url", "state", "problem",
+                  "problem_text", "connected_at", "calendars_refreshed_at", "reconnect_url"]
         read_only_fields = fields
 
     def get_problem_text(self, account) -> str:

@@ -1,6 +1,7 @@
 """The sync settings for mobile clients: the same choices as the web page, under the same permissions.
 
-Connecting an account needs a browser (the provider's consent screen): clients open `connect_url`.
+Connecting a Google or Microsoft account needs a browser (the provider's consent screen): clients open
+`connect_url`. A CalDAV account is added here with its address, user name and app password.
 """
 
 from django.urls import reverse
@@ -14,8 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calendarsync import jobs, selectors, services
-from calendarsync.api.serializers import ExternalAccountSerializer, ProviderSerializer, RemoteCalendarSerializer
-from calendarsync.models import ExternalAccount, RemoteCalendar
+from calendarsync.api.serializers import (
+    CalDAVAccountSerializer,
+    ExternalAccountSerializer,
+    ProviderSerializer,
+    RemoteCalendarSerializer,
+)
+from calendarsync.models import ExternalAccount, Provider, RemoteCalendar
 
 ERROR = inline_serializer("Error", {"detail": drf_serializers.CharField()})
 
@@ -24,20 +30,55 @@ class ProvidersView(APIView):
     @extend_schema(responses=ProviderSerializer(many=True))
     def get(self, request):
         connect_url = request.build_absolute_uri(reverse("calendarsync:settings"))
-        rows = [{"provider": offer.provider.value, "name": offer.provider.label, "available": offer.client is not None,
+        rows = [{"provider": offer.provider.value, "name": offer.provider.label, "available": offer.available,
                  "sandbox": bool(offer.client and offer.client.sandbox), "connect_url": connect_url,
-                 "refusal": offer.refusal} for offer in selectors.offers_for(request.user)]
+                 "refusal": offer.refusal, "needs_browser": offer.oauth}
+                for offer in selectors.offers_for(request.user)]
         return Response(ProviderSerializer(rows, many=True).data)
 
 
 class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                              viewsets.GenericViewSet):
+    """The user's connected accounts; CalDAV ones are added and reconnected here too."""
+
     serializer_class = ExternalAccountSerializer
 
     queryset = ExternalAccount.objects.none()  # for the schema; requests see their own accounts only
 
     def get_queryset(self):
         return ExternalAccount.objects.filter(user=self.request.user).order_by("provider", "email")
+
+    @extend_schema(request=CalDAVAccountSerializer, responses={202: ExternalAccountSerializer, 400: ERROR, 403: ERROR})
+    def create(self, request):
+        """Add a CalDAV account (the same address and user name again: its password is replaced). The answer
+        does not wait for the server: a worker finds the calendars; `calendars_refreshed_at` moves on when they
+        are listed, and `problem_text` says what went wrong if nothing could be found."""
+        return self._caldav(request, None)
+
+    @extend_schema(request=CalDAVAccountSerializer, responses={202: ExternalAccountSerializer, 400: ERROR,
+                                                               403: ERROR, 404: ERROR})
+    @action(detail=True, methods=["post"])
+    def reconnect(self, request, pk=None):
+        """Give a CalDAV account a new app password (and, if it moved, its address or user name). Google and
+        Microsoft accounts reconnect in a browser, at `reconnect_url`: a 400 says so."""
+        account = self.get_object()
+        if account.provider != Provider.CALDAV:
+            return Response({"detail": "This account reconnects through its provider's consent, in a browser: "
+                                       "open its reconnect_url."}, status=400)
+        return self._caldav(request, account)
+
+    def _caldav(self, request, account):
+        kept = {"preset": account.preset, "server_url": account.server_url, "username": account.username} \
+            if account is not None else {}
+        given = CalDAVAccountSerializer(data=kept | dict(request.data.items()))
+        given.is_valid(raise_exception=True)
+        try:
+            account = services.caldav_connect(request.user, reconnect=account, **given.validated_data)
+        except services.Refused as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except services.Invalid as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(self.get_serializer(account).data, status=202)
 
     @extend_schema(responses={204: None, 400: ERROR}, parameters=[OpenApiParameter(
         "appointments", OpenApiTypes.STR, enum=["keep", "remove"], required=True,

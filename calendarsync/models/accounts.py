@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +10,7 @@ from calendarsync.fields import EncryptedTextField
 class Provider(models.TextChoices):
     GOOGLE = "google", _("Google Calendar")
     MICROSOFT = "microsoft", _("Microsoft 365 / Outlook")
+    CALDAV = "caldav", _("CalDAV (iCloud, Fastmail, Nextcloud, …)")
 
 
 class AccountState(models.TextChoices):
@@ -24,13 +27,19 @@ class AccountProblem(models.TextChoices):
     SCOPES_MISSING = "scopes_missing", _("Calendar permission not granted")
     TOKEN_UNREADABLE = "token_unreadable", _("Stored credentials unreadable")
     UNREACHABLE = "unreachable", _("Provider unreachable")
+    # Why a CalDAV server's address led to no calendar (the user gives the address again):
+    CERTIFICATE = "certificate", _("Server certificate refused")
+    NOT_FOUND = "not_found", _("No calendar at the address")
+    NOT_CALDAV = "not_caldav", _("Not a CalDAV server")
 
 
 class ExternalAccount(models.Model):
-    """A Google or Microsoft account a user connected to sync calendars. Not a login identity.
+    """A Google, Microsoft or CalDAV account a user connected to sync calendars. Not a login identity.
 
     The refresh token (and the current access token) are kept encrypted; allauth only runs the
-    OAuth dance and keeps nothing.
+    OAuth dance and keeps nothing. A CalDAV account has no tokens: its app password is kept, encrypted,
+    where a refresh token would be (the secret that gives access again), its user name as `username`, the
+    address the user gave as `server_url`, and the calendar home discovery found there as `home_url`.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
@@ -45,6 +54,13 @@ class ExternalAccount(models.Model):
     access_token = EncryptedTextField(_("access token"), blank=True)
     access_token_expires_at = models.DateTimeField(_("access token expires at"), null=True, blank=True)
     scopes = models.TextField(_("granted scopes"), blank=True)
+    username = models.CharField(_("user name"), max_length=254, blank=True, help_text=_("CalDAV: the login."))
+    server_url = models.CharField(_("server address"), max_length=500, blank=True,
+                                  help_text=_("CalDAV: the address the user gave (or the preset's)."))
+    preset = models.CharField(_("preset"), max_length=20, blank=True,
+                              help_text=_("CalDAV: the provider it was added as (iCloud, Fastmail, …), if any."))
+    home_url = models.CharField(_("calendar home"), max_length=1000, blank=True, editable=False,
+                                help_text=_("CalDAV: where its calendars are, found by discovery; empty until then."))
     state = models.CharField(_("state"), max_length=20, choices=AccountState.choices, default=AccountState.ACTIVE)
     problem = models.CharField(_("problem"), max_length=30, choices=AccountProblem.choices, blank=True)
     missing_scopes = models.TextField(_("missing scopes"), blank=True,
@@ -62,6 +78,9 @@ class ExternalAccount(models.Model):
                                                name="one_external_account_per_remote_account")]
 
     def __str__(self):
+        if self.provider == Provider.CALDAV:
+            host = urlsplit(self.server_url).hostname or self.server_url
+            return f"{self.get_provider_display()}: {self.username} ({host})"
         return f"{self.get_provider_display()}: {self.email or self.remote_id}"
 
     @property

@@ -36,6 +36,8 @@ class RemoteCalendar(models.Model):
     can_write = models.BooleanField(_("writable"), default=False)
     is_primary = models.BooleanField(_("primary"), default=False)
     owner_email = models.CharField(_("owner"), max_length=254, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True,
+                                 help_text=_("Where its floating times are (CalDAV's calendar-timezone); empty: UTC."))
     gone_at = models.DateTimeField(_("deleted remotely at"), null=True, blank=True)
 
     selected = models.BooleanField(_("selected for sync"), default=False)

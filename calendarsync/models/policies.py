@@ -11,6 +11,7 @@ class SyncPolicy(models.Model):
                                    related_name="sync_policy")
     allow_google = models.BooleanField(_("Google Calendar"), default=True)
     allow_microsoft = models.BooleanField(_("Microsoft 365 / Outlook"), default=True)
+    allow_caldav = models.BooleanField(_("CalDAV (iCloud, Fastmail, Nextcloud, …)"), default=True)
     allow_import = models.BooleanField(_("import only"), default=True)
     allow_export = models.BooleanField(_("export only"), default=True)
     allow_both = models.BooleanField(_("two-way"), default=True)

@@ -13,11 +13,26 @@ def for_account(account, on_tokens):
                                             granted)
 
 
+def for_caldav(account, zones: dict[str, str]):
+    """The client of a CalDAV account whose calendar home is known; `zones`: each calendar's zone by path."""
+    from calendarsync import app_settings
+
+    from .base import Usage
+    from .caldav.dav import Dav, path_of
+    from .caldav.provider import CalDAVProvider
+
+    dav = Dav(account.home_url, account.username, account.refresh_token, Usage(),
+              verify=app_settings.CALDAV_CA_BUNDLE or True)
+    return CalDAVProvider(dav, path_of(account.home_url), zones)
+
+
 def provider_class(provider: str):
+    from .caldav.provider import CalDAVProvider
     from .google.provider import GoogleProvider
     from .microsoft.provider import MicrosoftProvider
 
-    return {"google": GoogleProvider, "microsoft": MicrosoftProvider}[provider]
+    return {"google": GoogleProvider, "microsoft": MicrosoftProvider, "caldav": CalDAVProvider}[provider]
 
 
-__all__ = ["AuthorizationLost", "CalendarInfo", "ProviderUnavailable", "Tokens", "for_account", "provider_class"]
+__all__ = ["AuthorizationLost", "CalendarInfo", "ProviderUnavailable", "Tokens", "for_account", "for_caldav",
+           "provider_class"]

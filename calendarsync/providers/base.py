@@ -30,6 +30,7 @@ class CalendarInfo:
     can_write: bool
     is_primary: bool
     owner_email: str = ""
+    time_zone: str = ""  # an IANA name: where the calendar's floating times are (CalDAV), "" for UTC or none
 
 
 class AuthorizationLost(Exception):

@@ -154,7 +154,7 @@ def test_an_administrator_can_disable_an_account(alice, account):
 def test_no_policy_object_is_needed_for_superusers(db):
     root = factories.user("root", is_superuser=True, is_staff=True)
     allowed = selectors.allowed_for(root)
-    assert allowed.providers == {"google", "microsoft"}
+    assert allowed.providers == {"google", "microsoft", "caldav"}
     assert allowed.max_calendars == 10
     assert SyncPolicy.objects.count() == 0
 

@@ -1,8 +1,9 @@
 """Finding a user's calendars from a server's address, as CalDAV clients do: the well-known URL (RFC 6764),
 the current user's principal, its calendar home, then the calendars in it (RFC 4791).
 
-Each way it can fail has its own sentence for the person connecting: a refused password, a certificate that
-cannot be verified, an address where nothing answers, a server that is not a CalDAV server.
+Each way it can fail is told apart (`DiscoveryError.problem`), so that the person connecting reads what to do:
+a refused password, a certificate that cannot be verified, an address where nothing answers, a server that
+is not a CalDAV server, one that holds no calendar there.
 """
 
 import re
@@ -22,9 +23,9 @@ from .dav import (
     DavError,
     NotDav,
     Resource,
-    Unreachable,
     origin,
     parse_multistatus,
+    path_of,
     propfind_body,
     qname,
     serialize,
@@ -42,8 +43,17 @@ WRITE_PRIVILEGES = ("write", "write-content", "all")
 PRINCIPAL = serialize(propfind_body([qname(DAV, "current-user-principal")]))
 
 
+# Why discovery failed (the account's problem, in calendarsync.models.AccountProblem's values).
+REFUSED, CERTIFICATE, UNREACHABLE, NOT_CALDAV, NOT_FOUND = (
+    "revoked", "certificate", "unreachable", "not_caldav", "not_found")
+
+
 class DiscoveryError(Exception):
-    """Why no calendar could be found, in a sentence for the person connecting."""
+    """Why no calendar could be found: `problem` is one of the values above; the message is for the log."""
+
+    def __init__(self, problem: str, message: str):
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -68,15 +78,20 @@ class Found:
 def discover(url: str, username: str, password: str, *, verify=True) -> Found:
     """The calendars the user has at the server `url` (a host, or any URL under it: a principal, a home)."""
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise DiscoveryError("Give the server's address, starting with https://.")
-    dav = Dav(url, username, password, Usage(), verify=verify, attempts=2)  # someone is waiting for the answer
+        raise DiscoveryError(NOT_FOUND, f"{url!r} is not an http(s) address")
+    dav = Dav(url, username, password, Usage(), verify=verify, attempts=2)
     try:
         return _discover(dav, url)
     except AuthorizationLost as exc:
-        raise DiscoveryError("The server refused this user name and password. If the account has two-step "
-                             "verification, make an app password and enter that.") from exc
-    except ProviderUnavailable as exc:
-        raise DiscoveryError(_sentence(exc, url)) from exc
+        raise DiscoveryError(REFUSED, str(exc)) from exc
+    except CertificateRefused as exc:
+        raise DiscoveryError(CERTIFICATE, str(exc)) from exc
+    except NotDav as exc:
+        raise DiscoveryError(NOT_CALDAV, str(exc)) from exc
+    except DavError as exc:
+        raise DiscoveryError(NOT_FOUND if exc.status in (403, 404, 410) else UNREACHABLE, str(exc)) from exc
+    except ProviderUnavailable as exc:  # nothing answered, or the server kept failing: it may come back
+        raise DiscoveryError(UNREACHABLE, str(exc)) from exc
 
 
 def _discover(dav: Dav, url: str) -> Found:
@@ -84,11 +99,34 @@ def _discover(dav: Dav, url: str) -> Found:
     context = _context(dav, start)
     principal = context.hrefs(qname(DAV, "current-user-principal"))
     principal_path = principal[0] if principal else context.href
-    home = _first(dav, principal_path, qname(CALDAV, "calendar-home-set")) or principal_path
+    home = _home(dav, principal_path) or principal_path
     listing = dav.propfind(home, CALENDAR_PROPS, depth=1).resources
     if not any(resource.has(qname(DAV, "resourcetype"), qname(CALDAV, "calendar")) for resource in listing):
-        raise DiscoveryError("The server answered, but holds no calendar for this user at that address.")
+        raise DiscoveryError(NOT_FOUND, f"{home} holds no calendar collection")
     return Found(dav.base, principal_path, home, _calendars(listing))
+
+
+def _home(dav: Dav, principal: str) -> str:
+    """The principal's calendar home, whose host may be another one (iCloud keeps each user's calendars on a
+    server of its own): the session moves there."""
+    try:
+        found = dav.propfind(principal, [qname(CALDAV, "calendar-home-set")]).resources
+    except DavError:
+        return ""
+    homes = [href.text.strip() for resource in found if qname(CALDAV, "calendar-home-set") in resource.props
+             for href in resource.props[qname(CALDAV, "calendar-home-set")].iter(qname(DAV, "href")) if href.text]
+    if not homes:
+        return ""
+    target = urljoin(dav.url(principal), homes[0])
+    _move(dav, target)
+    return path_of(target)
+
+
+def _move(dav: Dav, target: str):
+    """Go on at another host, never from https to plain http (the password would then travel in clear)."""
+    if dav.base.startswith("https:") and not target.startswith("https:"):
+        raise DiscoveryError(NOT_FOUND, f"{dav.base} sent us to {target}, which is not https")
+    dav.base = origin(target)
 
 
 def calendars_in(dav: Dav, home: str) -> list[Collection]:
@@ -112,7 +150,8 @@ def _context(dav: Dav, start: str) -> Resource:
                 "Depth": "0", "Content-Type": 'application/xml; charset="utf-8"'})
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
                 target = urljoin(dav.url(path), response.headers["Location"])
-                dav.base, path = origin(target), urlsplit(target).path or "/"
+                _move(dav, target)
+                path = path_of(target)
                 continue
             break
         if response.status_code == 207:
@@ -121,18 +160,8 @@ def _context(dav: Dav, start: str) -> Resource:
                 return resources[0]
         last = response
     if last is not None and last.status_code in (200, 405, 501):
-        raise DiscoveryError("A web server answered at that address, but not a CalDAV server: check the "
-                             "address (your provider's help names it).")
-    raise DiscoveryError(f"No calendar server was found at that address (it answered {last.status_code}): "
-                         "check the address.")
-
-
-def _first(dav: Dav, path: str, prop: str) -> str:
-    try:
-        found = dav.propfind(path, [prop]).resources
-    except DavError:
-        return ""
-    return next((href for resource in found for href in resource.hrefs(prop)), "")
+        raise DiscoveryError(NOT_CALDAV, f"PROPFIND {path} answered {last.status_code}")
+    raise DiscoveryError(NOT_FOUND, f"PROPFIND {path} answered {last.status_code if last is not None else 'nothing'}")
 
 
 def _is_event_calendar(resource: Resource) -> bool:
@@ -184,15 +213,3 @@ def _zone(text: str) -> str:
 
 def _last(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1] or path
-
-
-def _sentence(exc: ProviderUnavailable, url: str) -> str:
-    host = urlsplit(url).hostname
-    if isinstance(exc, CertificateRefused):
-        return (f"The connection to {host} is not secure: its certificate could not be verified. Check the "
-                "address; a server with a certificate of its own needs it trusted first.")
-    if isinstance(exc, Unreachable):
-        return f"Nothing answered at {host}: check the address, and that the server is up."
-    if isinstance(exc, NotDav):
-        return "A web server answered at that address, but not a CalDAV server: check the address."
-    return f"The server could not list the calendars ({exc}); try again later."

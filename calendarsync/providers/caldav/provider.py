@@ -49,7 +49,8 @@ class CalDAVProvider(CalendarProvider):
     def list_calendars(self) -> list[CalendarInfo]:
         """The event calendars of the user's calendar home (its path is found when the account connects)."""
         return [CalendarInfo(collection.path, collection.name, collection.color, collection.can_write,
-                             is_primary=False) for collection in calendars_in(self.dav, self.home)]
+                             is_primary=False, time_zone=collection.time_zone)
+                for collection in calendars_in(self.dav, self.home)]
 
     def changes(self, calendar_id: str, cursor: str, window: tuple[datetime, datetime]) -> Changes:
         state = _state(cursor)

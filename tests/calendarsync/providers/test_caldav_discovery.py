@@ -1,5 +1,5 @@
-"""Finding a user's calendars on real CalDAV servers (Radicale, Xandikos), and the sentences for each way
-it fails."""
+"""Finding a user's calendars on real CalDAV servers (Radicale, Xandikos), and each way it fails told apart
+(the sentences for the user are the account's: tests/calendarsync/test_caldav_accounts.py)."""
 
 import http.server
 import threading
@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from calendarsync.providers.base import Usage
+from calendarsync.providers.caldav import discovery
 from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.discovery import DiscoveryError, discover
 from calendarsync.providers.caldav.provider import CalDAVProvider
@@ -39,19 +40,21 @@ def test_a_calendar_the_user_may_only_read_is_found_read_only(tmp_path):
 
 
 def test_a_refused_password_says_what_to_do(tmp_path):
-    with caldav_servers.radicale(tmp_path) as server, pytest.raises(
-            DiscoveryError, match="refused this user name and password.*app password"):
+    with caldav_servers.radicale(tmp_path) as server, pytest.raises(DiscoveryError) as failed:
         discover(server.url, USER, "wrong")
+    assert failed.value.problem == discovery.REFUSED
 
 
 def test_an_address_where_nothing_answers(unused_ports):
-    with pytest.raises(DiscoveryError, match="Nothing answered at 127.0.0.1"):
+    with pytest.raises(DiscoveryError) as failed:
         discover(f"http://127.0.0.1:{unused_ports[0]}/", USER, PASSWORD)
+    assert failed.value.problem == discovery.UNREACHABLE
 
 
 def test_a_certificate_that_cannot_be_verified(server):
-    with pytest.raises(DiscoveryError, match="not secure"):  # https to a server that speaks plain HTTP
+    with pytest.raises(DiscoveryError) as failed:  # https to a server that speaks plain HTTP
         discover(server.url.replace("http://", "https://"), USER, PASSWORD)
+    assert failed.value.problem == discovery.CERTIFICATE
 
 
 def test_a_web_server_that_is_not_a_caldav_server():
@@ -59,8 +62,9 @@ def test_a_web_server_that_is_not_a_caldav_server():
     thread = threading.Thread(target=site.serve_forever, daemon=True)
     thread.start()
     try:
-        with pytest.raises(DiscoveryError, match="not a CalDAV server"):
+        with pytest.raises(DiscoveryError) as failed:
             discover(f"http://127.0.0.1:{site.server_address[1]}/", USER, PASSWORD)
+        assert failed.value.problem == discovery.NOT_CALDAV
     finally:
         site.shutdown()
         site.server_close()
@@ -68,8 +72,15 @@ def test_a_web_server_that_is_not_a_caldav_server():
 
 @pytest.mark.parametrize("address", ["127.0.0.1:5232", "ftp://example.org/", "https://"])
 def test_an_address_that_is_not_one(address):
-    with pytest.raises(DiscoveryError, match="https://"):
+    with pytest.raises(DiscoveryError) as failed:
         discover(address, USER, PASSWORD)
+    assert failed.value.problem == discovery.NOT_FOUND
+
+
+def test_a_path_with_no_calendar_under_it(server):
+    with pytest.raises(DiscoveryError) as failed:
+        discover(server.url + "nobody/here/", USER, PASSWORD)
+    assert failed.value.problem == discovery.NOT_FOUND
 
 
 def test_the_provider_lists_the_calendars_of_the_home_found(server):
