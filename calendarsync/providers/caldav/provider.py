@@ -121,13 +121,13 @@ class CalDAVProvider(CalendarProvider):
         return busy
 
     def write(self, calendar_id, writes):
-        return Writer(self.dav, calendar_id, self.zones.get(calendar_id, "UTC")).write(writes)
+        return Writer(self.dav, calendar_id, self.zones.get(calendar_id) or "UTC").write(writes)
 
     def _read(self, calendar_id, hrefs, known_series) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
         """The remote events of these resources, and the keys of the changed occurrences of each series among
         them; a changed occurrence a series had and no longer has is reported gone."""
         events, series = [], {}
-        zone = self.zones.get(calendar_id, "UTC")
+        zone = self.zones.get(calendar_id) or "UTC"
         bodies, failed = reports.bodies(self.dav, calendar_id, hrefs)
         for href in hrefs:
             if href in failed:
