@@ -207,13 +207,14 @@ class Run:
             with self.lease.step():
                 self.side.clear_outbox(outbox, stale=stale, failed=failed)
         reached("outbox cleared")
+        cursor = self.provider.cursor_after_writes(changes.cursor)
         kept = (self.calendar.cursor, self.calendar.window_start, self.calendar.window_end)
-        if kept != (changes.cursor, self.window[0], horizon) or self.calendar.deletions_confirmed:
+        if kept != (cursor, self.window[0], horizon) or self.calendar.deletions_confirmed:
             with self.lease.step():  # only now: what the cursor covers is stored
                 RemoteCalendar.objects.filter(pk=self.calendar.pk).update(
-                    cursor=changes.cursor, window_start=self.window[0], window_end=horizon, deletions_confirmed=False)
+                    cursor=cursor, window_start=self.window[0], window_end=horizon, deletions_confirmed=False)
         calendar = self.calendar
-        calendar.cursor, calendar.window_start, calendar.window_end = changes.cursor, self.window[0], horizon
+        calendar.cursor, calendar.window_start, calendar.window_end = cursor, self.window[0], horizon
         calendar.deletions_confirmed = False
         reached("cursor kept")
         self.count(ops)

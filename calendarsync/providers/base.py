@@ -149,6 +149,11 @@ class CalendarProvider:
         """Busy (start, end) intervals per calendar."""
         raise NotImplementedError
 
+    def cursor_after_writes(self, cursor: str) -> str:
+        """The cursor to keep once the run's writes are done: the one `changes` gave, unless the provider must
+        remember something of what it wrote (CalDAV: what it created after the cursor's token)."""
+        return cursor
+
     def inexact(self, event: Event) -> str:
         """What of the event this provider cannot hold as it is, in words for the user ("" for nothing worth
         saying): said when the event is written, while the CRM keeps its own."""

@@ -41,7 +41,7 @@ class CalDAVProvider(CalendarProvider):
     def __init__(self, dav: Dav, home: str = "", zones: dict[str, str] | None = None):
         super().__init__(None, None, lambda tokens: None)
         self.dav, self.home, self.zones = dav, home, zones or {}
-        self.usage = dav.usage
+        self.usage, self.created = dav.usage, []
 
     def storable(self, event):
         return storable(event)
@@ -54,6 +54,7 @@ class CalDAVProvider(CalendarProvider):
 
     def changes(self, calendar_id: str, cursor: str, window: tuple[datetime, datetime]) -> Changes:
         state = _state(cursor)
+        self.created = []  # from now on, resources this run creates after the token about to be taken
         if "etags" in state:
             return self._changes_by_etags(calendar_id, state)
         if state.get("token"):
@@ -62,7 +63,8 @@ class CalDAVProvider(CalendarProvider):
             except reports.TokenExpired:
                 pass
             else:
-                events, series = self._since(calendar_id, list(since.etags), since.removed, state.get("series", {}))
+                removed = since.removed | self._created_and_gone(calendar_id, state.get("created", []), since)
+                events, series = self._since(calendar_id, list(since.etags), removed, state.get("series", {}))
                 return Changes(events, _cursor(token=since.token, series=series), full=False)
         # A full listing, and what will tell the changes from now on: the token, or (a server without
         # sync-collection) every ETag, taken first so that what changes during the listing is seen next time.
@@ -120,8 +122,29 @@ class CalDAVProvider(CalendarProvider):
             busy[calendar_id] = busy_intervals(events, start, end)
         return busy
 
+    def _created_and_gone(self, calendar_id, created, since) -> set[str]:
+        """Of the resources the last run created after its token, those that are gone: a server may leave a
+        resource that did not exist at the token and no longer exists out of the report (Xandikos does; RFC
+        6578 3.5.2 only asks for members that existed), yet the CRM holds it."""
+        unreported = sorted(set(created) - set(since.etags) - since.removed)
+        if not unreported:
+            return set()
+        found, failed = reports.bodies(self.dav, calendar_id, unreported)
+        return {href for href in unreported if href not in found and href not in failed}
+
     def write(self, calendar_id, writes):
-        return Writer(self.dav, calendar_id, self.zones.get(calendar_id) or "UTC").write(writes)
+        results = Writer(self.dav, calendar_id, self.zones.get(calendar_id) or "UTC").write(writes)
+        creates = {write.key for write in writes if write.kind == "create"}
+        self.created += [split_id(result.remote_id)[0] for result in results
+                         if result.key in creates and result.status == "ok" and result.remote_id]
+        return results
+
+    def cursor_after_writes(self, cursor: str) -> str:
+        """A token cursor remembers what this run created after its token, for the next run to check."""
+        state = _state(cursor)
+        if not self.created or not state.get("token"):
+            return cursor
+        return _cursor(**state, created=sorted(set(self.created)))
 
     def _read(self, calendar_id, hrefs, known_series) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
         """The remote events of these resources, and the keys of the changed occurrences of each series among
