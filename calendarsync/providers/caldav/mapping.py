@@ -31,6 +31,11 @@ class NotAnEvent(Unreadable):
     """A calendar object with no event in it (a to-do, a journal): skipped, with nothing to report."""
 
 
+class Cancelled(NotAnEvent):
+    """A resource whose event, or whole series, has STATUS:CANCELLED: no live event, read as a deletion (as
+    Google and Graph report a cancelled event). A cancelled override is only its occurrence cancelled."""
+
+
 @dataclass(frozen=True)
 class CalendarObject:
     """What one resource holds: a single event, or a series (`events[0]`) and its changed occurrences."""
@@ -57,6 +62,8 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
     if len(masters) != 1:
         raise Unreadable("it holds changed occurrences of a series without the series itself"
                          if not masters else "it holds the same event twice")
+    if _cancelled(masters[0]):
+        raise Cancelled("it is cancelled")
     try:
         master = _event(masters[0], uid, ZoneInfo(zone))
         updated = {"": _updated(masters[0])}
@@ -66,7 +73,7 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
             if component is masters[0]:
                 continue
             key = _key(component.decoded("RECURRENCE-ID"), series_zone)
-            if str(component.get("STATUS", "")).upper() == "CANCELLED":
+            if _cancelled(component):
                 cancelled.add(key)
             else:
                 overrides.append(_event(component, uid, series_zone, recurrence_id=key))
@@ -89,9 +96,10 @@ def write(events: list[Event], existing: bytes | None = None) -> bytes:
     master = events[0]
     keep = {event.recurrence_id for event in events}
     by_key = {}
-    for component in list(calendar.subcomponents):
-        if component.name != "VEVENT":
-            continue
+    held = [component for component in calendar.subcomponents if component.name == "VEVENT"]
+    if any(_cancelled(component) and component.get("RECURRENCE-ID") is None for component in held):
+        keep = set()  # a cancelled event written again is a new one: nothing of the cancelled one is kept
+    for component in held:
         recurrence = component.get("RECURRENCE-ID")
         key = _key(component.decoded("RECURRENCE-ID"), _zone_of(master)) if recurrence is not None else ""
         if key in keep and key not in by_key:
@@ -138,6 +146,10 @@ def _event(component, uid: str, zone: ZoneInfo, recurrence_id="") -> Event:
         private=str(component.get("CLASS", "PUBLIC")).upper() in ("PRIVATE", "CONFIDENTIAL"),
         attendees=tuple(_attendee(attendee) for attendee in component.attendees),
     )
+
+
+def _cancelled(component) -> bool:
+    return str(component.get("STATUS", "")).upper() == "CANCELLED"
 
 
 def _updated(component) -> datetime | None:

@@ -19,7 +19,7 @@ from calendarsync.core.normalize import fingerprint
 
 from ..base import ProviderUnavailable, WriteResult
 from . import reports
-from .mapping import Unreadable, read, write
+from .mapping import Cancelled, Unreadable, read, write
 
 PARALLEL = 4  # requests in flight to one server
 SAFE_NAME = re.compile(r"[A-Za-z0-9@._-]{1,200}")
@@ -91,6 +91,8 @@ class Writer:
         if held is not None:
             try:
                 events = read(held[1], self.zone).events
+            except Cancelled:
+                pass  # deleted, as it reads: an update finds it gone, a create writes it anew (over its ETag)
             except Unreadable as exc:
                 return [WriteResult(item.key, "failed", item.remote_id, message=f"the event on the server: {exc}")
                         for item in writes], b"", False

@@ -9,7 +9,7 @@ import requests
 from icalendar import Calendar
 
 from calendarsync.core.event import Event
-from calendarsync.providers.caldav.mapping import Unreadable, read, write
+from calendarsync.providers.caldav.mapping import Cancelled, NotAnEvent, Unreadable, read, write
 from tests.caldav_servers import PASSWORD, USER, make_calendar
 
 SERIES = Event(uid="series@crm", summary="Stand-up", description="Daily\nat nine", location="Room 4",
@@ -81,6 +81,14 @@ def test_a_cancelled_override_is_a_cancelled_occurrence():
                                   b"END:VEVENT\r\nEND:VCALENDAR")
     [series] = read(ics).events
     assert series.exdates == ("20261209T080000Z", "20261211T080000Z")
+
+
+def test_a_cancelled_event_or_series_reads_as_no_event():
+    for events in ([FAIR], [SERIES, MOVED]):
+        ics = write(events).replace(b"UID:", b"STATUS:CANCELLED\r\nUID:", 1)
+        with pytest.raises(Cancelled) as raised:
+            read(ics)
+        assert isinstance(raised.value, NotAnEvent)  # a deletion, not an event the run reports as unreadable
 
 
 @pytest.mark.parametrize(("ics", "reason"), [

@@ -180,3 +180,19 @@ def test_a_resource_written_twice_meanwhile_is_stale(calendar):
     [result] = racing.write(path, [Write("update", "u1", timed("single@crm", 3, hour=15), made.remote_id,
                                          made.etag)])
     assert result.status == "stale"
+
+
+def test_a_cancelled_event_is_a_deleted_one(calendar):
+    """STATUS:CANCELLED on the event itself (as clients cancel a meeting): no live event to list or update; a
+    create writes it anew over it, live."""
+    path, provider = calendar.path, calendar.provider
+    href = f"{path}single@crm.ics"
+    body = ics([timed("single@crm", 3)]).replace(b"UID:", b"STATUS:CANCELLED\r\nUID:", 1)
+    assert calendar.dav.put(href, body, create=True).status_code == 201
+    assert [item.event for item in provider.fetch(path, [href])] == [None]
+    assert href not in {item.remote_id for item in provider.changes(path, "", WINDOW).events}
+    [update] = provider.write(path, [Write("update", "u1", timed("single@crm", 4), href)])
+    assert update.status == "gone"
+    [create] = provider.write(path, [Write("create", "k1", timed("single@crm", 5))])
+    assert (create.status, create.remote_id) == ("ok", href)
+    assert provider.fetch(path, [href])[0].event == timed("single@crm", 5)
