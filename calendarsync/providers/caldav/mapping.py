@@ -78,6 +78,8 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
             else:
                 overrides.append(_event(component, uid, series_zone, recurrence_id=key))
                 updated[key] = _updated(component)
+    except Unreadable:
+        raise
     except (ValueError, KeyError, TypeError, OverflowError, RecurrenceError) as exc:
         raise Unreadable(f"its dates cannot be read ({exc})") from exc
     if cancelled:
@@ -133,8 +135,9 @@ def _event(component, uid: str, zone: ZoneInfo, recurrence_id="") -> Event:
     rrules = component.rrules
     if len(rrules) > 1:
         raise ValueError("it has several RRULEs")
-    if component.rdates:
-        raise ValueError("it repeats on dates of its own (RDATE), which the CRM cannot hold")
+    if component.rdates:  # recurring-ical-events could expand them, but a CRM series has no place for them
+        raise Unreadable("it repeats on dates listed one by one (RDATE), which a CRM series cannot hold (it has "
+                         "a rule and its cancelled dates only): it stays in the calendar, not synced")
     rrule = rrules[0].to_ical().decode() if rrules and not recurrence_id else ""
     own_zone = ZoneInfo(time_zone) if time_zone else zone
     exdates = tuple(sorted({_key(moment, own_zone) for moment in component.exdates})) if rrule else ()
