@@ -1,5 +1,5 @@
 """Figures of the sync engine against each provider's sandbox, in a throwaway database (PostgreSQL when
-DATABASE_URL names one): `manage.py benchmark_sync [--events 10000] [--provider google|microsoft]`.
+DATABASE_URL names one): `manage.py benchmark_sync [--events 10000] [--provider google|microsoft|caldav]`.
 
 - first import of a seeded calendar (about 2% recurring series with exceptions): listing requests,
   database queries, wall time, the process's peak memory;
@@ -7,13 +7,23 @@ DATABASE_URL names one): `manage.py benchmark_sync [--events 10000] [--provider 
 - a push of 1,000 appointments created in the CRM: batch requests;
 - Microsoft only: in a calendar of 300 series, what one remote deletion, one cancelled occurrence and one
   event moved out of the window cost (Graph reports each as a bare `@removed` id).
+
+CalDAV (`--provider caldav`, 2,000 events by default): against a real Radicale on loopback, filled by the
+benchmark, the first sync and then one after ten remote changes, each beside vdirsyncer syncing the same
+calendar to a folder (its own process, as it runs), in turns, `--rounds` times: requests the server received,
+database queries, seconds, peak memory, and the ratios of the medians.
 """
 
+import contextlib
+import cProfile
 import json
+import re
 import resource
+import statistics
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -31,6 +41,8 @@ from sandboxes.google import seed as google_seed
 from sandboxes.microsoft import seed as microsoft_seed
 from sandboxes.server import start_google, start_microsoft
 
+from . import _caldav_bench as caldav
+
 GOOGLE_SCOPE = "https://www.googleapis.com/auth/calendar"
 MICROSOFT_SCOPE = " ".join(f"https://graph.microsoft.com/{scope}" for scope in (
     "User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "MailboxSettings.Read"))
@@ -40,19 +52,26 @@ class Command(BaseCommand):
     help = "Print the sync engine's figures (requests, queries, seconds, memory) against each sandbox."
 
     def add_arguments(self, parser):
-        parser.add_argument("--events", type=int, default=10_000)
+        parser.add_argument("--events", type=int, help="events in the calendar (10,000; CalDAV: 2,000)")
         parser.add_argument("--pushes", type=int, default=1_000)
-        parser.add_argument("--provider", choices=["google", "microsoft"], action="append")
+        parser.add_argument("--provider", choices=["google", "microsoft", "caldav"], action="append")
+        parser.add_argument("--rounds", type=int, default=3, help="CalDAV: rounds of both syncs, in turns")
+        parser.add_argument("--profile", metavar="DIRECTORY", help="CalDAV: keep a cProfile of each of our syncs "
+                            "there (its seconds then include the profiler's cost)")
 
-    def handle(self, *args, events, pushes, provider, **options):
+    def handle(self, *args, events, pushes, provider, rounds, profile, **options):
         figures = {}
         for name in provider or ["google", "microsoft"]:
+            if name == "caldav":  # a database of its own for each round
+                with tempfile.TemporaryDirectory() as directory:
+                    figures[name] = CalDAVBench(Path(directory), rounds, profile).run(events or 2_000)
+                continue
             databases = setup_databases(verbosity=0, interactive=False)
             try:
-                with tempfile.TemporaryDirectory() as certificates:
-                    bench = GoogleBench() if name == "google" else MicrosoftBench(Path(certificates))
+                with tempfile.TemporaryDirectory() as directory:
+                    bench = GoogleBench() if name == "google" else MicrosoftBench(Path(directory))
                     try:
-                        figures[name] = bench.run(events, pushes)
+                        figures[name] = bench.run(events or 10_000, pushes)
                     finally:
                         bench.server.stop()
             finally:
@@ -216,6 +235,113 @@ class MicrosoftBench(Bench):
             parts = self.server.service.counters.snapshot()
             figures[name] = {**counted, "batch_parts": parts.get("events_get", 0) + parts.get("events_instances", 0)}
         return figures
+
+
+class CalDAVBench(Bench):
+    """Our sync and vdirsyncer's, in turns, against one Radicale: each round a new database (the CRM would
+    otherwise link the calendar's events to the appointments an earlier round made), a new vdirsyncer folder,
+    the first syncs of both, ten remote changes, then both syncs again."""
+
+    def __init__(self, directory: Path, rounds: int, profile: str | None):
+        from django.contrib.auth import get_user_model
+
+        self.directory, self.rounds, self.profile = directory, rounds, profile
+        self.users = get_user_model().objects
+
+    def run(self, events, pushes=0):
+        seeded = caldav.seed(self.directory / "radicale", events, datetime.now(UTC).date() - timedelta(days=60))
+        with caldav.Radicale(self.directory / "radicale").running() as server:
+            self.server = server
+            began = time.perf_counter()
+            server.warm()
+            warmed = time.perf_counter() - began
+            rounds = [self.round(number, seeded) for number in range(self.rounds)]
+        return {"database": connection.vendor, "server": "Radicale (its own process, on loopback)",
+                "resources": len(seeded.names), "series": len(seeded.series),
+                "server_warm_up_seconds": round(warmed, 3),
+                "vdirsyncer_start_seconds": caldav.process_start_seconds(),
+                "median": _medians(rounds), "rounds": rounds}
+
+    def round(self, number, seeded) -> dict:
+        databases = setup_databases(verbosity=0, interactive=False)
+        try:
+            return self.both(number, seeded)
+        finally:
+            teardown_databases(databases, verbosity=0)
+
+    def both(self, number, seeded) -> dict:
+        calendar = self.calendar(f"caldav{number}@example.com")
+        vdirsyncer = caldav.Vdirsyncer(self.directory / f"vdirsyncer-{number}", self.server)
+        figures = {"vdirsyncer_discover": vdirsyncer.run("discover")}
+        ours_first = number % 2 == 0  # who goes first alternates: neither always finds the server warmer
+        for stage in ("first_sync", "after_10_changes"):
+            if stage == "after_10_changes":
+                figures["changes"] = self.server.change(seeded, number)
+            turns = [("ours", partial(self.sync, calendar, f"{number}-{stage}")),
+                     ("vdirsyncer", partial(vdirsyncer.run, "sync"))]
+            for name, measure in turns if ours_first else reversed(turns):
+                figures.setdefault(stage, {})[name] = measure()
+        return figures
+
+    def calendar(self, email, count=0) -> RemoteCalendar:
+        server = self.server
+        account = ExternalAccount.objects.create(
+            user=self.owner(email), provider="caldav", remote_id=f"{caldav.USER} {server.url}", name="Radicale",
+            username=caldav.USER, refresh_token=caldav.PASSWORD, server_url=server.url,
+            home_url=server.url.rstrip("/") + server.home)
+        return self.configure(account, server.calendar, email)
+
+    def sync(self, calendar, label=""):
+        before = self.server.requests_logged()
+        profiler = cProfile.Profile() if self.profile else None
+        _reset_peak()
+        at_start = _peak_mb()
+        with CaptureQueriesContext(connection) as queries:
+            began = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            run = engine.sync(calendar.pk)
+            if profiler:
+                profiler.disable()
+            wall = time.perf_counter() - began
+        if profiler:
+            Path(self.profile).mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(Path(self.profile) / f"caldav-{label}.prof")
+        return {"created": run.created, "updated": run.updated, "deleted": run.deleted, "skipped": run.skipped,
+                "skipped_first": run.report[:3], "error": run.error, "requests": self.server.requests_logged() - before,
+                "db_queries": len(queries), "seconds": round(wall, 3), "peak_rss_mb": _peak_mb(),
+                "rss_at_start_mb": at_start}
+
+
+def _medians(rounds) -> dict:
+    """The median of each figure over the rounds, and ours as a share of vdirsyncer's."""
+    medians = {}
+    for stage in ("first_sync", "after_10_changes"):
+        medians[stage] = {name: {figure: statistics.median(round_[stage][name][figure] for round_ in rounds)
+                                 for figure in ("requests", "seconds", "peak_rss_mb")}
+                          for name in ("ours", "vdirsyncer")}
+        medians[stage]["ours"]["db_queries"] = statistics.median(round_[stage]["ours"]["db_queries"]
+                                                                 for round_ in rounds)
+        medians[stage]["seconds_ours_over_vdirsyncer"] = round(
+            medians[stage]["ours"]["seconds"] / medians[stage]["vdirsyncer"]["seconds"], 3)
+    medians["first_sync"]["target"] = "ours <= 1/2 of vdirsyncer's"
+    medians["after_10_changes"]["target"] = "ours <= 1/5 of vdirsyncer's"
+    return medians
+
+
+def _reset_peak():
+    """Start counting the process's peak memory again (Linux: VmHWM), so that each sync has its own."""
+    with contextlib.suppress(OSError):  # elsewhere the figure is the process's peak so far
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> float:
+    try:
+        found = re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text())
+    except OSError:
+        found = None
+    kilobytes = int(found.group(1)) if found else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kilobytes / 1024, 1)
 
 
 def _when(number, year=2026):
