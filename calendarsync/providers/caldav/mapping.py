@@ -16,8 +16,10 @@ import x_wr_timezone
 from icalendar import Calendar
 from icalendar import Event as VEvent
 from icalendar.prop import vRecur
+from icalendar.timezone import tzp
 
 from calendarsync.core.event import Event
+from calendarsync.providers.microsoft.zones import UnknownZone, iana
 from crm.recurrence import RecurrenceError, occurrence_key, parse_occurrence_key
 
 PRODID = "-//crm-calendarsync//CalDAV//EN"
@@ -65,18 +67,19 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
     if _cancelled(masters[0]):
         raise Cancelled("it is cancelled")
     try:
-        master = _event(masters[0], uid, ZoneInfo(zone))
+        zones = Zones(calendar, zone)
+        series_zone = zones.series_zone(masters[0])
+        master = _event(masters[0], uid, zones, series_zone)
         updated = {"": _updated(masters[0])}
-        series_zone = ZoneInfo(master.time_zone) if master.time_zone else ZoneInfo(zone)
         overrides, cancelled = [], set()
         for component in components:
             if component is masters[0]:
                 continue
-            key = _key(component.decoded("RECURRENCE-ID"), series_zone)
+            key = _key(zones.moment(component["RECURRENCE-ID"], series_zone))
             if _cancelled(component):
                 cancelled.add(key)
             else:
-                overrides.append(_event(component, uid, series_zone, recurrence_id=key))
+                overrides.append(_event(component, uid, zones, series_zone, recurrence_id=key))
                 updated[key] = _updated(component)
     except Unreadable:
         raise
@@ -85,6 +88,78 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
     if cancelled:
         master = replace(master, exdates=tuple(sorted(set(master.exdates) | cancelled)))
     return CalendarObject(uid, [master, *overrides], updated)
+
+
+class Zones:
+    """The zones the times of one resource name. An IANA TZID is the tz database's zone. Another TZID (Outlook's
+    "W. Europe Standard Time", a client's own) is read by the resource's VTIMEZONE for it, not by icalendar's
+    lookup, which keeps the first VTIMEZONE it meets for a TZID for the whole process; it is named by the Windows
+    table, X-LIC-LOCATION or a globally unique TZID's Olson tail where one of them knows it, else it has no
+    name (""). Floating times are in `floating`, the calendar's zone."""
+
+    def __init__(self, calendar, floating: str = "UTC"):
+        self.floating = ZoneInfo(floating or "UTC")
+        self.own = {}  # TZID -> (its rules, its IANA name or "")
+        for vtimezone in calendar.walk("VTIMEZONE"):
+            tzid = str(vtimezone.get("TZID", ""))
+            if tzid and not _known(tzid):
+                names = [str(vtimezone.get("X-LIC-LOCATION", "")), *_olson_tails(tzid)]
+                self.own[tzid] = (vtimezone.to_tz(tzp, lookup_tzid=False),
+                                  next((found for name in names if name and (found := _known(name))), ""))
+
+    def moment(self, prop, floating=None) -> date | datetime:
+        """A DTSTART, DTEND or RECURRENCE-ID: a date, or an aware datetime."""
+        return self.at(prop.dt, prop.params.get("TZID"), floating)
+
+    def at(self, value, tzid, floating=None):
+        if not isinstance(value, datetime):
+            return value
+        if tzid:
+            return value.replace(tzinfo=self.zone(tzid, value.tzinfo)[0])
+        return value if value.tzinfo is not None else value.replace(tzinfo=floating or self.floating)
+
+    def zone(self, tzid: str, decoded=None) -> tuple:
+        """The rules and IANA name ("" if none) of a TZID."""
+        if tzid in self.own:
+            return self.own[tzid]
+        if name := _known(tzid):
+            return ZoneInfo(name), name
+        if isinstance(decoded, ZoneInfo):  # icalendar's reading of a vendor's globally unique TZID
+            return decoded, decoded.key
+        return self.floating, self.floating.key  # defined nowhere (RFC 5545 requires a VTIMEZONE): floating
+
+    def name(self, prop, floating=None) -> str:
+        """The IANA name of the zone of a timed DTSTART ("" for a zone with none)."""
+        tzid = prop.params.get("TZID")
+        if tzid:
+            return self.zone(tzid, prop.dt.tzinfo)[1]
+        if prop.dt.tzinfo is not None:
+            return _zone_name(prop.dt.tzinfo)
+        return getattr(floating or self.floating, "key", "")
+
+    def exdates(self, component, floating) -> list:
+        found = component.get("EXDATE", [])
+        return [self.at(item.dt, dates.params.get("TZID"), floating)
+                for dates in (found if isinstance(found, list) else [found]) for item in dates.dts]
+
+    def series_zone(self, master):
+        """Where a series' floating RECURRENCE-IDs and EXDATEs are: the zone of its start."""
+        start = self.moment(master["DTSTART"])
+        return start.tzinfo if isinstance(start, datetime) else self.floating
+
+
+def _known(name: str) -> str:
+    """The IANA name of an IANA or Windows zone name, "UTC" for UTC's aliases; "" when neither knows it."""
+    try:
+        return iana(name)
+    except UnknownZone:
+        return ""
+
+
+def _olson_tails(tzid: str) -> list[str]:
+    """The Olson names a globally unique TZID may end with (RFC 5545 3.2.19: "/vendor/.../Europe/Paris")."""
+    parts = tzid.strip("/").split("/") if tzid.startswith("/") else []
+    return ["/".join(parts[start:]) for start in range(1, len(parts))]
 
 
 def write(events: list[Event], existing: bytes | None = None) -> bytes:
@@ -99,11 +174,12 @@ def write(events: list[Event], existing: bytes | None = None) -> bytes:
     keep = {event.recurrence_id for event in events}
     by_key = {}
     held = [component for component in calendar.subcomponents if component.name == "VEVENT"]
+    zones = Zones(calendar, _zone_of(master).key)
     if any(_cancelled(component) and component.get("RECURRENCE-ID") is None for component in held):
         keep = set()  # a cancelled event written again is a new one: nothing of the cancelled one is kept
     for component in held:
         recurrence = component.get("RECURRENCE-ID")
-        key = _key(component.decoded("RECURRENCE-ID"), _zone_of(master)) if recurrence is not None else ""
+        key = _key(zones.moment(recurrence)) if recurrence is not None else ""
         if key in keep and key not in by_key:
             by_key[key] = component
         else:  # an occurrence the CRM no longer changes (or cancelled: now an EXDATE)
@@ -121,16 +197,22 @@ def write(events: list[Event], existing: bytes | None = None) -> bytes:
 # Reading
 
 
-def _event(component, uid: str, zone: ZoneInfo, recurrence_id="") -> Event:
-    start, end = component.start, component.end
+def _event(component, uid: str, zones: Zones, series_zone, recurrence_id="") -> Event:
+    start = zones.moment(component["DTSTART"], series_zone if recurrence_id else None)
+    if component.get("DTEND") is not None:
+        end = zones.moment(component["DTEND"], start.tzinfo if isinstance(start, datetime) else None)
+    elif component.get("DURATION") is not None:
+        end = start + component["DURATION"].dt
+    else:
+        end = None
     all_day = not isinstance(start, datetime)
     if all_day:
         end = end if isinstance(end, date) and not isinstance(end, datetime) and end > start else \
             start + timedelta(days=1)
         time_zone = ""
     else:
-        start, end = _aware(start, zone), _aware(end if isinstance(end, datetime) else start, zone)
-        time_zone = _zone_name(start.tzinfo)
+        end = end if isinstance(end, datetime) else start
+        time_zone = zones.name(component["DTSTART"], series_zone if recurrence_id else None)
         start, end = start.astimezone(UTC), end.astimezone(UTC)
     rrules = component.rrules
     if len(rrules) > 1:
@@ -139,8 +221,11 @@ def _event(component, uid: str, zone: ZoneInfo, recurrence_id="") -> Event:
         raise Unreadable("it repeats on dates listed one by one (RDATE), which a CRM series cannot hold (it has "
                          "a rule and its cancelled dates only): it stays in the calendar, not synced")
     rrule = rrules[0].to_ical().decode() if rrules and not recurrence_id else ""
-    own_zone = ZoneInfo(time_zone) if time_zone else zone
-    exdates = tuple(sorted({_key(moment, own_zone) for moment in component.exdates})) if rrule else ()
+    if rrule and not all_day and not time_zone:
+        tzid = component["DTSTART"].params.get("TZID")
+        raise Unreadable(f"its series is in a time zone (“{tzid}”) with no IANA or Windows name: the CRM repeats a "
+                         f"series in a named zone, and could only guess which")
+    exdates = tuple(sorted({_key(moment) for moment in zones.exdates(component, series_zone)})) if rrule else ()
     return Event(
         uid=uid, summary=str(component.get("SUMMARY", "")), description=str(component.get("DESCRIPTION", "")),
         location=str(component.get("LOCATION", "")), all_day=all_day, start=start, end=end, time_zone=time_zone,
@@ -164,15 +249,9 @@ def _updated(component) -> datetime | None:
     return None
 
 
-def _key(moment, zone: ZoneInfo) -> str:
-    """The occurrence key of a RECURRENCE-ID or EXDATE (floating ones in `zone`)."""
-    if isinstance(moment, datetime):
-        return occurrence_key(_aware(moment, zone))
+def _key(moment) -> str:
+    """The occurrence key of a RECURRENCE-ID or EXDATE, as Zones gives it (a date, or an aware datetime)."""
     return occurrence_key(moment)
-
-
-def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
 def _zone_name(tzinfo) -> str:

@@ -115,3 +115,46 @@ def test_resources_written_are_what_each_server_gives_back(server):
         assert put.status_code == 201, put.text
         got = requests.get(url, auth=(USER, PASSWORD), timeout=10)
         assert read(got.content).events == events
+
+
+def vtimezone(tzid: str, standard: str, daylight: str) -> bytes:
+    """A VTIMEZONE of a client's own, with EU-style rules: daylight time from March's last Sunday."""
+    return (f"BEGIN:VTIMEZONE\r\nTZID:{tzid}\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\n"
+            f"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:{daylight}\r\nTZOFFSETTO:{standard}\r\n"
+            f"END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+            f"TZOFFSETFROM:{standard}\r\nTZOFFSETTO:{daylight}\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n").encode()
+
+
+def zoned(tzid: str, zones: bytes, rrule=b"", uid=b"zoned@x") -> bytes:
+    return (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//App//EN\r\n" + zones + b"BEGIN:VEVENT\r\nUID:" + uid +
+            b"\r\nDTSTAMP:20261201T000000Z\r\nDTSTART;TZID=" + tzid.encode() + b":20260701T090000\r\n"
+            b"DTEND;TZID=" + tzid.encode() + b":20260701T100000\r\n" + rrule + b"SUMMARY:Zoned\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def test_a_windows_zone_is_read_as_its_iana_zone_whatever_vtimezone_came_first():
+    # icalendar keeps the first VTIMEZONE it meets for a TZID, for the whole process: another resource's own
+    # rules for the name (here an hour off) must not decide where this one's times are
+    odd = vtimezone("W. Europe Standard Time", "+0200", "+0300")
+    read(zoned("W. Europe Standard Time", odd, uid=b"first@x"), zone="America/New_York")
+    outlook = vtimezone("W. Europe Standard Time", "+0100", "+0200")
+    for ics in (zoned("W. Europe Standard Time", outlook), zoned("W. Europe Standard Time", b"")):
+        [event] = read(ics, zone="America/New_York").events
+        assert (event.start, event.time_zone) == (datetime(2026, 7, 1, 7, tzinfo=UTC), "Europe/Berlin")
+    [series] = read(zoned("W. Europe Standard Time", outlook, b"RRULE:FREQ=WEEKLY;COUNT=3\r\n")).events
+    assert (series.time_zone, series.rrule) == ("Europe/Berlin", "FREQ=WEEKLY;COUNT=3")
+
+
+def test_a_zone_of_a_client_s_own_is_read_by_its_rules_and_named_where_it_says():
+    custom = vtimezone("Custom/Zone", "+0300", "+0400")
+    [event] = read(zoned("Custom/Zone", custom), zone="Europe/Paris").events
+    assert (event.start, event.end) == (datetime(2026, 7, 1, 5, tzinfo=UTC), datetime(2026, 7, 1, 6, tzinfo=UTC))
+    assert event.time_zone == ""  # no name to give it: the CRM shows it in its owner's zone
+    with pytest.raises(Unreadable, match="“Custom/Zone”"):  # a series repeats in its zone: never guessed
+        read(zoned("Custom/Zone", custom, b"RRULE:FREQ=WEEKLY;COUNT=3\r\n"))
+    paris = vtimezone("/freeassociation.sourceforge.net/Tzfile/Europe/Paris", "+0100", "+0200")
+    [named] = read(zoned("/freeassociation.sourceforge.net/Tzfile/Europe/Paris", paris)).events
+    assert (named.start, named.time_zone) == (datetime(2026, 7, 1, 7, tzinfo=UTC), "Europe/Paris")
+    lic = vtimezone("Office time", "+0100", "+0200").replace(b"BEGIN:STANDARD", b"X-LIC-LOCATION:Europe/Paris"
+                                                                b"\r\nBEGIN:STANDARD")
+    assert read(zoned("Office time", lic)).events[0].time_zone == "Europe/Paris"
