@@ -1,12 +1,14 @@
 """End to end: the CRM and a real CalDAV server (Radicale, Xandikos), through the engine, an account added on
 the settings page, and another client's edits on the server."""
 
+import time
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
-from calendarsync import engine, selectors, services
-from calendarsync.models import EventLink, OutboxEntry
+from calendarsync import engine, jobs, selectors, services
+from calendarsync.models import EventLink, OutboxEntry, RemoteCalendar, Trigger
 from crm import services as crm
 from crm.models import Action
 from tests import caldav_servers, factories
@@ -236,3 +238,42 @@ def test_an_appointment_pushed_then_deleted_by_another_client_is_deleted_in_the_
     assert (run.deleted, run.full) == (1, False)
     assert not Action.objects.filter(subject="Pushed").exists()
     assert "created" not in caldav_calendar.cursor  # checked once, then the token covers it
+
+
+@pytest.mark.broker
+def test_a_real_worker_finds_the_calendars_and_syncs_both_ways(client, alice, sync_allowed, appointment_type,
+                                                              caldav_server, worker):
+    """CI: the account added on the web, a separate `celery worker` process finds its calendars, pushes an
+    appointment saved on the web, and brings back another client's edit; all on PostgreSQL, through Redis."""
+    client.force_login(alice)
+    answer = client.post(reverse("calendarsync:caldav-add"), {
+        "preset": "generic", "server_url": caldav_server.proxy.url, "username": caldav_servers.USER,
+        "password": caldav_servers.PASSWORD})
+    assert answer.status_code == 302
+    work = eventually(lambda: RemoteCalendar.objects.filter(remote_id=caldav_server.calendar_path).first())
+    services.calendar_configure(alice, work, selected=True, direction="both", is_destination=True,
+                                first_sync="since", first_sync_since=date(2026, 1, 1))
+    response = client.post("/actions/new/", {
+        "action_type": appointment_type.pk, "subject": "Signed on the web", "start_date": "2026-12-07",
+        "start_time": "10:00", "end_date": "2026-12-07", "end_time": "11:00", "time_zone": "Europe/Paris",
+        "status": "planned", "availability": "busy", "privacy": "normal", "ends": "never"})
+    assert response.status_code == 302
+    action = Action.objects.get(subject="Signed on the web")
+    name = f"{action.uid}.ics"
+    eventually(lambda: name in caldav_server.names())
+    stored = caldav_server._request("GET", name)
+    caldav_server.put(name, stored.text.replace("SUMMARY:Signed on the web", "SUMMARY:Signed and moved"),
+                      stored.headers["ETag"])
+    jobs.sync_now(work.pk, Trigger.MANUAL)
+    eventually(lambda: Action.objects.filter(pk=action.pk, subject="Signed and moved").exists())
+    assert EventLink.objects.get(calendar=work, action=action).remote_id == caldav_server.calendar_path + name
+    assert not OutboxEntry.objects.filter(calendar=work).exists()
+
+
+def eventually(check, seconds=90):
+    """What `check` gives once it gives something, as the worker gets there."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert found
+    return found

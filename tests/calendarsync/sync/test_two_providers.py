@@ -113,3 +113,53 @@ def test_a_deletion_synced_from_google_does_not_reach_an_import_only_outlook_lat
     outlook.control("expire-delta-tokens")
     sync(outlook_calendar)
     assert [event["subject"] for event in outlook.events()] == ["Kick-off"]  # not deleted there
+
+
+CALDAV_KICKOFF = f"""
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Apple Inc.//iOS 18//EN
+BEGIN:VEVENT
+UID:{MEETING_UID}
+DTSTAMP:20261201T080000Z
+DTSTART;TZID=Europe/Paris:20261204T100000
+DTEND;TZID=Europe/Paris:20261204T110000
+SUMMARY:Kick-off
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_the_same_meeting_through_google_and_through_caldav_is_one_appointment(calendar, google, caldav_calendar,
+                                                                              caldav_server):
+    """Alice's invitation reached her Google calendar and her CalDAV one (iCloud, say): one appointment, linked
+    to both, and an edit on her phone reaches Google."""
+    google.insert({"summary": "Kick-off", "iCalUID": MEETING_UID, **TIMED})
+    caldav_server.put("kickoff.ics", CALDAV_KICKOFF)
+    sync(calendar)
+    sync(caldav_calendar)
+    action = Action.objects.get()
+    assert action.uid == MEETING_UID
+    assert set(EventLink.objects.filter(action=action).values_list("calendar", flat=True)) == {
+        calendar.pk, caldav_calendar.pk}
+    assert caldav_server.names() == ["kickoff.ics"]  # found, not written again under another name
+
+    caldav_server.put("kickoff.ics", CALDAV_KICKOFF.replace("SUMMARY:Kick-off", "SUMMARY:Kick-off\nLOCATION:Lyon"))
+    sync(caldav_calendar)
+    sync(calendar)
+    assert by_summary(google.events())["Kick-off"]["location"] == "Lyon"
+    assert Action.objects.count() == 1
+
+
+def test_an_appointment_exported_to_google_and_caldav_is_one_appointment_edited_from_either(
+        calendar, google, caldav_calendar, caldav_server):
+    meeting = factories.appointment(calendar.account.user, "2026-12-04 10:00", subject="Quarterly review")
+    sync(calendar)
+    sync(caldav_calendar)
+    assert caldav_server.names() == [f"{meeting.uid}.ics"]
+    google.change(by_summary(google.events())["Quarterly review"]["id"], summary="Quarterly review, room 4")
+    sync(calendar)
+    sync(caldav_calendar)
+    assert str(caldav_server.events()[meeting.uid, ""]["SUMMARY"]) == "Quarterly review, room 4"
+    assert Action.objects.count() == 1
+    assert EventLink.objects.filter(action=meeting).count() == 2
