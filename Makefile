@@ -10,6 +10,7 @@ PORT ?= 8000
 SANDBOX_PORT ?= 8001
 MICROSOFT_PORT ?= 8002
 MICROSOFT_CONSENT_PORT ?= 8003
+CALDAV_PORT ?= 8004
 SANDBOX := http://127.0.0.1:$(SANDBOX_PORT)
 MICROSOFT := https://127.0.0.1:$(MICROSOFT_PORT)
 
@@ -23,11 +24,12 @@ $(STAMP): requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	touch $(STAMP)
 
-# The web server, the sandboxes, and a Celery worker with beat beside them (the syncs run there, never in
+# The web server, the sandboxes (and a Radicale CalDAV server for the demo), and a Celery worker with beat beside them (the syncs run there, never in
 # a request); all stop together. The worker's log goes to data/worker.log.
 RUN_ENV := DEBUG=true CALENDARSYNC_GOOGLE_SANDBOX_URL=$(SANDBOX) CALENDARSYNC_MICROSOFT_SANDBOX_URL=$(MICROSOFT) \
 	CALENDARSYNC_MICROSOFT_CA_BUNDLE=data/sandbox-tls/sandbox-ca.pem \
-	CALENDARSYNC_MICROSOFT_SANDBOX_CONSENT_URL=http://127.0.0.1:$(MICROSOFT_CONSENT_PORT)
+	CALENDARSYNC_MICROSOFT_SANDBOX_CONSENT_URL=http://127.0.0.1:$(MICROSOFT_CONSENT_PORT) \
+	CALENDARSYNC_CALDAV_DEMO_URL=http://127.0.0.1:$(CALDAV_PORT)/
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
@@ -36,7 +38,7 @@ run: setup
 	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py run_sandboxes --demo --state-dir data/sandbox-state \
 		--google-port $(SANDBOX_PORT) --microsoft-port $(MICROSOFT_PORT) \
-		--microsoft-consent-port $(MICROSOFT_CONSENT_PORT) & \
+		--microsoft-consent-port $(MICROSOFT_CONSENT_PORT) --caldav-port $(CALDAV_PORT) & \
 	$(RUN_ENV) $(BIN)/celery -A config worker --beat --schedule data/celerybeat-schedule --pool threads \
 		--concurrency 4 --without-gossip --without-mingle --without-heartbeat --loglevel INFO \
 		--logfile data/worker.log & \

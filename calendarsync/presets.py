@@ -50,8 +50,8 @@ def offered() -> list[Preset]:
     """The presets a user may choose, the demo server first where `make run` started one."""
     url = app_settings.CALDAV_DEMO_URL
     return [Preset("demo", _("Demo CalDAV server (Radicale, on this machine)"), url,
-                   _("a demo person's user name, such as ada"),
-                   _("The demo's people all have the password “demo”."))] * bool(url) + PRESETS
+                   _("a demo person's user name: marc, alice, dana or tom"),
+                   _("The demo's people all have the password “demo” there."))] * bool(url) + PRESETS
 
 
 def find(key: str) -> Preset | None:

@@ -6,11 +6,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from sandboxes import caldav
 from sandboxes.server import DEMO_PEOPLE, start_google, start_microsoft, start_plain_twin, stop
 
 
 class Command(BaseCommand):
-    help = "Serve the sandbox Google Calendar and Microsoft 365 on loopback ports until interrupted."
+    help = ("Serve the sandbox Google Calendar and Microsoft 365 on loopback ports until interrupted, and with "
+            "--demo a Radicale CalDAV server with the demo's people.")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -19,13 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--microsoft-consent-port", type=int, default=8003,
                             help="The Microsoft consent page on plain http too, for browsers (0: no).")
         parser.add_argument("--demo", action="store_true", help="Start with the demo's people and calendars.")
+        parser.add_argument("--caldav-port", type=int, default=8004,
+                            help="With --demo, the demo CalDAV server's port (0: none).")
         parser.add_argument("--tls-dir", default=None,
                             help="Where the Microsoft sandbox's test CA is kept (default: data/sandbox-tls).")
         parser.add_argument("--state-dir", default=None,
                             help="Load the sandboxes' state from this folder if it is there, save it on exit.")
 
-    def handle(self, *args, host, google_port, microsoft_port, microsoft_consent_port, demo, tls_dir, state_dir,
-               **options):
+    def handle(self, *args, host, google_port, microsoft_port, microsoft_consent_port, demo, caldav_port, tls_dir,
+               state_dir, **options):
         state = Path(state_dir) if state_dir else None
         if state:
             state.mkdir(parents=True, exist_ok=True)
@@ -41,6 +45,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  consent page for browsers: {twin.base_url}")
         if demo:
             self.stdout.write("  accounts: " + ", ".join(email for email, _, _ in DEMO_PEOPLE))
+        radicale = None
+        if demo and caldav_port:
+            radicale = caldav.Radicale(settings.DATA_DIR / "caldav-demo", host, caldav_port)
+            self.stdout.write(f"Demo CalDAV server (Radicale) on {radicale.url}")
+            self.stdout.write("  users: " + ", ".join(user for user, _, _ in caldav.PEOPLE) +
+                              f", password {caldav.PASSWORD}")
         stopped = threading.Event()
         for name in ("SIGTERM", "SIGHUP"):  # `make run` stops it with SIGTERM; a closed terminal sends SIGHUP
             signal.signal(getattr(signal, name), lambda *_: stopped.set())
@@ -50,5 +60,7 @@ class Command(BaseCommand):
         stop(microsoft)
         if twin:
             twin.stop()
+        if radicale:
+            radicale.stop()
         if state:
             self.stdout.write(f"Sandbox state saved in {state}")
