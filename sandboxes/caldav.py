@@ -124,9 +124,8 @@ def _resources(bodies: list[dict]) -> dict[str, list[Event]]:
             if kind == "RRULE":
                 event.add("rrule", vRecur.from_ical(value))
             else:  # EXDATE;TZID=zone:local
-                zone = kind.partition("TZID=")[2]
-                event.add("exdate", _local({"dateTime": datetime.strptime(value, "%Y%m%dT%H%M%S").isoformat(),
-                                            "timeZone": zone}))
+                zone = ZoneInfo(kind.partition("TZID=")[2])
+                event.add("exdate", datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=zone))
         resources.setdefault(uid, []).append(event)
     return resources
 

@@ -6,6 +6,7 @@ from datetime import date
 from calendarsync import services
 from crm.models import Action
 from sandboxes import caldav
+
 from .conftest import caldav_connected, sync
 
 
