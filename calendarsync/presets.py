@@ -24,24 +24,28 @@ class Preset:
 
 PRESETS = [
     Preset("icloud", "iCloud", "https://caldav.icloud.com/", _("your Apple Account e-mail address"),
-           _("Make one at account.apple.com: Sign-In and Security → App-Specific Passwords.")),
+           _("iCloud takes an app-specific password, not your Apple Account password: make one at "
+             "account.apple.com → Sign-In and Security → App-Specific Passwords.")),
     Preset("fastmail", "Fastmail", "https://caldav.fastmail.com/", _("your full Fastmail address"),
-           _("Make one in Fastmail: Settings → Privacy & Security → App passwords → New app password, with "
-             "access to calendars (CalDAV).")),
+           _("Fastmail takes an app password: make one in Settings → Privacy & Security → App passwords → New app "
+             "password, with access to calendars (CalDAV).")),
     Preset("nextcloud", "Nextcloud", "", _("your Nextcloud user name"),
-           _("Make one in Nextcloud: Settings → Security → Devices & sessions → Create new app password."),
+           _("With two-step verification, Nextcloud takes an app password: make one in Settings → Security → "
+             "Devices & sessions → Create new app password."),
            "https://cloud.example.org"),
     Preset("bluemind", "BlueMind", "", _("your BlueMind login (usually your e-mail address)"),
            _("If your organisation uses two-step verification, make an app password in BlueMind's settings "
              "(My account → Security); otherwise your BlueMind password works."),
            "https://mail.example.org"),
     Preset("zoho", "Zoho Calendar", "https://calendar.zoho.com/caldav/", _("your Zoho e-mail address"),
-           _("Make one at accounts.zoho.com: Security → App Passwords → Generate New Password. Accounts in a "
+           _("Zoho takes an app-specific password: make one at accounts.zoho.com → Security → App Passwords → "
+             "Generate New Password. Accounts in a "
              "Zoho data centre other than zoho.com use its address (calendar.zoho.eu, calendar.zoho.in…).")),
     Preset("yahoo", "Yahoo Calendar", "https://caldav.calendar.yahoo.com/", _("your Yahoo e-mail address"),
-           _("Make one at login.yahoo.com: Account security → Generate app password.")),
+           _("Yahoo takes an app password: make one at login.yahoo.com → Account security → Generate app "
+             "password.")),
     Preset("generic", _("Another CalDAV server"), "", _("the user name you sign in with"),
-           _("If the account uses two-step verification, make an app password where its settings offer one."),
+           _("If the account uses two-step verification, it takes an app password, which its settings make."),
            "https://calendar.example.org"),
 ]
 

@@ -151,9 +151,8 @@ def _caldav_problem(account) -> str:
     again = _("Give the address again under “Reconnect”.")
     if account.state == AccountState.RECONNECT:
         return {
-            AccountProblem.REVOKED: _("%(host)s refused the user name or the password. If the account uses two-step "
-                                      "verification, it needs an app password, not the account's own: %(help)s "
-                                      "Then reconnect with the new one; nothing is lost meanwhile."),
+            AccountProblem.REVOKED: _("%(host)s refused the user name or the password. %(help)s Then reconnect "
+                                      "with it; nothing is lost meanwhile."),
             AccountProblem.CERTIFICATE: _("The connection to %(host)s is not secure: its certificate could not be "
                                           "verified. Check the address; a server with a certificate of its own "
                                           "needs it trusted by this server first.") + " " + again,

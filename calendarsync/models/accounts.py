@@ -78,9 +78,10 @@ class ExternalAccount(models.Model):
                                                name="one_external_account_per_remote_account")]
 
     def __str__(self):
-        if self.provider == Provider.CALDAV:
-            host = urlsplit(self.server_url).hostname or self.server_url
-            return f"{self.get_provider_display()}: {self.username} ({host})"
+        if self.provider == Provider.CALDAV:  # "iCloud: ada@icloud.com", "CalDAV: ada (cloud.example.org)"
+            if self.preset not in ("", "generic", "demo", "nextcloud", "bluemind"):
+                return f"{self.name}: {self.username}"
+            return f"CalDAV: {self.username} ({urlsplit(self.server_url).hostname or self.server_url})"
         return f"{self.get_provider_display()}: {self.email or self.remote_id}"
 
     @property

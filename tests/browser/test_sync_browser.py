@@ -1,13 +1,14 @@
-"""What a person sees running the product: connect Google or Outlook, choose a calendar, and watch edits flow
-both ways."""
+"""What a person sees running the product: connect Google or Outlook, or add a CalDAV account, choose a
+calendar, and watch edits flow both ways."""
 
 
 import pytest
 from playwright.sync_api import expect
 
 from calendarsync.models import ExternalAccount, RemoteCalendar, SyncRun
+from tests import caldav_servers
 from tests.browser.conftest import connect
-from tests.calendarsync.sync.conftest import GRACE, PRIMARY, Google, Outlook, by_summary
+from tests.calendarsync.sync.conftest import GRACE, PRIMARY, CalDAVServer, Google, Outlook, by_summary
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +88,54 @@ def test_edits_flow_both_ways_between_the_agenda_and_outlook(signed_in, alice, s
     page.goto("/settings/sync/")
     page.locator(f'[data-calendar="{default.name}"] summary').click()
     expect(page.locator(f'[data-calendar="{default.name}"] [data-last-run]')).to_contain_text("1 updated")
+
+
+def test_add_a_caldav_account_then_edits_flow_both_ways(signed_in, alice, sync_allowed, appointment_type, settings,
+                                                        tmp_path, screenshot):
+    settings.CALENDARSYNC_AGENDA_PULL_SECONDS = 0
+    with caldav_servers.radicale(tmp_path) as server:
+        caldav_servers.make_calendar(server, "work", display_name="Work", color="#16A765")
+        phone = CalDAVServer(server, proxy=None)
+        page = signed_in(alice)
+        page.goto("/settings/sync/")
+        page.get_by_role("link", name="Add a CalDAV account").click()
+        form = page.locator("#add-caldav")
+        form.get_by_label("Provider").select_option(label="Another CalDAV server")
+        expect(form.locator('[data-preset="generic"]')).to_be_visible()
+        expect(form.locator('[data-preset="icloud"]')).to_be_hidden()  # only what the chosen provider needs
+        form.get_by_label("Server address").fill(server.url)
+        form.get_by_label("User name").fill(caldav_servers.USER)
+        form.get_by_label("App password").fill("not-the-password")
+        screenshot("caldav-add-form")
+        form.get_by_role("button", name="Add the account").click()
+        expect(page.locator(".problem")).to_contain_text("refused the user name or the password")
+        screenshot("caldav-refused-password")
+
+        page.get_by_role("link", name="Reconnect").click()
+        page.get_by_label("New app password").fill(caldav_servers.PASSWORD)
+        page.locator("form.reveal:target").get_by_role("button", name="Reconnect").click()
+        expect(page.locator('[data-calendar="Work"]')).to_be_visible()
+        choose(page, "Work")
+        page.locator('[data-calendar="Work"] summary').click()
+        page.locator('[data-calendar="Work"]').get_by_role("button", name="Sync now").click()
+        expect(page.locator('[data-calendar="Work"] .indicator')).to_have_text("Synced")
+        screenshot("caldav-account-synced")
+
+        page.goto("/actions/new/?start=2026-11-24T14:00")  # the CRM to the server
+        page.fill("#id_subject", "Demo for ACME")
+        page.fill("#id_location", "Lyon")
+        page.click("button:has-text('Save')")
+        expect(page.locator(".tg-col .event", has_text="Demo for ACME")).to_have_count(1)
+        [(uid, _)] = phone.events()
+        event = phone.events()[uid, ""]
+        assert (str(event["SUMMARY"]), str(event["LOCATION"])) == ("Demo for ACME", "Lyon")
+
+        name = f"{uid}.ics"  # the server to the CRM: moved on a phone
+        stored = phone._request("GET", name)
+        moved = stored.text.replace("SUMMARY:Demo for ACME", "SUMMARY:Demo for ACME (moved)").replace(
+            "20261124T140000", "20261125T090000").replace("20261124T150000", "20261125T100000")
+        phone.put(name, moved, stored.headers["ETag"])
+        page.goto("/agenda/?date=2026-11-24")
+        moved = page.locator('.tg-col[data-date="2026-11-25"] .event', has_text="Demo for ACME (moved)")
+        expect(moved).to_have_count(1)
+        screenshot("caldav-agenda-after-phone-edit")
