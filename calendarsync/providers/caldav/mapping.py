@@ -18,7 +18,8 @@ from icalendar import Event as VEvent
 from icalendar.prop import vRecur
 from icalendar.timezone import tzp
 
-from calendarsync.core.event import Event
+from calendarsync.core.event import GROUPS, Event
+from calendarsync.core.normalize import normalized
 from calendarsync.providers.microsoft.zones import UnknownZone, iana
 from crm.recurrence import RecurrenceError, occurrence_key, parse_occurrence_key
 
@@ -162,34 +163,48 @@ def _olson_tails(tzid: str) -> list[str]:
     return ["/".join(parts[start:]) for start in range(1, len(parts))]
 
 
-def write(events: list[Event], existing: bytes | None = None) -> bytes:
+def write(events: list[Event], existing: bytes | None = None, zone: str = "UTC",
+          moved: dict[str, str] | None = None) -> bytes:
     """The resource holding `events` (a single event, or a series and its changed occurrences), written over
-    `existing` (the resource as the server holds it) so that what the CRM does not hold is kept."""
+    `existing` (the resource as the server holds it; `zone` places its floating times): only the components
+    whose CRM content changed are touched, and in them only what changed, so that what the CRM does not hold
+    stays as it was. `moved` gives the key a changed occurrence is held under when its series moved."""
     calendar = _parse_kept(existing) if existing else None
     if calendar is None:
         calendar = Calendar()
         calendar.add("PRODID", PRODID)
         calendar.add("VERSION", "2.0")
-    master = events[0]
-    keep = {event.recurrence_id for event in events}
-    by_key = {}
-    held = [component for component in calendar.subcomponents if component.name == "VEVENT"]
-    zones = Zones(calendar, _zone_of(master).key)
-    if any(_cancelled(component) and component.get("RECURRENCE-ID") is None for component in held):
-        keep = set()  # a cancelled event written again is a new one: nothing of the cancelled one is kept
-    for component in held:
-        recurrence = component.get("RECURRENCE-ID")
-        key = _key(zones.moment(recurrence)) if recurrence is not None else ""
-        if key in keep and key not in by_key:
-            by_key[key] = component
-        else:  # an occurrence the CRM no longer changes (or cancelled: now an EXDATE)
-            calendar.subcomponents.remove(component)
+    zones = Zones(calendar, zone)
+    held, before, series_zone = _held(calendar, zones)
+    master, moved = events[0], moved or {}
+    wanted = {moved.get(event.recurrence_id, event.recurrence_id) for event in events}
+    kept_cancelled = {key for key, component in held.items()
+                      if key and _cancelled(component) and key in master.exdates and key not in wanted}
+    # an occurrence the CRM no longer changes goes, and a cancelled one it changes is written anew
+    _remove(calendar, [component for key, component in held.items() if key not in wanted | kept_cancelled
+                       or key in wanted and _cancelled(component)])
+    now, series = datetime.now(UTC), None
     for event in events:
-        component = by_key.get(event.recurrence_id)
-        if component is None:
+        source = moved.get(event.recurrence_id, event.recurrence_id)
+        component = held.get(source)
+        if component is None or _cancelled(component):
             component = VEvent()
+            component.add("UID", event.uid)
+            component.add("SEQUENCE", 0)
             calendar.add_component(component)
-        _fill(component, event, master)
+            changes = _set(component, event, None, zones, series, kept_cancelled)
+        else:
+            changes = _set(component, event, before.get(source), zones, series, kept_cancelled,
+                           rekeyed=source != event.recurrence_id)
+            if changes & SCHEDULING:  # RFC 5546 2.1.4: what attendees would have to answer again
+                component["SEQUENCE"] = int(component.get("SEQUENCE", 0)) + 1
+        if series is None:
+            series = component
+        if changes:
+            for name in ("DTSTAMP", "LAST-MODIFIED"):
+                component.pop(name, None)
+                component.add(name, now)
+    _drop_unused_timezones(calendar)
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
@@ -268,6 +283,8 @@ def _attendee(attendee) -> tuple[str, str]:
 
 # Writing
 
+SCHEDULING = frozenset({"when", "recurrence", "recurrence-id"})
+
 
 def _parse_kept(existing: bytes):
     try:
@@ -276,44 +293,165 @@ def _parse_kept(existing: bytes):
         return None  # what the server held cannot be read: written anew
 
 
-def _zone_of(master: Event) -> ZoneInfo:
-    return ZoneInfo(master.time_zone) if master.time_zone and not master.all_day else ZoneInfo("UTC")
+def _held(calendar, zones: Zones):
+    """The VEVENTs held, by occurrence key ("" for the series), each as the CRM read it (None where it cannot be
+    read, so that all of it is written), and the series' zone. Held data that makes no series (several masters,
+    a cancelled one) is dropped: the CRM's events are written anew."""
+    components = [component for component in calendar.subcomponents if component.name == "VEVENT"]
+    masters = [component for component in components if component.get("RECURRENCE-ID") is None]
+    try:
+        if len(masters) != 1 or _cancelled(masters[0]):
+            raise ValueError("no series to write over")
+        series_zone = zones.series_zone(masters[0])
+        held = {"": masters[0]}
+        for component in components:
+            if component is not masters[0]:
+                held.setdefault(_key(zones.moment(component["RECURRENCE-ID"], series_zone)), component)
+    except (ValueError, KeyError, TypeError, OverflowError, RecurrenceError):
+        _remove(calendar, components)
+        return {}, {}, zones.floating
+    before = {}
+    uid = str(masters[0].get("UID", ""))
+    for key, component in held.items():
+        try:
+            before[key] = None if _cancelled(component) else _event(component, uid, zones, series_zone, key)
+        except (ValueError, KeyError, TypeError, OverflowError, RecurrenceError):
+            before[key] = None
+    return held, before, series_zone
 
 
-def _fill(component, event: Event, master: Event):
-    """Set what the CRM holds on a VEVENT, leaving the rest of it (alarms, attendees, X- properties) alone."""
-    zone = ZoneInfo(event.time_zone or "UTC")  # never the host's own zone
-    for name in ("UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION",
-                 "RRULE", "EXDATE", "RDATE", "RECURRENCE-ID", "TRANSP", "CLASS"):
+def _set(component, event: Event, before: Event | None, zones: Zones, series, kept_cancelled,
+         rekeyed=False) -> set[str]:
+    """Write on a VEVENT the fields of the event that differ from `before` (all of them when None); return the
+    groups that changed. `series` is the series' VEVENT, for a changed occurrence."""
+    new, old = normalized(event), normalized(before) if before is not None else None
+    compared = dict(GROUPS)
+    if old is not None and not old.all_day and not old.time_zone:  # a zone the CRM cannot name: its stand-in
+        compared["when"] = ("all_day", "start", "end")  # for it is no change of zone
+    changed = {group for group, names in compared.items() if group != "color" and (
+        old is None or any(getattr(new, name) != getattr(old, name) for name in names))}
+    if "summary" in changed:
+        _text(component, "SUMMARY", event.summary)
+    if "description" in changed:
+        _text(component, "DESCRIPTION", event.description)
+        component.pop("X-ALT-DESC", None)  # the HTML version of the description it replaces
+    if "location" in changed:
+        _text(component, "LOCATION", event.location)
+        component.pop("X-APPLE-STRUCTURED-LOCATION", None)  # the place on a map of the location it replaces
+    if "when" in changed:
+        _when(component, event, before, zones)
+    if event.recurrence_id and (rekeyed or before is None):
+        _moments(component, "RECURRENCE-ID", [event.recurrence_id], series or component, zones)
+        changed.add("recurrence-id")
+    if not event.recurrence_id and {"when", "recurrence"} & changed:
+        component.pop("RRULE", None)
+        if event.rrule:
+            component.add("RRULE", _rule(event.rrule))
+        # EXDATEs are written as the start is (a date, or a time in its zone); cancelled overrides stay as they are
+        _moments(component, "EXDATE", sorted(set(event.exdates) - kept_cancelled) if event.rrule else [], component,
+                 zones)
+    if "busy" in changed:
+        component.pop("TRANSP", None)
+        component.add("TRANSP", "OPAQUE" if event.busy else "TRANSPARENT")
+    if "private" in changed:
+        component.pop("CLASS", None)
+        if event.private:
+            component.add("CLASS", "PRIVATE")
+    return changed
+
+
+def _text(component, name: str, value: str):
+    """Replace a text property, keeping its parameters (LANGUAGE) but an ALTREP, which names other content."""
+    old = component.get(name)
+    parameters = {key: item for key, item in old.params.items() if key.upper() != "ALTREP"} if old is not None \
+        else {}
+    component.pop(name, None)
+    if value:
+        component.add(name, value, parameters=parameters or None)
+
+
+def _when(component, event: Event, before: Event | None, zones: Zones):
+    """DTSTART and DTEND (or DURATION, if that is how the event had it). A time zone the CRM left as it was keeps
+    the TZID the event had, and so its VTIMEZONE (Outlook's Windows names, a client's own zone)."""
+    same_zone = before is not None and not before.all_day and not event.all_day and \
+        before.time_zone in (event.time_zone, "")
+    duration = component.get("DURATION") is not None and component.get("DTEND") is None
+    for name, moment in (("DTSTART", event.start), ("DTEND", event.end)):
+        held = component.get(name) if same_zone else None
+        form = _form(held, zones) if held is not None and isinstance(held.dt, datetime) else _zone_form(event)
+        if name == "DTEND" and same_zone and held is None:
+            form = _form(component["DTSTART"], zones)  # an end given as a duration: in the start's zone
         component.pop(name, None)
-    component.add("UID", event.uid)
-    component.add("DTSTAMP", datetime.now(UTC))
+        if name == "DTEND" and duration:
+            component.pop("DURATION", None)
+            component.add("DURATION", event.end - event.start)
+        else:
+            _add(component, name, [moment], form)
+
+
+def _moments(component, name: str, keys: list[str], master, zones: Zones):
+    """RECURRENCE-ID or EXDATE, each key written as the series' start is (RFC 5545: the same value type)."""
+    component.pop(name, None)
+    if not keys:
+        return
+    start = master["DTSTART"]
+    all_day = not isinstance(start.dt, datetime)
+    form = None if all_day else _form(start, zones)
+    moments = [parse_occurrence_key(key, all_day=all_day) for key in keys]
+    _add(component, name, moments, form, single=name == "RECURRENCE-ID")
+
+
+def _form(prop, zones: Zones):
+    """How a held date-time is written: (its zone's rules, its TZID), (UTC, None), or (the floating zone, None)."""
+    tzid = prop.params.get("TZID")
+    if tzid:
+        return zones.zone(tzid, prop.dt.tzinfo)[0], str(tzid)
+    return (UTC, None) if prop.dt.tzinfo is not None else (zones.floating, None)
+
+
+def _zone_form(event: Event):
+    """How the CRM's event is written: dates, or times in its zone (UTC without one, never the host's zone)."""
     if event.all_day:
-        component.add("DTSTART", event.start)
-        component.add("DTEND", event.end)
-    else:
-        component.add("DTSTART", event.start.astimezone(zone))
-        component.add("DTEND", event.end.astimezone(zone))
-    for name, value in (("SUMMARY", event.summary), ("DESCRIPTION", event.description),
-                        ("LOCATION", event.location)):
-        if value:
-            component.add(name, value)
-    if event.recurrence_id:
-        component.add("RECURRENCE-ID", _moment_of(event.recurrence_id, master))
-    elif event.rrule:
-        component.add("RRULE", _rule(event.rrule))
-        if event.exdates:
-            component.add("EXDATE", [_moment_of(key, master) for key in sorted(event.exdates)])
-    component.add("TRANSP", "OPAQUE" if event.busy else "TRANSPARENT")
-    if event.private:
-        component.add("CLASS", "PRIVATE")
-    component["SEQUENCE"] = int(component.get("SEQUENCE", 0)) + 1
+        return None
+    if event.time_zone in ("", "UTC"):
+        return UTC, None
+    return ZoneInfo(event.time_zone), event.time_zone
 
 
-def _moment_of(key: str, master: Event):
-    """An occurrence key as the series' DTSTART has its moments: a date, or a time in the series' zone."""
-    moment = parse_occurrence_key(key, all_day=master.all_day)
-    return moment if master.all_day else moment.astimezone(_zone_of(master))
+def _add(component, name: str, moments: list, form, single=True):
+    if form is None:
+        values = [moment if not isinstance(moment, datetime) else moment.date() for moment in moments]
+        component.add(name, values[0] if single else values)
+        return
+    zone, tzid = form
+    values = [moment.astimezone(zone) if zone is UTC and tzid is None else
+              moment.astimezone(zone).replace(tzinfo=None) for moment in moments]
+    component.add(name, values[0] if single else values, parameters={"TZID": tzid} if tzid else None)
+
+
+def _remove(calendar, components):
+    """Take components out of the calendar by identity (icalendar compares components by content)."""
+    gone = {id(component) for component in components}
+    calendar.subcomponents[:] = [item for item in calendar.subcomponents if id(item) not in gone]
+
+
+def _drop_unused_timezones(calendar):
+    used = {tzid for component in calendar.subcomponents if component.name != "VTIMEZONE"
+            for tzid in _tzids(component)}
+    _remove(calendar, [item for item in calendar.subcomponents
+                       if item.name == "VTIMEZONE" and str(item.get("TZID", "")) not in used])
+
+
+def _tzids(component) -> set[str]:
+    found = set()
+    for values in component.values():
+        for value in values if isinstance(values, list) else [values]:
+            tzid = getattr(value, "params", {}).get("TZID")
+            if tzid:
+                found.add(str(tzid))
+    for child in component.subcomponents:
+        found |= _tzids(child)
+    return found
 
 
 def _rule(text: str):

@@ -127,7 +127,7 @@ class Writer:
         if delete or "" not in by_key:
             return results, b"", True
         ordered = [by_key[""], *(by_key[key] for key in sorted(by_key) if key)]
-        return results, write(ordered, held[1] if held else None), False
+        return results, write(ordered, held[1] if held else None, self.zone), False
 
 
 def _failed(result: WriteResult, response) -> WriteResult:

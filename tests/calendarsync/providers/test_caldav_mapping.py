@@ -158,3 +158,70 @@ def test_a_zone_of_a_client_s_own_is_read_by_its_rules_and_named_where_it_says()
     lic = vtimezone("Office time", "+0100", "+0200").replace(b"BEGIN:STANDARD", b"X-LIC-LOCATION:Europe/Paris"
                                                                 b"\r\nBEGIN:STANDARD")
     assert read(zoned("Office time", lic)).events[0].time_zone == "Europe/Paris"
+
+
+HELD = b"""BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//App//EN\r\nBEGIN:VEVENT\r\nUID:series@crm\r
+DTSTAMP:20261101T000000Z\r\nLAST-MODIFIED:20261101T000000Z\r\nDTSTART;TZID=Europe/Paris:20261207T090000\r
+DTEND;TZID=Europe/Paris:20261207T091500\r\nSUMMARY;LANGUAGE=fr:Point du matin\r
+DESCRIPTION;LANGUAGE=fr;ALTREP="cid:part1@example.com":Tous les jours\r
+X-ALT-DESC;FMTTYPE=text/html:<p>Tous les <b>jours</b></p>\r\nLOCATION:Room 4\r\nRRULE:FREQ=DAILY;COUNT=5\r
+SEQUENCE:3\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:series@crm\r\nDTSTAMP:20261101T000000Z\r
+RECURRENCE-ID;TZID=Europe/Paris:20261208T090000\r\nDTSTART;TZID=Europe/Paris:20261208T100000\r
+DTEND;TZID=Europe/Paris:20261208T101500\r\nSUMMARY:Moved once\r\nSEQUENCE:2\r\nEND:VEVENT\r\nBEGIN:VEVENT\r
+UID:series@crm\r\nDTSTAMP:20261101T000000Z\r\nRECURRENCE-ID;TZID=Europe/Paris:20261209T090000\r
+DTSTART;TZID=Europe/Paris:20261209T110000\r\nDTEND;TZID=Europe/Paris:20261209T111500\r\nSUMMARY:Moved twice\r
+SEQUENCE:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"""
+
+
+def components(ics: bytes) -> dict[str, bytes]:
+    """Each VEVENT of a resource as iCalendar, by its RECURRENCE-ID as written ("" for the series)."""
+    return {component["RECURRENCE-ID"].to_ical().decode() if "RECURRENCE-ID" in component else "":
+            component.to_ical() for component in Calendar.from_ical(ics).walk("VEVENT")}
+
+
+def test_a_write_changes_only_the_component_and_the_properties_the_crm_changed():
+    [series, first, second] = read(HELD).events
+    held = components(HELD)
+    later = replace(first, start=first.start.replace(hour=10), end=first.end.replace(hour=10))
+    written = write([series, later, second], HELD)
+    now = components(written)
+    assert (now[""], now["20261209T090000"]) == (held[""], held["20261209T090000"])  # untouched, byte for byte
+    moved = Calendar.from_ical(written).walk("VEVENT")[1]
+    assert (moved["SEQUENCE"], moved["DTSTART"].to_ical()) == (3, b"20261208T110000")  # its time: a new sequence
+    assert moved.decoded("DTSTAMP") != datetime(2026, 11, 1, tzinfo=UTC)
+    assert read(written).events == [series, later, second]
+
+
+def test_a_changed_text_keeps_its_language_and_drops_what_it_contradicts():
+    [series, *overrides] = read(HELD).events
+    written = write([replace(series, summary="Point du soir", description="Tous les soirs"), *overrides], HELD)
+    master = Calendar.from_ical(written).walk("VEVENT")[0]
+    assert master["SUMMARY"].params["LANGUAGE"] == master["DESCRIPTION"].params["LANGUAGE"] == "fr"
+    assert "ALTREP" not in master["DESCRIPTION"].params  # it named the old text's other form
+    assert "X-ALT-DESC" not in master  # the old text as HTML, which readers show instead of the new one
+    assert master["SEQUENCE"] == 3  # not a change attendees must answer again (RFC 5546)
+    assert master.decoded("LAST-MODIFIED") != datetime(2026, 11, 1, tzinfo=UTC)
+    assert str(master["LOCATION"]) == "Room 4"
+    assert read(written).events == [replace(series, summary="Point du soir", description="Tous les soirs"),
+                                    *overrides]
+    busy = write([replace(series, busy=False), *overrides], HELD)
+    assert Calendar.from_ical(busy).walk("VEVENT")[0]["X-ALT-DESC"]  # what did not change stays as it was
+
+
+def test_a_zone_the_crm_did_not_change_keeps_its_tzid_and_vtimezone():
+    for tzid, standard in (("Custom/Zone", "+0300"), ("W. Europe Standard Time", "+0100")):
+        held = zoned(tzid, vtimezone(tzid, standard, standard[:2] + str(int(standard[2]) + 1) + "00"))
+        [event] = read(held).events
+        later = replace(event, start=event.start.replace(hour=event.start.hour + 2),
+                        end=event.end.replace(hour=event.end.hour + 2))
+        written = write([later], held)
+        assert f"DTSTART;TZID={tzid}:20260701T110000".encode() in written
+        assert [str(zone["TZID"]) for zone in Calendar.from_ical(written).walk("VTIMEZONE")] == [tzid]
+        assert read(written).events == [later]
+        elsewhere = write([replace(later, time_zone="America/New_York")], held)
+        if tzid == "Custom/Zone":  # read with no zone, the CRM holds it in its owner's: no change of zone
+            assert f"DTSTART;TZID={tzid}:20260701T110000".encode() in elsewhere
+            continue
+        assert [str(zone["TZID"]) for zone in Calendar.from_ical(elsewhere).walk("VTIMEZONE")] == [
+            "America/New_York"]  # the zone no longer used goes with it
+        assert read(elsewhere).events == [replace(later, time_zone="America/New_York")]

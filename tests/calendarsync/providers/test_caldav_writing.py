@@ -196,3 +196,25 @@ def test_a_cancelled_event_is_a_deleted_one(calendar):
     [create] = provider.write(path, [Write("create", "k1", timed("single@crm", 5))])
     assert (create.status, create.remote_id) == ("ok", href)
     assert provider.fetch(path, [href])[0].event == timed("single@crm", 5)
+
+
+def test_an_occurrence_changed_leaves_the_series_component_as_it_was(calendar):
+    server, path, provider = calendar.server, calendar.path, calendar.provider
+    [series] = provider.write(path, [Write("create", "k1", SERIES)])
+    [moved] = provider.write(path, [Write("create", "k2", MOVED, series.remote_id)])
+    url = server.url.rstrip("/") + series.remote_id
+
+    def stamps():
+        held = Calendar.from_ical(requests.get(url, auth=(USER, PASSWORD), timeout=10).content)
+        return {str(component.get("RECURRENCE-ID", "")) and "moved": (component["DTSTAMP"].to_ical(),
+                                                                      component["SEQUENCE"])
+                for component in held.walk("VEVENT")}
+
+    before = stamps()
+    later = replace(MOVED, summary="Later")
+    [result] = provider.write(path, [Write("update", "u1", later, moved.remote_id, moved.etag)])
+    assert result.status == "ok"
+    after = stamps()
+    assert after[""] == before[""]  # the series: neither stamped again nor given a new sequence
+    assert after["moved"][1] == before["moved"][1]  # a new subject is not a new schedule (RFC 5546)
+    assert [item.event for item in provider.fetch(path, [series.remote_id, moved.remote_id])] == [SERIES, later]
