@@ -274,9 +274,11 @@ def calendars_refresh(account, *, force=False) -> bool:
         return False
     except providers.ProviderUnavailable as exc:
         log.warning("Calendars of account %s not refreshed: %s", account.pk, exc)
-        # The attempt counts: pages do not wait on a provider that is down at every visit.
+        # The attempt counts: pages do not wait on a provider that is down at every visit. A CalDAV home
+        # that is no longer there is looked for again next time (the server moved it).
+        moved = {"home_url": ""} if getattr(exc, "status", None) in (301, 308, 404, 410) else {}
         ExternalAccount.objects.filter(pk=account.pk).update(problem=AccountProblem.UNREACHABLE,
-                                                             calendars_refreshed_at=now)
+                                                             calendars_refreshed_at=now, **moved)
         return False
     _store_calendars(account, listed)
     _store_colors(account, provider)

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from calendarsync import services
 from calendarsync.models import AccountProblem, AccountState, ExternalAccount
 from tests import caldav_servers, factories
 from tests.caldav_servers import PASSWORD, USER, make_calendar
@@ -160,3 +161,17 @@ def test_the_api_says_what_is_wrong_with_a_request(api_as, alice, sync_allowed):
     assert refused.status_code == 400
     assert "browser" in refused.json()["detail"]
     assert ExternalAccount.objects.filter(user=alice).count() == 1
+
+
+def test_a_calendar_home_that_moved_is_looked_for_again(client, alice, sync_allowed, radicale):
+    client.force_login(alice)
+    add(client, server_url=radicale.url)
+    account = the_account(alice)
+    ExternalAccount.objects.filter(pk=account.pk).update(home_url=radicale.url + "alice/gone/")  # moved
+    account.refresh_from_db()
+    assert not services.calendars_refresh(account, force=True)  # gone: 404
+    account.refresh_from_db()
+    assert (account.problem, account.home_url) == ("unreachable", "")
+    assert services.calendars_refresh(account, force=True)  # discovery again, from the address given
+    account.refresh_from_db()
+    assert (account.problem, account.home_url) == ("", radicale.url + radicale.home.lstrip("/"))
