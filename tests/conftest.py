@@ -213,11 +213,11 @@ def api_as():
 
 @pytest.fixture
 def unused_ports():
-    """Two distinct loopback TCP ports nothing listens on right now (both probes held open together,
+    """Three distinct loopback TCP ports nothing listens on right now (the probes held open together,
     so that the system cannot hand out the same port twice)."""
     import socket
 
-    probes = [socket.socket(), socket.socket()]
+    probes = [socket.socket() for _ in range(3)]
     try:
         for probe in probes:
             probe.bind(("127.0.0.1", 0))

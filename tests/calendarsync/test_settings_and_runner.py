@@ -46,10 +46,11 @@ def read_when_serving(url, cafile=None, seconds=20):
 
 
 def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports, tmp_path):
-    google_port, microsoft_port = unused_ports
+    google_port, microsoft_port, caldav_port = unused_ports
     process = subprocess.Popen([sys.executable, "manage.py", "run_sandboxes", "--demo", "--google-port",
                                 str(google_port), "--microsoft-port", str(microsoft_port), "--tls-dir", str(tmp_path),
-                                "--state-dir", str(tmp_path / "state"), "--microsoft-consent-port", "0"],
+                                "--state-dir", str(tmp_path / "state"), "--microsoft-consent-port", "0",
+                                "--caldav-port", str(caldav_port)],
                                cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
     try:
         google = f"http://127.0.0.1:{google_port}"
@@ -59,12 +60,17 @@ def test_the_runner_serves_the_demo_sandboxes_until_stopped(unused_ports, tmp_pa
         metadata = read_when_serving(f"https://127.0.0.1:{microsoft_port}/common/v2.0/.well-known/openid-configuration",
                                      cafile=tmp_path / "sandbox-ca.pem")
         assert json.loads(metadata)["token_endpoint"].endswith("/common/oauth2/v2.0/token")
+        principal = urllib.request.Request(f"http://127.0.0.1:{caldav_port}/alice/", method="PROPFIND",
+                                           headers={"Authorization": "Basic YWxpY2U6ZGVtbw==", "Depth": "0"})
+        assert b"current-user-principal" in read_when_serving(principal)  # the demo CalDAV server, as alice
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert f"127.0.0.1:{google_port}" in output
     assert f"https://127.0.0.1:{microsoft_port}" in output
+    assert f"Demo CalDAV server (Radicale) on http://127.0.0.1:{caldav_port}/" in output
     assert process.returncode == 0
+    assert (tmp_path / "state" / "caldav-demo" / "collections").is_dir()
     saved = json.loads((tmp_path / "state" / "microsoft.json").read_text())
     assert "marc@demo.example" in saved["users"]
     assert len(json.loads((tmp_path / "state" / "google.json").read_text())["calendars"]) == 6

@@ -22,7 +22,8 @@ class Command(BaseCommand):
                             help="The Microsoft consent page on plain http too, for browsers (0: no).")
         parser.add_argument("--demo", action="store_true", help="Start with the demo's people and calendars.")
         parser.add_argument("--caldav-port", type=int, default=8004,
-                            help="With --demo, the demo CalDAV server's port (0: none).")
+                            help="With --demo, the demo CalDAV server's port (0: none); its storage is kept in "
+                                 "the state folder, or data/caldav-demo.")
         parser.add_argument("--tls-dir", default=None,
                             help="Where the Microsoft sandbox's test CA is kept (default: data/sandbox-tls).")
         parser.add_argument("--state-dir", default=None,
@@ -30,6 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, google_port, microsoft_port, microsoft_consent_port, demo, caldav_port, tls_dir,
                state_dir, **options):
+        stopped = threading.Event()
+        for name in ("SIGTERM", "SIGHUP"):  # `make run` stops it with SIGTERM; a closed terminal sends SIGHUP
+            signal.signal(getattr(signal, name), lambda *_: stopped.set())
         state = Path(state_dir) if state_dir else None
         if state:
             state.mkdir(parents=True, exist_ok=True)
@@ -47,13 +51,14 @@ class Command(BaseCommand):
             self.stdout.write("  accounts: " + ", ".join(email for email, _, _ in DEMO_PEOPLE))
         radicale = None
         if demo and caldav_port:
-            radicale = caldav.Radicale(settings.DATA_DIR / "caldav-demo", host, caldav_port)
-            self.stdout.write(f"Demo CalDAV server (Radicale) on {radicale.url}")
-            self.stdout.write("  users: " + ", ".join(user for user, _, _ in caldav.PEOPLE) +
-                              f", password {caldav.PASSWORD}")
-        stopped = threading.Event()
-        for name in ("SIGTERM", "SIGHUP"):  # `make run` stops it with SIGTERM; a closed terminal sends SIGHUP
-            signal.signal(getattr(signal, name), lambda *_: stopped.set())
+            try:
+                radicale = caldav.Radicale((state or settings.DATA_DIR) / "caldav-demo", host, caldav_port)
+            except RuntimeError as exc:  # the others serve on: the demo can do without CalDAV
+                self.stderr.write(f"The demo CalDAV server did not start: {exc}")
+            else:
+                self.stdout.write(f"Demo CalDAV server (Radicale) on {radicale.url}")
+                self.stdout.write("  users: " + ", ".join(user for user, _, _ in caldav.PEOPLE) +
+                                  f", password {caldav.PASSWORD}")
         with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
         stop(google)
