@@ -14,8 +14,10 @@ import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
-from calendarsync.core.normalize import fingerprint
+from calendarsync.core.normalize import fingerprint, normalized
+from crm.recurrence import RecurrenceError, keys_among, same_start, shift_key
 
 from ..base import ProviderUnavailable, WriteResult
 from . import reports
@@ -126,8 +128,48 @@ class Writer:
                                        fingerprint(written) if written is not None and not delete else ""))
         if delete or "" not in by_key:
             return results, b"", True
+        moved = {}
+        if events and not events[0].recurrence_id and by_key[""] is not events[0]:
+            by_key, moved, rebuilt = _following(events[0], by_key, {event.recurrence_id for event in events[1:]})
+            if rebuilt:  # the engine writes the CRM's changed occurrences again, as Outlook's rebuilt series have
+                results = [replace(result, rebuilt=True) if result.remote_id == href and result.status == "ok"
+                           else result for result in results]
         ordered = [by_key[""], *(by_key[key] for key in sorted(by_key) if key)]
-        return results, write(ordered, held[1] if held else None, self.zone), False
+        return results, write(ordered, held[1] if held else None, self.zone, moved), False
+
+
+def _following(before, by_key: dict, held: set[str]) -> tuple[dict, dict[str, str], bool]:
+    """The events of a resource whose series may have moved or changed its rule: its changed occurrences that
+    were held follow their occurrence as the CRM's own do (crm.services), those the series no longer has go.
+    Returns the events, the key each moved one was held under (by its new key), and whether any moved or went."""
+    series = by_key[""]
+    keys = sorted(key for key in by_key if key in held)
+    if not keys:
+        return by_key, {}, False
+    try:
+        old_start, new_start = _start(before), _start(series)
+        if same_start(old_start, new_start) and normalized(before).rrule == normalized(series).rrule:
+            return by_key, {}, False
+        choices = {key: [shift_key(key, old_start=old_start, new_start=new_start),
+                         shift_key(key, old_start=old_start, new_start=new_start, keep_date=True)] for key in keys}
+        existing = keys_among([choice for pair in choices.values() for choice in pair], rrule=series.rrule,
+                              exdates=[], start=new_start) if series.rrule else set()
+    except (RecurrenceError, ValueError, OverflowError):
+        choices, existing = dict.fromkeys(keys, []), set()  # occurrences that cannot be followed go
+    following = {key: event for key, event in by_key.items() if key not in held}
+    moved = {}
+    for key in keys:
+        new_key = next((choice for choice in choices[key] if choice in existing), None)
+        if new_key is not None and new_key not in following:
+            following[new_key] = replace(by_key[key], recurrence_id=new_key)
+            if new_key != key:
+                moved[new_key] = key
+    return following, moved, bool(moved) or len(following) < len(by_key)
+
+
+def _start(event):
+    """A series' start as crm.recurrence has it: a date, or a time in the series' zone."""
+    return event.start if event.all_day else event.start.astimezone(ZoneInfo(event.time_zone or "UTC"))
 
 
 def _failed(result: WriteResult, response) -> WriteResult:

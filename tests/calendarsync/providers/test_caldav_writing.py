@@ -218,3 +218,33 @@ def test_an_occurrence_changed_leaves_the_series_component_as_it_was(calendar):
     assert after[""] == before[""]  # the series: neither stamped again nor given a new sequence
     assert after["moved"][1] == before["moved"][1]  # a new subject is not a new schedule (RFC 5546)
     assert [item.event for item in provider.fetch(path, [series.remote_id, moved.remote_id])] == [SERIES, later]
+
+
+DAILY = timed("daily@crm", 7, rrule="FREQ=DAILY;COUNT=5")
+CHANGED = replace(timed("daily@crm", 8, hour=14), summary="Afternoon", recurrence_id="20261208T090000Z")
+
+
+@pytest.mark.parametrize(("series", "followed"), [
+    (replace(DAILY, start=DAILY.start.replace(hour=10), end=DAILY.end.replace(hour=10)), "20261208T100000Z"),
+    (replace(DAILY, rrule="FREQ=WEEKLY;COUNT=2"), None),  # only Mondays now: the 8th, a Tuesday, is no occurrence
+    (replace(DAILY, summary="Stand-up"), "20261208T090000Z"),  # not moved: nothing follows
+])
+def test_a_series_moved_or_re_ruled_takes_its_changed_occurrences_along_or_drops_them(calendar, series, followed):
+    path, provider = calendar.path, calendar.provider
+    [made] = provider.write(path, [Write("create", "k1", DAILY)])
+    assert provider.write(path, [Write("create", "k2", CHANGED, made.remote_id)])[0].status == "ok"
+    url = calendar.server.url.rstrip("/") + made.remote_id
+    held = requests.get(url, auth=(USER, PASSWORD), timeout=10)  # another client's alarm on the occurrence
+    body = held.content.replace(b"SUMMARY:Afternoon\r\n", b"SUMMARY:Afternoon\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+                                b"DESCRIPTION:Soon\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n")
+    assert calendar.dav.put(made.remote_id, body, etag=held.headers["ETag"]).status_code in (201, 204)
+    [item] = provider.fetch(path, [made.remote_id])
+
+    [result] = provider.write(path, [Write("update", "u1", series, made.remote_id, item.etag)])
+    assert (result.status, result.rebuilt) == ("ok", followed != CHANGED.recurrence_id)
+    changes = provider.changes(path, "", WINDOW).events
+    assert [item.event for item in changes if item.remote_id == made.remote_id] == [series]
+    overrides = [item.event for item in changes if item.series_id]
+    assert overrides == ([replace(CHANGED, recurrence_id=followed)] if followed else [])
+    if followed:  # the same component, with what other clients put in it
+        assert b"TRIGGER:-PT5M" in requests.get(url, auth=(USER, PASSWORD), timeout=10).content
