@@ -151,16 +151,15 @@ class CalDAVProvider(CalendarProvider):
         them; a changed occurrence a series had and no longer has is reported gone."""
         events, series = [], {}
         zone = self.zones.get(calendar_id) or "UTC"
-        bodies, failed = reports.bodies(self.dav, calendar_id, hrefs)
-        for href in hrefs:
-            if href in failed:
-                events.append(RemoteEvent(href, problem=f"it could not be read (the server answered {failed[href]})"))
+        for href, body, status in reports.each_body(self.dav, calendar_id, hrefs):  # parsed as the next come
+            if status:
+                events.append(RemoteEvent(href, problem=f"it could not be read (the server answered {status})"))
                 continue
-            if href not in bodies:
+            if body is None:
                 events.append(RemoteEvent(href))  # gone since it was listed
                 continue
             try:
-                found = read(bodies[href][1], zone)
+                found = read(body, zone)
             except NotAnEvent:
                 continue  # a to-do or a journal in a calendar that holds them too: not the sync's business
             except Unreadable as exc:

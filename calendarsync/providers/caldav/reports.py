@@ -5,15 +5,26 @@
 - every resource's ETag (one PROPFIND of depth 1): for servers without sync-collection, compared with the
   ETags known, behind the collection's CTag (getctag) that says whether anything changed at all;
 - bodies, by calendar-multiget, many at a time; one GET only for a resource the multiget did not give.
+
+Bodies come a chunk at a time, and while the caller parses one chunk the next ones are being asked for
+(MULTIGET_AHEAD requests in flight at most, on threads of their own): the server's time and the wait for its
+answers overlap with the parsing, which is this process's (threads share the interpreter: what overlaps is
+the waiting, not two parses).
 """
 
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from itertools import islice
 from xml.etree.ElementTree import Element, SubElement
 
 from .dav import CALDAV, CALSERVER, DAV, Dav, DavError, qname, quote_path
 
 MULTIGET_CHUNK = 100  # hrefs per calendar-multiget: large enough to be few, small enough for any server
+MULTIGET_AHEAD = 2  # multigets in flight while the caller reads: the server is never idle, nor flooded
 
 
 class TokenExpired(Exception):
@@ -86,17 +97,8 @@ def multiget(dav: Dav, path: str, hrefs: list[str]) -> dict[str, tuple[str, byte
     """The bodies of these resources (href -> (ETag, iCalendar bytes)), MULTIGET_CHUNK per request; a
     resource gone meanwhile is left out."""
     found = {}
-    for start in range(0, len(hrefs), MULTIGET_CHUNK):
-        body = Element(qname(CALDAV, "calendar-multiget"))
-        prop = SubElement(body, qname(DAV, "prop"))
-        SubElement(prop, qname(DAV, "getetag"))
-        SubElement(prop, qname(CALDAV, "calendar-data"))
-        for href in hrefs[start:start + MULTIGET_CHUNK]:
-            SubElement(body, qname(DAV, "href")).text = quote_path(href)
-        for resource in dav.report(path, body, depth=None).resources:  # RFC 4791 7.9: no Depth
-            data = resource.props.get(qname(CALDAV, "calendar-data"))
-            if resource.status == 200 and data is not None and data.text:
-                found[resource.href] = (resource.text(qname(DAV, "getetag")), data.text.encode())
+    for chunk in _ahead(partial(_multiget, dav, path), _chunks(hrefs)):
+        found.update(chunk)
     return found
 
 
@@ -106,7 +108,28 @@ def bodies(dav: Dav, path: str, hrefs: list[str], *, expected=None) -> tuple[dic
     default), by GET: gone since they were listed, or named so that the server's multiget misreads them
     (Xandikos takes a `#` for a fragment). Returns the bodies found and the statuses of those that could not
     be read (a resource gone is in neither)."""
-    found, failed = multiget(dav, path, hrefs), {}
+    found, failed = {}, {}
+    for _chunk, (chunk_found, chunk_failed) in _bodies_in_turn(dav, path, hrefs, expected):
+        found.update(chunk_found)
+        failed.update(chunk_failed)
+    return found, failed
+
+
+def each_body(dav: Dav, path: str, hrefs: list[str]) -> Iterator[tuple[str, bytes | None, int]]:
+    """Each of these resources in turn, read as `bodies` reads them: (href, its body or None when it is gone,
+    the status of a failed reading or 0). The next chunks are asked for while the caller handles this one."""
+    for chunk, (found, failed) in _bodies_in_turn(dav, path, hrefs, None):
+        for href in chunk:
+            yield href, found[href][1] if href in found else None, failed.get(href, 0)
+
+
+def _bodies_in_turn(dav, path, hrefs, expected) -> Iterator[tuple[list[str], tuple[dict, dict]]]:
+    chunks = _chunks(hrefs)
+    return zip(chunks, _ahead(partial(_chunk_bodies, dav, path, expected=expected), chunks), strict=True)
+
+
+def _chunk_bodies(dav, path, hrefs, *, expected) -> tuple[dict[str, tuple[str, bytes]], dict[str, int]]:
+    found, failed = _multiget(dav, path, hrefs), {}
     for href in hrefs:
         if href in found or (expected is not None and href not in expected):
             continue
@@ -116,6 +139,46 @@ def bodies(dav: Dav, path: str, hrefs: list[str], *, expected=None) -> tuple[dic
         elif response.status_code not in (404, 410):
             failed[href] = response.status_code
     return found, failed
+
+
+def _multiget(dav: Dav, path: str, hrefs: list[str]) -> dict[str, tuple[str, bytes]]:
+    """One calendar-multiget."""
+    body = Element(qname(CALDAV, "calendar-multiget"))
+    prop = SubElement(body, qname(DAV, "prop"))
+    SubElement(prop, qname(DAV, "getetag"))
+    SubElement(prop, qname(CALDAV, "calendar-data"))
+    for href in hrefs:
+        SubElement(body, qname(DAV, "href")).text = quote_path(href)
+    found = {}
+    for resource in dav.report(path, body, depth=None).resources:  # RFC 4791 7.9: no Depth
+        data = resource.props.get(qname(CALDAV, "calendar-data"))
+        if resource.status == 200 and data is not None and data.text:
+            found[resource.href] = (resource.text(qname(DAV, "getetag")), data.text.encode())
+    return found
+
+
+def _chunks(hrefs: list[str]) -> list[list[str]]:
+    return [hrefs[start:start + MULTIGET_CHUNK] for start in range(0, len(hrefs), MULTIGET_CHUNK)]
+
+
+def _ahead(fetch: Callable, chunks: Iterable) -> Iterator:
+    """fetch(chunk) for each chunk, in order, up to MULTIGET_AHEAD of them asked for before the caller takes
+    the first one's result; a single chunk is fetched on the caller's thread. A failure is raised where its
+    chunk's result is taken; what is in flight then is waited for, what is not yet asked for is not asked."""
+    chunks = list(chunks)
+    if len(chunks) < 2:
+        yield from map(fetch, chunks)
+        return
+    pool = ThreadPoolExecutor(MULTIGET_AHEAD, thread_name_prefix="caldav-multiget")
+    try:
+        waiting = iter(chunks)
+        pending = deque(pool.submit(fetch, chunk) for chunk in islice(waiting, MULTIGET_AHEAD))
+        while pending:
+            result = pending.popleft().result()
+            pending.extend(pool.submit(fetch, chunk) for chunk in islice(waiting, 1))  # one in, one out
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _utc(moment: datetime) -> str:
