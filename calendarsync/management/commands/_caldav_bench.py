@@ -25,8 +25,7 @@ USER, PASSWORD, CALENDAR = "bench", "bench-app-password", "work"
 STARTUP_SECONDS = 30
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC")
 SERIES_EVERY = 10  # one resource in ten is a weekly series
-REQUEST_LINE = re.compile(r"\] (GET|PUT|DELETE|PROPFIND|REPORT|OPTIONS|MKCALENDAR|PROPPATCH|HEAD|POST) "
-                          r"request for ")
+ANSWER_LINE = re.compile(r"\] [A-Z]+ response status for .* in ([0-9.]+) seconds")
 
 # Zones as clients write them: today's rule, not the whole history.
 VTIMEZONES = {
@@ -154,7 +153,7 @@ class Radicale:
             f"[auth]\ntype = htpasswd\nhtpasswd_filename = {directory / 'users'}\nhtpasswd_encryption = plain\n"
             f"[rights]\ntype = owner_only\n"
             f"[storage]\nfilesystem_folder = {directory / 'collections'}\n"
-            # Each request is logged (one line in, one out): the requests both clients send are counted there.
+            # Each request is logged (one line in, one out with its time): both clients' requests are counted there.
             f"[logging]\nlevel = info\n")
         with self.log.open("w") as log:
             process = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(directory / "config")],
@@ -183,10 +182,16 @@ class Radicale:
                                          headers={"Depth": depth} if depth else {})
             assert response.status_code == 207, (method, response.status_code)
 
-    def requests_logged(self) -> int:
-        """The requests the server has received so far (a mark to count from)."""
+    def mark(self) -> int:
+        """Where the server's log is now, to count its answers from."""
+        return self.log.stat().st_size
+
+    def answered(self, mark: int) -> dict:
+        """The requests the server answered since `mark`, and the seconds it says it took over them."""
         with self.log.open() as log:
-            return sum(1 for line in log if REQUEST_LINE.search(line))
+            log.seek(mark)
+            took = [float(found.group(1)) for found in map(ANSWER_LINE.search, log) if found]
+        return {"requests": len(took), "server_seconds": round(sum(took), 3)}
 
     def change(self, seeded: Seeded, round_number: int) -> list[str]:
         """Ten edits as another client makes them: seven timed events and one series renamed, one event
@@ -250,7 +255,7 @@ class Vdirsyncer:
     def run(self, *arguments) -> dict:
         """One vdirsyncer command: its seconds (the process's whole life, as a user or cron waits for it),
         the requests the server received, the process's peak memory."""
-        before = self.server.requests_logged()
+        mark = self.server.mark()
         output = self.directory / "output.log"
         began = time.perf_counter()
         with output.open("wb") as log:
@@ -262,8 +267,8 @@ class Vdirsyncer:
         wall = time.perf_counter() - began
         if process.returncode:
             raise RuntimeError(f"vdirsyncer {' '.join(arguments)} failed: {output.read_text()[-2000:]}")
-        return {"requests": self.server.requests_logged() - before, "seconds": round(wall, 3),
-                "peak_rss_mb": round(peak / 1024, 1), "files": len(list(self.folder.glob("*.ics")))}
+        return {**self.server.answered(mark), "seconds": round(wall, 3), "peak_rss_mb": round(peak / 1024, 1),
+                "files": len(list(self.folder.glob("*.ics")))}
 
 
 def _peak_of(pid: int) -> int:

@@ -292,7 +292,7 @@ class CalDAVBench(Bench):
         return self.configure(account, server.calendar, email)
 
     def sync(self, calendar, label=""):
-        before = self.server.requests_logged()
+        mark = self.server.mark()
         profiler = cProfile.Profile() if self.profile else None
         _reset_peak()
         at_start = _peak_mb()
@@ -308,7 +308,7 @@ class CalDAVBench(Bench):
             Path(self.profile).mkdir(parents=True, exist_ok=True)
             profiler.dump_stats(Path(self.profile) / f"caldav-{label}.prof")
         return {"created": run.created, "updated": run.updated, "deleted": run.deleted, "skipped": run.skipped,
-                "skipped_first": run.report[:3], "error": run.error, "requests": self.server.requests_logged() - before,
+                "skipped_first": run.report[:3], "error": run.error, **self.server.answered(mark),
                 "db_queries": len(queries), "seconds": round(wall, 3), "peak_rss_mb": _peak_mb(),
                 "rss_at_start_mb": at_start}
 
@@ -318,7 +318,7 @@ def _medians(rounds) -> dict:
     medians = {}
     for stage in ("first_sync", "after_10_changes"):
         medians[stage] = {name: {figure: statistics.median(round_[stage][name][figure] for round_ in rounds)
-                                 for figure in ("requests", "seconds", "peak_rss_mb")}
+                                 for figure in ("requests", "server_seconds", "seconds", "peak_rss_mb")}
                           for name in ("ours", "vdirsyncer")}
         medians[stage]["ours"]["db_queries"] = statistics.median(round_[stage]["ours"]["db_queries"]
                                                                  for round_ in rounds)
