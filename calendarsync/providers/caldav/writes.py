@@ -69,6 +69,10 @@ class Writer:
 
     def _resource(self, href: str, writes, held: tuple[str, bytes] | None) -> list[WriteResult]:
         for attempt in range(2):
+            if held is not None and not held[0]:  # never written over without a condition: GET gives an ETag
+                held, problem = self._with_etag(href)
+                if problem:
+                    return [WriteResult(item.key, "failed", item.remote_id, message=problem) for item in writes]
             results, body, delete = self._apply(href, writes, held)
             if not any(result.status == "ok" for result in results):
                 return results
@@ -85,6 +89,17 @@ class Writer:
                 held = reports.bodies(self.dav, self.calendar_id, [href])[0].get(href)
         return [WriteResult(result.key, "stale", result.remote_id, message="changed on the server meanwhile")
                 if result.status == "ok" else result for result in results]
+
+    def _with_etag(self, href: str) -> tuple[tuple[str, bytes] | None, str]:
+        """The resource and its ETag by GET (None if it is gone), or why it cannot be written."""
+        response = self.dav.get(href)
+        if response.status_code in (404, 410):
+            return None, ""
+        if response.status_code != 200:
+            return None, f"the server would not give the event ({response.status_code})"
+        if not response.headers.get("ETag"):
+            return None, "the server gives no ETag for the event: it could be written over another client's change"
+        return (response.headers["ETag"], response.content), ""
 
     def _apply(self, href: str, writes, held) -> tuple[list[WriteResult], bytes, bool]:
         """The writes applied to the events the resource holds: their results (before the request that makes

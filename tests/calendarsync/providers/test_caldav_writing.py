@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from calendarsync.core.normalize import fingerprint
 from calendarsync.providers.base import Usage, Write
-from calendarsync.providers.caldav.dav import Dav
+from calendarsync.providers.caldav.dav import DAV, Dav, qname
 from calendarsync.providers.caldav.mapping import write as ics
 from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
@@ -248,3 +248,44 @@ def test_a_series_moved_or_re_ruled_takes_its_changed_occurrences_along_or_drops
     assert overrides == ([replace(CHANGED, recurrence_id=followed)] if followed else [])
     if followed:  # the same component, with what other clients put in it
         assert b"TRIGGER:-PT5M" in requests.get(url, auth=(USER, PASSWORD), timeout=10).content
+
+
+class Untagged(Dav):
+    """A session whose multiget answers carry no ETag (some servers leave getetag out), and, with `get_etag`
+    False, whose GETs carry none either; it keeps the conditions of the PUTs it sends."""
+
+    def __init__(self, *args, get_etag=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.get_etag, self.puts = get_etag, []
+
+    def report(self, path, body, **kwargs):
+        found = super().report(path, body, **kwargs)
+        for resource in found.resources:
+            resource.props.pop(qname(DAV, "getetag"), None)
+        return found
+
+    def request(self, method, path, **kwargs):
+        response = super().request(method, path, **kwargs)
+        if method == "PUT":
+            headers = kwargs.get("headers", {})
+            self.puts.append(headers.get("If-Match") or headers.get("If-None-Match"))
+        if method == "GET" and not self.get_etag:
+            response.headers.pop("ETag", None)
+        return response
+
+
+@pytest.mark.parametrize("get_etag", [True, False])
+def test_an_update_is_conditional_even_when_the_server_gave_no_etag(calendar, get_etag):
+    server, path = calendar.server, calendar.path
+    untagged = Untagged(server.url, USER, PASSWORD, Usage(), get_etag=get_etag)
+    provider = CalDAVProvider(untagged)
+    [made] = provider.write(path, [Write("create", "k1", timed("single@crm", 3))])
+    assert (made.status, untagged.puts) == ("ok", ["*"])  # a create only where none is
+    [result] = provider.write(path, [Write("update", "u1", timed("single@crm", 4), made.remote_id, made.etag)])
+    if get_etag:  # read again by GET for its ETag, and written over that one only
+        assert result.status == "ok"
+        assert untagged.puts[1] not in (None, "*")
+    else:
+        assert (result.status, untagged.puts[1:]) == ("failed", [])
+        assert "no ETag" in result.message
+        assert calendar.provider.fetch(path, [made.remote_id])[0].event == timed("single@crm", 3)
