@@ -59,13 +59,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"Demo CalDAV server (Radicale) on {radicale.url}")
                 self.stdout.write("  users: " + ", ".join(user for user, _, _ in caldav.PEOPLE) +
                                   f", password {caldav.PASSWORD}")
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                stopped.wait()
+        finally:  # Radicale is a process of its own: it must not outlive the runner
+            if radicale:
+                radicale.stop()
         stop(google)
         stop(microsoft)
         if twin:
             twin.stop()
-        if radicale:
-            radicale.stop()
         if state:
             self.stdout.write(f"Sandbox state saved in {state}")
