@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from calendarsync.core.normalize import fingerprint, normalized
 from crm.recurrence import RecurrenceError, keys_among, same_start, shift_key
 
-from ..base import ProviderUnavailable, WriteResult
+from ..base import AuthorizationLost, ProviderUnavailable, WriteResult
 from . import reports
 from .mapping import Cancelled, Unreadable, read, write
 
@@ -63,8 +63,22 @@ class Writer:
         done = [[WriteResult(item.key, "failed", item.remote_id, message=f"the server would not give the event "
                              f"({unreadable[href]})") for item in resources.pop(href)] for href in unreadable]
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:  # nothing is written over what could not be read
-            done += list(pool.map(lambda href: self._resource(href, resources[href], held.get(href)), resources))
+            running = {href: pool.submit(self._resource, href, items, held.get(href))
+                       for href, items in resources.items()}
+        ending = None
+        for href, future in running.items():  # each resource's outcome on its own: one failing loses no other's
+            try:
+                done.append(future.result())
+            except (AuthorizationLost, ProviderUnavailable) as exc:
+                ending = ending or exc
+                done.append([WriteResult(item.key, "failed", item.remote_id, message=str(exc))
+                             for item in resources[href]])
+            except Exception as exc:  # noqa: BLE001 - whatever went wrong with one resource, the others are kept
+                why = f"it could not be written ({type(exc).__name__}: {exc})"[:300]
+                done.append([WriteResult(item.key, "failed", item.remote_id, message=why) for item in resources[href]])
         results = {result.key: result for found in done for result in found}
+        if ending is not None and not any(result.status == "ok" for result in results.values()):
+            raise ending  # nothing written to lose: the run ends (the account, the server's space), the outbox kept
         return [results[item.key] for item in writes]
 
     def _resource(self, href: str, writes, held: tuple[str, bytes] | None) -> list[WriteResult]:

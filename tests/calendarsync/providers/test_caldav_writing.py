@@ -10,7 +10,7 @@ import requests
 from icalendar import Calendar
 
 from calendarsync.core.normalize import fingerprint
-from calendarsync.providers.base import Usage, Write
+from calendarsync.providers.base import ProviderUnavailable, Usage, Write
 from calendarsync.providers.caldav.dav import DAV, Dav, qname
 from calendarsync.providers.caldav.mapping import write as ics
 from calendarsync.providers.caldav.provider import CalDAVProvider
@@ -289,3 +289,40 @@ def test_an_update_is_conditional_even_when_the_server_gave_no_etag(calendar, ge
         assert (result.status, untagged.puts[1:]) == ("failed", [])
         assert "no ETag" in result.message
         assert calendar.provider.fetch(path, [made.remote_id])[0].event == timed("single@crm", 3)
+
+
+class Faulty(Dav):
+    """A session whose PUTs to resources named in `faults` fail: by an exception, or the answer given there."""
+
+    def __init__(self, *args, faults, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.faults = faults
+
+    def put(self, path, body, **kwargs):
+        fault = next((fault for name, fault in self.faults.items() if path.endswith(name)), None)
+        if isinstance(fault, Exception):
+            raise fault
+        if fault is not None:
+            answer = requests.Response()
+            answer.status_code = fault
+            return answer
+        return super().put(path, body, **kwargs)
+
+
+@pytest.mark.parametrize("fault", [RuntimeError("boom"), 507])
+def test_a_write_that_fails_in_its_thread_loses_no_other_write_s_result(calendar, fault):
+    server, path = calendar.server, calendar.path
+    provider = CalDAVProvider(Faulty(server.url, USER, PASSWORD, Usage(), faults={"m1@crm.ics": fault}))
+    results = provider.write(path, [Write("create", f"k{number}", timed(f"m{number}@crm", 1 + number))
+                                    for number in range(4)])
+    assert [result.status for result in results] == ["ok", "failed", "ok", "ok"]
+    assert ("RuntimeError: boom" if isinstance(fault, Exception) else "out of space") in results[1].message
+    assert resources(server, path) == 3  # and the others' results are there to be recorded
+
+
+def test_a_server_out_of_space_for_every_write_ends_the_run(calendar):
+    server, path = calendar.server, calendar.path
+    provider = CalDAVProvider(Faulty(server.url, USER, PASSWORD, Usage(), faults={".ics": 507}))
+    with pytest.raises(ProviderUnavailable, match="out of space"):  # nothing lost: the outbox waits for room
+        provider.write(path, [Write("create", f"k{number}", timed(f"m{number}@crm", 1 + number))
+                              for number in range(2)])
