@@ -1,6 +1,7 @@
 """What a calendar holds and what changed in it, in as few requests as the server allows.
 
-- changes since a sync token (RFC 6578 sync-collection): hrefs and ETags of what changed, and what went;
+- changes since a sync token (RFC 6578 sync-collection): hrefs and ETags of what changed, and what went; a
+  first token from the collection's sync-token property;
 - the resources whose time meets a window (RFC 4791 calendar-query with a time-range), hrefs and ETags only;
 - every resource's ETag (one PROPFIND of depth 1): for servers without sync-collection, compared with the
   ETags known, behind the collection's CTag (getctag) that says whether anything changed at all;
@@ -60,6 +61,16 @@ def sync_collection(dav: Dav, path: str, token: str) -> Listing:
         elif resource.text(qname(DAV, "getetag")):
             etags[resource.href] = resource.text(qname(DAV, "getetag"))
     return Listing(etags, frozenset(removed), found.sync_token)
+
+
+def sync_token(dav: Dav, path: str) -> str:
+    """The collection's DAV:sync-token property (RFC 6578 4), the token a sync-collection would end with,
+    without the listing of every member that one from no token gives; "" where the server gives none."""
+    try:
+        found = dav.propfind(path, [qname(DAV, "sync-token")]).resources
+    except DavError:
+        return ""  # a server that will not say: the report will
+    return found[0].text(qname(DAV, "sync-token")) if found else ""
 
 
 def in_window(dav: Dav, path: str, window: tuple[datetime, datetime]) -> Listing:
