@@ -91,6 +91,15 @@ def read(data: bytes, zone: str = "UTC") -> CalendarObject:
     return CalendarObject(uid, [master, *overrides], updated)
 
 
+def uid_of(data: bytes) -> str:
+    """The UID of a resource's events ("" if it cannot be read or has none), whatever their status."""
+    try:
+        return next((str(component["UID"]) for component in Calendar.from_ical(data).walk("VEVENT")
+                     if "UID" in component), "")
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
 class Zones:
     """The zones the times of one resource name. An IANA TZID is the tz database's zone. Another TZID (Outlook's
     "W. Europe Standard Time", a client's own) is read by the resource's VTIMEZONE for it, not by icalendar's

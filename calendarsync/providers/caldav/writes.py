@@ -13,15 +13,20 @@ takes about 65 ms per PUT here): resources go `PARALLEL` at a time, never one by
 import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from xml.etree.ElementTree import Element, ParseError, SubElement
 from zoneinfo import ZoneInfo
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 
 from calendarsync.core.normalize import fingerprint, normalized
 from crm.recurrence import RecurrenceError, keys_among, same_start, shift_key
 
 from ..base import AuthorizationLost, ProviderUnavailable, WriteResult
 from . import reports
-from .mapping import Cancelled, Unreadable, read, write
+from .dav import CALDAV, DAV, DavError, path_of, qname
+from .mapping import Cancelled, Unreadable, read, uid_of, write
 
 PARALLEL = 4  # requests in flight to one server
 SAFE_NAME = re.compile(r"[A-Za-z0-9@._-]{1,200}")
@@ -81,7 +86,7 @@ class Writer:
             raise ending  # nothing written to lose: the run ends (the account, the server's space), the outbox kept
         return [results[item.key] for item in writes]
 
-    def _resource(self, href: str, writes, held: tuple[str, bytes] | None) -> list[WriteResult]:
+    def _resource(self, href: str, writes, held: tuple[str, bytes] | None, found=False) -> list[WriteResult]:
         for attempt in range(2):
             if held is not None and not held[0]:  # never written over without a condition: GET gives an ETag
                 held, problem = self._with_etag(href)
@@ -97,12 +102,46 @@ class Writer:
                 response = self.dav.put(href, body, etag=etag, create=held is None)
             if response.status_code in (200, 201, 204) or (delete and response.status_code == 404):
                 return results
+            refusal = _refusal(response)
+            if refusal.precondition == "no-uid-conflict" and held is None and not delete and not found:
+                return self._found_elsewhere(href, writes, refusal.href)
             if response.status_code != 412:
                 return [_failed(result, response) if result.status == "ok" else result for result in results]
             if attempt == 0:  # written meanwhile: read it again, apply the writes again
                 held = reports.bodies(self.dav, self.calendar_id, [href])[0].get(href)
         return [WriteResult(result.key, "stale", result.remote_id, message="changed on the server meanwhile")
                 if result.status == "ok" else result for result in results]
+
+    def _found_elsewhere(self, href: str, writes, named: str) -> list[WriteResult]:
+        """A create refused because another resource of the calendar has the event's UID (RFC 4791 5.3.2.1; Radicale
+        answers 409, Xandikos 412): that resource is the event, written by another client or an earlier attempt,
+        and the create is made there, as a retried create is, never beside it."""
+        uid = next(item.event.uid for item in writes if item.kind == "create")
+        other = named or self._holding(uid)
+        held = reports.bodies(self.dav, self.calendar_id, [other])[0].get(other) if other and other != href else None
+        if held is None:
+            return [WriteResult(item.key, "failed", item.remote_id, message="the server says another event of the "
+                                "calendar has its UID, and that event cannot be found") for item in writes]
+        return self._resource(other, writes, held, found=True)
+
+    def _holding(self, uid: str) -> str:
+        """The resource of the calendar whose UID is `uid` ("" if none is found), by calendar-query on UID."""
+        query = Element(qname(CALDAV, "calendar-query"))
+        SubElement(SubElement(query, qname(DAV, "prop")), qname(DAV, "getetag"))
+        calendar = SubElement(SubElement(query, qname(CALDAV, "filter")), qname(CALDAV, "comp-filter"),
+                              name="VCALENDAR")
+        event = SubElement(calendar, qname(CALDAV, "comp-filter"), name="VEVENT")
+        match = SubElement(SubElement(event, qname(CALDAV, "prop-filter"), name="UID"), qname(CALDAV, "text-match"),
+                           collation="i;octet")
+        match.text = uid  # a substring match: the bodies tell which is the UID itself
+        try:
+            listed = self.dav.report(self.calendar_id, query, depth=1).resources
+        except DavError:
+            return ""
+        hrefs = [item.href for item in listed if item.status == 200 and item.href.rstrip("/") !=
+                 self.calendar_id.rstrip("/")]
+        bodies = reports.bodies(self.dav, self.calendar_id, hrefs)[0]
+        return next((href for href in hrefs if href in bodies and uid_of(bodies[href][1]) == uid), "")
 
     def _with_etag(self, href: str) -> tuple[tuple[str, bytes] | None, str]:
         """The resource and its ETag by GET (None if it is gone), or why it cannot be written."""
@@ -201,14 +240,65 @@ def _start(event):
     return event.start if event.all_day else event.start.astimezone(ZoneInfo(event.time_zone or "UTC"))
 
 
+READ_ONLY = "the server refused the change (the calendar is read-only for this account)"
+# The preconditions of a PUT a server may name (RFC 4791 5.3.2.1, RFC 4918 16), in words for the run's report.
+REFUSALS = {
+    "need-privileges": READ_ONLY,
+    "supported-calendar-data": "the server does not take the event's calendar data (supported-calendar-data)",
+    "valid-calendar-data": "the server found the event's iCalendar invalid (valid-calendar-data)",
+    "valid-calendar-object-resource": "the server does not take the event as a calendar object: it breaks one "
+                                      "of its rules for them (valid-calendar-object-resource)",
+    "supported-calendar-component": "the calendar does not take events (supported-calendar-component)",
+    "calendar-collection-location-ok": "the server takes no event at this place in the calendar "
+                                       "(calendar-collection-location-ok)",
+    "max-resource-size": "the event is larger than the server takes (max-resource-size)",
+    "min-date-time": "the event is earlier than the server takes (min-date-time)",
+    "max-date-time": "the event is later than the server takes (max-date-time)",
+    "max-instances": "the series has more occurrences than the server takes (max-instances)",
+    "max-attendees-per-instance": "the event has more attendees than the server takes (max-attendees-per-instance)",
+    "no-uid-conflict": "another event of the calendar has the event's UID (no-uid-conflict)",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    precondition: str = ""  # the DAV:error element the server named, if any
+    href: str = ""  # the resource it names (no-uid-conflict), as a path
+    words: str = ""  # its DAV:responsedescription
+
+
+def _refusal(response) -> Refusal:
+    """What a refused request's body says (RFC 4918 16: a DAV:error naming the precondition that failed)."""
+    if b"<" not in response.content[:200]:
+        return Refusal()
+    try:
+        root = fromstring(response.content)
+    except (ParseError, DefusedXmlException, ValueError):
+        return Refusal()
+    if root.tag != qname(DAV, "error"):
+        return Refusal()
+    named = [child for child in root if child.tag.startswith((f"{{{DAV}}}", f"{{{CALDAV}}}"))
+             and child.tag != qname(DAV, "responsedescription")]  # SabreDAV adds elements of its own
+    href = named[0].findtext(qname(DAV, "href")) if named else None
+    return Refusal(named[0].tag.rpartition("}")[2] if named else "", path_of(href) if href else "",
+                   " ".join((root.findtext(qname(DAV, "responsedescription")) or "").split())[:200])
+
+
 def _failed(result: WriteResult, response) -> WriteResult:
     status = response.status_code
     if status == 404:
         return WriteResult(result.key, "gone", result.remote_id)
     if status == 507:
         raise ProviderUnavailable("The CalDAV server is out of space (507): the changes wait until it has room.")
-    if status == 403:
-        message = "the server refused the change (the calendar is read-only for this account)"
+    refusal = _refusal(response)
+    if refusal.precondition:
+        message = REFUSALS.get(refusal.precondition, f"the server refused the change ({refusal.precondition})")
+    elif status == 403:  # no precondition named: a calendar this account may only read
+        message = READ_ONLY
+    elif status == 413:
+        message = REFUSALS["max-resource-size"].replace(" (max-resource-size)", "")
     else:
-        message = f"the server refused it ({status})"
+        message = f"the server refused the change ({status})"
+    if refusal.words and message != READ_ONLY:
+        message += f": “{refusal.words}”"
     return WriteResult(result.key, "failed", result.remote_id, message=message)

@@ -304,7 +304,7 @@ class Faulty(Dav):
             raise fault
         if fault is not None:
             answer = requests.Response()
-            answer.status_code = fault
+            answer.status_code, answer._content = fault if isinstance(fault, tuple) else (fault, b"")
             return answer
         return super().put(path, body, **kwargs)
 
@@ -326,3 +326,47 @@ def test_a_server_out_of_space_for_every_write_ends_the_run(calendar):
     with pytest.raises(ProviderUnavailable, match="out of space"):  # nothing lost: the outbox waits for room
         provider.write(path, [Write("create", f"k{number}", timed(f"m{number}@crm", 1 + number))
                               for number in range(2)])
+
+
+def error(element: str, words="") -> bytes:
+    """A DAV:error body naming a precondition (RFC 4918 16), a CalDAV one unless it is WebDAV's."""
+    namespace = "D" if element == "need-privileges" else "C"
+    described = f"<D:responsedescription>{words}</D:responsedescription>" if words else ""
+    return (f'<?xml version="1.0" encoding="utf-8"?><D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            f"<{namespace}:{element}/>{described}</D:error>").encode()
+
+
+READ_ONLY = "the server refused the change (the calendar is read-only for this account)"
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    ((403, b""), READ_ONLY),
+    ((403, error("need-privileges")), READ_ONLY),
+    ((403, error("valid-calendar-object-resource", "Event has no DTSTART")), "the server does not take the event "
+     "as a calendar object: it breaks one of its rules for them (valid-calendar-object-resource): “Event has no "
+     "DTSTART”"),
+    ((403, error("max-resource-size")), "the event is larger than the server takes (max-resource-size)"),
+    ((409, error("supported-calendar-data")), "the server does not take the event's calendar data "
+     "(supported-calendar-data)"),
+    ((403, error("calendar-collection-location-ok")), "the server takes no event at this place in the calendar "
+     "(calendar-collection-location-ok)"),
+    ((413, b""), "the event is larger than the server takes"),
+])
+def test_a_refused_write_says_which_precondition_failed(calendar, answer, message):
+    server, path = calendar.server, calendar.path
+    provider = CalDAVProvider(Faulty(server.url, USER, PASSWORD, Usage(), faults={"single@crm.ics": answer}))
+    [result] = provider.write(path, [Write("create", "k1", timed("single@crm", 3))])
+    assert (result.status, result.message) == ("failed", message)
+
+
+def test_a_create_whose_uid_another_resource_has_is_made_there(calendar):
+    """Another client made the event first, under a name of its own: the server refuses a second resource with
+    its UID (RFC 4791 no-uid-conflict; Radicale says 409, Xandikos 412), and the create is made there."""
+    server, path, provider = calendar.server, calendar.path, calendar.provider
+    other = f"{path}0A1B-from-the-phone.ics"
+    assert calendar.dav.put(other, ics([replace(timed("dup@crm", 3), summary="From the phone")]), create=True
+                            ).status_code == 201
+    [result] = provider.write(path, [Write("create", "k1", timed("dup@crm", 4))])
+    assert (result.status, result.remote_id) == ("ok", other)
+    assert resources(server, path) == 1  # never a duplicate
+    assert provider.fetch(path, [other])[0].event == timed("dup@crm", 4)
