@@ -2,10 +2,12 @@
 
 One resource holds a whole series: its master VEVENT (RRULE, EXDATE) and one VEVENT per changed
 occurrence (RECURRENCE-ID), all with one UID (RFC 4791 4.1); a cancelled occurrence is an EXDATE, or an
-override with STATUS:CANCELLED. Reading is icalendar's; floating times are read in the calendar's zone,
-and a calendar with X-WR-TIMEZONE (Google's exports) is first made standard by x_wr_timezone. Writing
-changes the resource the server holds in place, so that what the CRM does not hold (alarms, attendees'
-answers, other applications' X- properties) stays as it was.
+override with STATUS:CANCELLED, and a cancelled master is no event at all (a deletion). Reading is
+icalendar's; floating times are read in the calendar's zone, a TZID that is no IANA name by the resource's
+own VTIMEZONE (see Zones), and a calendar with X-WR-TIMEZONE (Google's exports) is first made standard by
+x_wr_timezone. Writing changes the resource the server holds in place, and only where the CRM's content
+differs from it, so that what the CRM does not hold (alarms, attendees' answers, other applications' X-
+properties, parameters, TZIDs and their VTIMEZONEs) stays as it was.
 """
 
 from dataclasses import dataclass, replace
@@ -184,7 +186,7 @@ def write(events: list[Event], existing: bytes | None = None, zone: str = "UTC",
         calendar.add("PRODID", PRODID)
         calendar.add("VERSION", "2.0")
     zones = Zones(calendar, zone)
-    held, before, series_zone = _held(calendar, zones)
+    held, before = _held(calendar, zones)
     master, moved = events[0], moved or {}
     wanted = {moved.get(event.recurrence_id, event.recurrence_id) for event in events}
     kept_cancelled = {key for key, component in held.items()
@@ -303,9 +305,9 @@ def _parse_kept(existing: bytes):
 
 
 def _held(calendar, zones: Zones):
-    """The VEVENTs held, by occurrence key ("" for the series), each as the CRM read it (None where it cannot be
-    read, so that all of it is written), and the series' zone. Held data that makes no series (several masters,
-    a cancelled one) is dropped: the CRM's events are written anew."""
+    """The VEVENTs held, by occurrence key ("" for the series), and each as the CRM reads it (None where it cannot
+    be read, so that all of it is written). Held data that makes no series (several masters, a cancelled one) is
+    dropped: the CRM's events are written anew."""
     components = [component for component in calendar.subcomponents if component.name == "VEVENT"]
     masters = [component for component in components if component.get("RECURRENCE-ID") is None]
     try:
@@ -318,7 +320,7 @@ def _held(calendar, zones: Zones):
                 held.setdefault(_key(zones.moment(component["RECURRENCE-ID"], series_zone)), component)
     except (ValueError, KeyError, TypeError, OverflowError, RecurrenceError):
         _remove(calendar, components)
-        return {}, {}, zones.floating
+        return {}, {}
     before = {}
     uid = str(masters[0].get("UID", ""))
     for key, component in held.items():
@@ -326,7 +328,7 @@ def _held(calendar, zones: Zones):
             before[key] = None if _cancelled(component) else _event(component, uid, zones, series_zone, key)
         except (ValueError, KeyError, TypeError, OverflowError, RecurrenceError):
             before[key] = None
-    return held, before, series_zone
+    return held, before
 
 
 def _set(component, event: Event, before: Event | None, zones: Zones, series, kept_cancelled,

@@ -3,11 +3,15 @@
 A resource holds a series with its changed occurrences, so the writes of one call are gathered by resource:
 its current body comes by multiget (with the others'), each write is applied to the events it holds (the
 precondition of an update or deletion is the component's fingerprint, as read), and the result goes back
-in one conditional request: `If-Match` on the resource's ETag, or `If-None-Match: *` for a new resource,
-named after the event's UID, so that a create retried after a lost answer finds the resource it made. A
-412 means someone wrote meanwhile: the resource is read again and the writes applied again, once; a second
-412 makes them "stale", and the engine pulls before it tries again. Servers are slow to write (Radicale
-takes about 65 ms per PUT here): resources go `PARALLEL` at a time, never one by one, never unbounded.
+in one conditional request: `If-Match` on the resource's ETag (read again by GET where the multiget gave
+none: never a write without a condition), or `If-None-Match: *` for a new resource, named after the event's
+UID, so that a create retried after a lost answer finds the resource it made; one the server refuses because
+another resource has the UID (no-uid-conflict) is made in that one. A 412 means someone wrote meanwhile: the
+resource is read again and the writes applied again, once; a second 412 makes them "stale", and the engine
+pulls before it tries again. A series moved or given another rule takes its changed occurrences along (those
+it no longer has go) and says `rebuilt`. Refusals say which precondition failed. Servers are slow to write
+(Radicale takes about 65 ms per PUT here): resources go `PARALLEL` at a time, never one by one, never
+unbounded, and each one's outcome is its own.
 """
 
 import hashlib
@@ -118,7 +122,7 @@ class Writer:
         and the create is made there, as a retried create is, never beside it."""
         uid = next(item.event.uid for item in writes if item.kind == "create")
         other = named or self._holding(uid)
-        held = reports.bodies(self.dav, self.calendar_id, [other])[0].get(other) if other and other != href else None
+        held = reports.bodies(self.dav, self.calendar_id, [other])[0].get(other) if other else None
         if held is None:
             return [WriteResult(item.key, "failed", item.remote_id, message="the server says another event of the "
                                 "calendar has its UID, and that event cannot be found") for item in writes]
