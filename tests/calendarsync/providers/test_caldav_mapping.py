@@ -145,6 +145,13 @@ def test_a_windows_zone_is_read_as_its_iana_zone_whatever_vtimezone_came_first()
     assert (series.time_zone, series.rrule) == ("Europe/Berlin", "FREQ=WEEKLY;COUNT=3")
 
 
+def test_a_tz_database_zone_is_read_by_the_tz_database_not_by_the_vtimezone_sent_with_it():
+    """Its definition is not even parsed (a third of the work of reading a typical resource)."""
+    wrong = vtimezone("Europe/Paris", "+0500", "+0600")
+    [event] = read(zoned("Europe/Paris", wrong), zone="America/New_York").events
+    assert (event.start, event.time_zone) == (datetime(2026, 7, 1, 7, tzinfo=UTC), "Europe/Paris")
+
+
 def test_a_zone_of_a_client_s_own_is_read_by_its_rules_and_named_where_it_says():
     custom = vtimezone("Custom/Zone", "+0300", "+0400")
     [event] = read(zoned("Custom/Zone", custom), zone="Europe/Paris").events
