@@ -15,6 +15,7 @@ that a series means the same everywhere and expanding one stays cheap.
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from dateutil.rrule import rruleset, rrulestr
 from icalendar.prop import vRecur
@@ -64,6 +65,13 @@ def normalize_rrule(text: str, *, start: date | datetime, zone) -> str:
     for timed series (a bare date means the end of that day in the series' `zone`) and as a date
     in that zone for all-day series. A rule that can never produce an occurrence is refused.
     """
+    return _normalized_rrule(text, start, getattr(start, "tzinfo", None), zone)
+
+
+# A sync compares each series several times, and checking a rule expands it. The start's zone is part of the
+# key: the same instant in two zones is one datetime to ==, not to a weekly rule.
+@lru_cache(maxsize=4096)
+def _normalized_rrule(text: str, start: date | datetime, _start_zone, zone) -> str:
     rule = _parse(text)
     if "UNTIL" in rule:
         rule["UNTIL"] = [_normalize_until(rule["UNTIL"][0], start, zone)]
