@@ -63,6 +63,7 @@ class Side:
         self.others = set()  # local ids of appointments another user owns (the same meeting, linked here too)
         self.imported_elsewhere = set()
         self.dropped = set()  # operations not carried out: refused here, or stale or failed remotely
+        self.trashed = set()  # ids of series deleted by this run: their changed occurrences went with them
         self._new_links, self._changed_links = [], []
         self._series_remote = None  # read again after each flush of new links
 
@@ -323,13 +324,16 @@ class Side:
 
     def _trash(self, op, action, links):
         link = links.pop(op.remote_id, None)
-        if action is not None and action.series_id:
+        if action is not None and action.series_id in self.trashed:
+            pass  # deleted with its series a moment ago (a provider may report both gone)
+        elif action is not None and action.series_id:
             crm_services.action_delete(action=action, origin=self.origin)  # cancels the occurrence
         elif action is not None:
             rows = [action, *action.overrides.all()]
             TrashedAction.objects.create(
                 calendar=self.calendar, owner_id=action.owner_id, subject=action.subject,
                 starts=str(action.first_occurrence()[0])[:64], snapshot=serializers.serialize("python", rows))
+            self.trashed.add(action.pk)
             crm_services.action_delete(action=action, origin=self.origin)
         self._unlink(link)
 

@@ -27,7 +27,7 @@ from ..busy import busy_intervals
 from . import reports
 from .dav import Dav, DavError
 from .discovery import calendars_in
-from .mapping import NotAnEvent, Unreadable, read
+from .mapping import Cancelled, NotAnEvent, Unreadable, read
 from .writes import SEPARATOR, Writer, split_id, storable
 
 
@@ -168,6 +168,9 @@ class CalDAVProvider(CalendarProvider):
                 continue
             try:
                 found = read(body, zone)
+            except Cancelled:  # as Google and Graph report a cancelled event: deleted (a series with its occurrences)
+                events.append(RemoteEvent(href))
+                continue
             except NotAnEvent:
                 continue  # a to-do or a journal in a calendar that holds them too: not the sync's business
             except Unreadable as exc:

@@ -277,3 +277,25 @@ def eventually(check, seconds=90):
         time.sleep(0.5)
     assert found
     return found
+
+
+def test_an_event_another_client_cancels_is_deleted_in_the_crm(alice, caldav_calendar, caldav_server):
+    """Some clients cancel rather than delete (STATUS:CANCELLED): the sync token reports it changed."""
+    sync(caldav_calendar)
+    etag = caldav_server.put("standup.ics", SERIES)
+    assert sync(caldav_calendar).created == 2
+    caldav_server.put("standup.ics", SERIES.replace("SUMMARY:Stand-up\n", "SUMMARY:Stand-up\nSTATUS:CANCELLED\n", 1),
+                      etag)
+    run = sync(caldav_calendar)
+    assert (run.deleted, run.skipped) == (1, 0), run.report
+    assert not Action.objects.exists()
+
+
+def test_a_series_deleted_by_another_client_goes_with_its_changed_occurrence(alice, caldav_calendar, caldav_server):
+    sync(caldav_calendar)
+    caldav_server.put("standup.ics", SERIES)
+    assert sync(caldav_calendar).created == 2
+    caldav_server.delete("standup.ics")
+    run = sync(caldav_calendar)
+    assert (run.skipped, run.report) == (0, [])
+    assert not Action.objects.exists()
