@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 import requests
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from ..base import AuthorizationLost, ProviderUnavailable, Usage
 
@@ -83,20 +84,22 @@ class DavError(ProviderUnavailable):
 
 
 class Dav:
-    """Requests to one CalDAV server as one user (HTTP Basic, an app password); usable from several threads
-    at once (writes go concurrently), each with a session of its own."""
+    """Requests to one CalDAV server as one user (HTTP Basic, or Digest where the server takes only that; an
+    app password); usable from several threads at once (writes go concurrently), each with a session of its
+    own."""
 
     def __init__(self, base_url: str, username: str, password: str, usage: Usage, *, verify=True,
                  attempts=ATTEMPTS):
         self.base, self.usage, self.attempts = origin(base_url), usage, attempts
         self.credentials, self.verify = (username, password), verify
+        self.auth = HTTPBasicAuth(username, password)
         self._local, self._counting = threading.local(), threading.Lock()
 
     @property
     def http(self) -> requests.Session:
         if getattr(self._local, "session", None) is None:
             session = self._local.session = requests.Session()
-            session.auth, session.verify = self.credentials, self.verify
+            session.verify = self.verify
             session.headers["User-Agent"] = "crm-calendarsync"
         return self._local.session
 
@@ -149,13 +152,16 @@ class Dav:
             with self._counting:
                 self.usage.requests += 1
             try:
-                response = self.http.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
+                response = self.http.request(method, url, timeout=TIMEOUT, allow_redirects=False, auth=self.auth,
+                                             **kwargs)
             except requests.exceptions.SSLError as exc:
                 raise CertificateRefused(f"The server's certificate could not be verified: {exc}") from exc
             except requests.RequestException as exc:
                 if attempt + 1 == self.attempts:
                     raise Unreachable(f"The CalDAV server could not be reached: {exc}") from exc
                 self.wait(_backoff(attempt))
+                continue
+            if response.status_code == 401 and self._digest_asked(response):
                 continue
             if response.status_code == 401:
                 raise AuthorizationLost("revoked", f"{method} {path} answered 401: the password was refused")
@@ -167,6 +173,15 @@ class Dav:
                                           f"{response.status_code}")
             self.wait(delay)
         raise AssertionError("unreachable")
+
+    def _digest_asked(self, response) -> bool:
+        """A server that takes HTTP Digest only (SabreDAV can be set so; Baïkal is by default): from then on
+        requests answer its challenges (requests keeps the nonce per thread)."""
+        if isinstance(self.auth, HTTPDigestAuth) or "digest" not in response.headers.get("WWW-Authenticate",
+                                                                                          "").lower():
+            return False
+        self.auth = HTTPDigestAuth(*self.credentials)
+        return True
 
     def wait(self, seconds):
         time.sleep(seconds)
