@@ -190,9 +190,18 @@ def test_a_cancelled_event_is_a_deleted_one(calendar):
     body = ics([timed("single@crm", 3)]).replace(b"UID:", b"STATUS:CANCELLED\r\nUID:", 1)
     assert calendar.dav.put(href, body, create=True).status_code == 201
     assert [item.event for item in provider.fetch(path, [href])] == [None]
-    assert href not in {item.remote_id for item in provider.changes(path, "", WINDOW).events}
+    assert {item.remote_id: item.event for item in provider.changes(path, "", WINDOW).events}.get(href) is None
     [update] = provider.write(path, [Write("update", "u1", timed("single@crm", 4), href)])
     assert update.status == "gone"
+    live = ics([timed("single@crm", 3)])
+    cursor = provider.changes(path, "", WINDOW).cursor
+    held = calendar.dav.get(href)
+    assert calendar.dav.put(href, live, etag=held.headers["ETag"]).status_code in (201, 204)
+    cursor = provider.changes(path, cursor, WINDOW).cursor
+    held = calendar.dav.get(href)
+    assert calendar.dav.put(href, body, etag=held.headers["ETag"]).status_code in (201, 204)  # cancelled again
+    assert [(item.remote_id, item.event) for item in provider.changes(path, cursor, WINDOW).events] == [
+        (href, None)]  # reported since the cursor as a deletion
     [create] = provider.write(path, [Write("create", "k1", timed("single@crm", 5))])
     assert (create.status, create.remote_id) == ("ok", href)
     assert provider.fetch(path, [href])[0].event == timed("single@crm", 5)
