@@ -29,6 +29,7 @@ DEFAULTS = {
     # against the system's CAs, or this CA file.
     "CALDAV_DEMO_URL": "",
     "CALDAV_ALLOW_PLAIN_HTTP": False,
+    "CALDAV_ALLOW_LOOPBACK": False,  # servers on this machine (`make run`'s demo, the tests); never link-local
     "CALDAV_CA_BUNDLE": "",
     "TOKEN_KEYS": "",  # comma-separated secrets for stored tokens, newest first (see crypto.py)
     "MAX_CALENDARS_PER_ACCOUNT": 10,  # a profile's own limit cannot exceed it

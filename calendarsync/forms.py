@@ -48,7 +48,7 @@ class CalDAVAccountForm(forms.Form):
     preset = forms.ChoiceField(label=_("Provider"), choices=lambda: [(preset.key, preset.name)
                                                                      for preset in presets.offered()])
     server_url = forms.CharField(label=_("Server address"), required=False, max_length=500,
-                                 help_text=_("Not needed for iCloud, Fastmail, Zoho and Yahoo."))
+                                 help_text=_("Not needed for iCloud, Fastmail and Yahoo, nor for Zoho on zoho.com."))
     username = forms.CharField(label=_("User name"), max_length=254,
                                widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}))
     password = forms.CharField(label=_("App password"), max_length=500, strip=False,

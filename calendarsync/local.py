@@ -333,8 +333,9 @@ class Side:
             TrashedAction.objects.create(
                 calendar=self.calendar, owner_id=action.owner_id, subject=action.subject,
                 starts=str(action.first_occurrence()[0])[:64], snapshot=serializers.serialize("python", rows))
-            self.trashed.add(action.pk)
+            series_id = action.pk
             crm_services.action_delete(action=action, origin=self.origin)
+            self.trashed.add(series_id)
         self._unlink(link)
 
     def overrides_again(self, series_ids) -> list[Op]:

@@ -45,7 +45,7 @@ PRESETS = [
            _("Yahoo takes an app password: make one at login.yahoo.com → Account security → Generate app "
              "password.")),
     Preset("generic", _("Another CalDAV server"), "", _("the user name you sign in with"),
-           _("If the account uses two-step verification, it takes an app password, which its settings make."),
+           _("If the account uses two-step verification, make an app password in its settings and use that."),
            "https://calendar.example.org"),
 ]
 

@@ -160,6 +160,12 @@ def _caldav_problem(account) -> str:
                                         "provider's help names it) and the user name.") + " " + again,
             AccountProblem.NOT_CALDAV: _("A web server answered at %(url)s, but not a CalDAV server: check the "
                                          "address (your provider's help names it).") + " " + again,
+            AccountProblem.FORBIDDEN_ADDRESS: _("%(host)s leads to an address this CRM does not reach (this "
+                                                "machine, or a network's own services): check the address.")
+            + " " + again,
+            AccountProblem.INSECURE: _("%(host)s sent the connection on to an address without https, where the "
+                                       "password would travel unencrypted: check the address with your provider.")
+            + " " + again,
             AccountProblem.TOKEN_UNREADABLE: _("The stored password can no longer be read (the server's keys "
                                                "changed). Reconnect with the app password."),
         }.get(account.problem, _("Reconnect the account.")) % {

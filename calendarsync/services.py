@@ -12,7 +12,7 @@ from functools import partial
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from calendarsync.models import (
     RemoteCalendar,
     Trigger,
 )
-from calendarsync.providers.caldav.dav import quote_path
+from calendarsync.providers.caldav.dav import address_guard, quote_path
 from calendarsync.providers.caldav.discovery import DiscoveryError, discover
 from crm import selectors as crm_selectors
 from crm import services as crm_services
@@ -128,46 +128,78 @@ def caldav_connect(user, *, preset="generic", server_url="", username, password,
     if reconnect is not None and (reconnect.user_id != user.pk or reconnect.provider != Provider.CALDAV):
         raise Refused(_("This account is not yours to reconnect."))
     chosen = presets.find(preset or "generic")
+    if chosen is None and reconnect is not None and preset == reconnect.preset:
+        chosen = presets.preset(preset)  # one no longer offered (the demo's): the account reconnects as it is
     if chosen is None:
         raise Invalid(_("Unknown CalDAV provider “%(preset)s”.") % {"preset": preset})
     url = caldav_address(server_url or chosen.url)
     username, password = (username or "").strip(), password or ""
     if not username or not password:
         raise Invalid(_("Give the user name and the app password (%(help)s)") % {"help": chosen.app_password})
-    remote_id = f"{username} {url}"[:ExternalAccount._meta.get_field("remote_id").max_length]
-    with transaction.atomic():
-        same = ExternalAccount.objects.select_for_update().filter(user=user, provider=Provider.CALDAV,
-                                                                  remote_id=remote_id).first()
-        if reconnect is not None and same is not None and same.pk != reconnect.pk:
-            raise Invalid(_("You have already added %(account)s: reconnect that one.") % {"account": same})
-        account = reconnect or same or ExternalAccount(user=user, provider=Provider.CALDAV)
-        if account.remote_id != remote_id:
-            account.home_url = ""  # another address or user: found again
-        account.remote_id, account.username, account.server_url, account.preset = remote_id, username, url, \
-            chosen.key
-        account.email = username if "@" in username else ""
-        account.name = chosen.name
-        account.refresh_token, account.problem, account.missing_scopes = password, "", ""
-        if account.state != AccountState.DISABLED:
-            account.state = AccountState.ACTIVE
-        account.save()
+    remote_id = f"{username} {url}"
+    if len(remote_id) > ExternalAccount._meta.get_field("remote_id").max_length:
+        raise Invalid(_("This user name and address are too long together."))
+    try:
+        with transaction.atomic():
+            account = _caldav_keep(user, reconnect, remote_id, username, url, chosen, password)
+    except IntegrityError:  # the same account added at the same moment by another request: that one stands
+        account = ExternalAccount.objects.get(user=user, provider=Provider.CALDAV, remote_id=remote_id)
     transaction.on_commit(partial(jobs.refresh_calendars, account.pk, force=True))
+    return account
+
+
+@sensitive_variables("password")
+def _caldav_keep(user, reconnect, remote_id, username, url, chosen, password):
+    same = ExternalAccount.objects.select_for_update().filter(user=user, provider=Provider.CALDAV,
+                                                              remote_id=remote_id).first()
+    if reconnect is not None and same is not None and same.pk != reconnect.pk:
+        raise Invalid(_("You have already added %(account)s: reconnect that one.") % {"account": same})
+    if reconnect is not None:  # as it is now (a worker may have written to it since the page was shown)
+        same = ExternalAccount.objects.select_for_update().get(pk=reconnect.pk)
+    account = same or ExternalAccount(user=user, provider=Provider.CALDAV)
+    moved = bool(account.pk) and account.remote_id != remote_id
+    if moved:  # another address or user: its home is found again, and its calendars list anew from there
+        account.home_url = ""
+        calendars_reset_cursor(account.calendars.all())
+    account.remote_id, account.username, account.server_url, account.preset = remote_id, username, url, chosen.key
+    account.email = username if "@" in username else ""
+    account.name = chosen.name
+    account.refresh_token, account.problem, account.missing_scopes = password, "", ""
+    if account.state != AccountState.DISABLED:
+        account.state = AccountState.ACTIVE
+    account.save()
     return account
 
 
 def caldav_address(text: str) -> str:
     """A server's address as the user typed it ("cloud.example.org", a URL), made an https URL. Plain http
-    only to this machine (or where the settings allow it): elsewhere the password would travel in clear."""
+    only to this machine (or where the settings allow it): elsewhere the password would travel in clear. The
+    addresses a name leads to are checked by the worker, which resolves it (caldav_guard)."""
     text = (text or "").strip()
     if text and "://" not in text:
         text = f"https://{text}"
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(_("Give the server's address, such as https://cloud.example.org."))
-    if parts.scheme == "http" and not (app_settings.CALDAV_ALLOW_PLAIN_HTTP or _loopback(parts.hostname)):
+    wrong = Invalid(_("Give the server's address, such as https://cloud.example.org."))
+    try:
+        parts = urlsplit(text)
+        host, _port = parts.hostname, parts.port
+    except ValueError:  # "https://[::1", a port that is not a number
+        raise wrong from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise wrong
+    if parts.username or parts.password:
+        raise Invalid(_("Give the user name and the password in their own fields, not in the address."))
+    if parts.scheme == "http" and not (app_settings.CALDAV_ALLOW_PLAIN_HTTP or _loopback(host)):
         raise Invalid(_("The address must start with https://: over plain http the password would travel "
                         "unencrypted."))
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    url = urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    if len(url) > ExternalAccount._meta.get_field("server_url").max_length:
+        raise Invalid(_("This address is too long for a server's address."))
+    return url
+
+
+def caldav_guard():
+    """Dav's check of the hosts a CalDAV account's requests go to (see providers.caldav.dav.address_guard)."""
+    return address_guard(loopback=app_settings.CALDAV_ALLOW_LOOPBACK)
 
 
 def _loopback(host: str) -> bool:
@@ -195,7 +227,8 @@ def account_set_disabled(account, disabled: bool):
 
 
 NEEDS_USER = {AccountProblem.REVOKED, AccountProblem.SCOPES_MISSING, AccountProblem.TOKEN_UNREADABLE,
-              AccountProblem.CERTIFICATE, AccountProblem.NOT_FOUND, AccountProblem.NOT_CALDAV}
+              AccountProblem.CERTIFICATE, AccountProblem.NOT_FOUND, AccountProblem.NOT_CALDAV,
+              AccountProblem.FORBIDDEN_ADDRESS, AccountProblem.INSECURE}
 
 
 def _usable_state(account):
@@ -225,7 +258,8 @@ def provider_for(account):
     """The account's provider client; tokens it refreshes are stored on the account. A CalDAV account's
     client knows where each calendar's floating times are."""
     if account.provider == Provider.CALDAV:
-        return providers.for_caldav(account, dict(account.calendars.values_list("remote_id", "time_zone")))
+        return providers.for_caldav(account, dict(account.calendars.values_list("remote_id", "time_zone")),
+                                    verify=app_settings.CALDAV_CA_BUNDLE or True, guard=caldav_guard())
 
     def save(tokens):
         account.access_token, account.access_token_expires_at = tokens.access_token, tokens.expires_at
@@ -257,10 +291,7 @@ def calendars_refresh(account, *, force=False) -> bool:
         account_lost(account, AccountProblem.TOKEN_UNREADABLE)
         return False
     try:
-        if account.provider == Provider.CALDAV and not account.home_url:
-            _find_home(account)
-        provider = provider_for(account)
-        listed = provider.list_calendars()
+        provider, listed = _listed(account)
     except DiscoveryError as exc:
         if exc.problem == AccountProblem.UNREACHABLE:
             log.warning("No CalDAV server found for account %s: %s", account.pk, exc)
@@ -272,23 +303,42 @@ def calendars_refresh(account, *, force=False) -> bool:
     except providers.AuthorizationLost as exc:
         account_lost(account, exc.problem, str(exc))
         return False
-    except providers.ProviderUnavailable as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a server sends, the page stops waiting for the list
+        if not isinstance(exc, providers.ProviderUnavailable):
+            log.exception("Calendars of account %s not refreshed", account.pk)
         log.warning("Calendars of account %s not refreshed: %s", account.pk, exc)
-        # The attempt counts: pages do not wait on a provider that is down at every visit. A CalDAV home
-        # that is no longer there is looked for again next time (the server moved it).
-        moved = {"home_url": ""} if getattr(exc, "status", None) in (301, 308, 404, 410) else {}
+        # The attempt counts: pages do not wait on a provider that is down at every visit.
         ExternalAccount.objects.filter(pk=account.pk).update(problem=AccountProblem.UNREACHABLE,
-                                                             calendars_refreshed_at=now, **moved)
+                                                             calendars_refreshed_at=now)
         return False
     _store_calendars(account, listed)
     _store_colors(account, provider)
     return True
 
 
+def _listed(account):
+    """The account's provider client and its calendars. A CalDAV account's home is found first if unknown,
+    and found again if the server no longer has it there (it moved it)."""
+    if account.provider == Provider.CALDAV and not account.home_url:
+        _find_home(account)
+    provider = provider_for(account)
+    try:
+        return provider, provider.list_calendars()
+    except providers.ProviderUnavailable as exc:
+        if account.provider != Provider.CALDAV or getattr(exc, "status", None) not in HOME_MOVED:
+            raise
+    _find_home(account)
+    provider = provider_for(account)
+    return provider, provider.list_calendars()
+
+
+HOME_MOVED = (301, 302, 307, 308, 404, 410)  # what a CalDAV server answers at a calendar home it moved
+
+
 def _find_home(account):
     """Where a CalDAV account's calendars are, from the address the user gave (RFC 6764 discovery)."""
     found = discover(account.server_url, account.username, account.refresh_token,
-                     verify=app_settings.CALDAV_CA_BUNDLE or True)
+                     verify=app_settings.CALDAV_CA_BUNDLE or True, guard=caldav_guard())
     account.home_url = urljoin(found.base_url, quote_path(found.home))
     ExternalAccount.objects.filter(pk=account.pk).update(home_url=account.home_url)
 

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from calendarsync import jobs, presets, providers, recovery, selectors, services
@@ -86,19 +87,19 @@ def connect(request, provider):
                                      scope=providers.provider_class(provider).scopes, auth_params=auth_params)
 
 
+@sensitive_post_parameters("password")
 @require_POST
 @login_required
 def caldav_add(request):
     """Add a CalDAV account, or give one a new password (`account`); a worker then finds its calendars. A
-    form the service refuses comes back with the reason beside it (and without the password)."""
-    form = CalDAVAccountForm(request.POST)
-    reconnect = None
-    if request.POST.get("account"):
-        pk = id_param(request.POST, "account")
-        reconnect = get_object_or_404(ExternalAccount, pk=pk, user=request.user, provider=Provider.CALDAV) \
-            if pk is not None else None
-        if reconnect is None:
-            raise Http404(_("No such account."))
+    form the service refuses comes back with the reason beside it (and without the password); a reconnection
+    refused says why above its own form."""
+    data, reconnect = request.POST.copy(), None
+    if "account" in data:
+        reconnect = get_object_or_404(ExternalAccount, pk=id_param(data, "account") or 0, user=request.user,
+                                      provider=Provider.CALDAV)
+        data["preset"] = reconnect.preset if presets.find(reconnect.preset) else "generic"  # still offered?
+    form = CalDAVAccountForm(data)
     if form.is_valid():
         try:
             account = services.caldav_connect(request.user, reconnect=reconnect, **form.cleaned_data)
@@ -110,6 +111,10 @@ def caldav_add(request):
             messages.success(request, _("Looking for the calendars of %(account)s… they show here in a moment.") % {
                 "account": account})
             return redirect(f"{reverse('calendarsync:settings')}#account-{account.pk}")
+    if reconnect is not None:
+        messages.error(request, _("%(account)s was not reconnected: %(reasons)s") % {
+            "account": reconnect, "reasons": " ".join(error for errors in form.errors.values() for error in errors)})
+        return redirect(f"{reverse('calendarsync:settings')}#reconnect-{reconnect.pk}")
     return _settings(request, form, status=400)
 
 

@@ -12,3 +12,6 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 # Purged at the end of the run; the `worker` fixture gives its worker, and the tests using it, a queue of their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="tests-unread")
+
+# The tests' CalDAV servers (Radicale, Xandikos) listen on loopback, which accounts may not reach otherwise.
+CALENDARSYNC_CALDAV_ALLOW_LOOPBACK = True

@@ -34,6 +34,15 @@ class CalDAVAccountSerializer(serializers.Serializer):
         self.fields["preset"].choices = [preset.key for preset in presets.offered()]
 
 
+class CalDAVReconnectSerializer(serializers.Serializer):
+    """A CalDAV account's new app password; its address or user name too, if they changed."""
+
+    password = serializers.CharField(max_length=500, write_only=True, trim_whitespace=False,
+                                     style={"input_type": "password"}, help_text="The new app password.")
+    server_url = serializers.CharField(required=False, max_length=500, help_text="Only if the server moved.")
+    username = serializers.CharField(required=False, max_length=254, help_text="Only if it changed.")
+
+
 class RemoteCalendarSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="off, pending, synced, syncing, paused, error or gone")
     status_text = serializers.CharField(read_only=True, help_text="What happened and how to fix it, when not synced.")

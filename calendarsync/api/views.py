@@ -14,9 +14,10 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calendarsync import jobs, selectors, services
+from calendarsync import jobs, presets, selectors, services
 from calendarsync.api.serializers import (
     CalDAVAccountSerializer,
+    CalDAVReconnectSerializer,
     ExternalAccountSerializer,
     ProviderSerializer,
     RemoteCalendarSerializer,
@@ -55,8 +56,8 @@ class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         are listed, and `problem_text` says what went wrong if nothing could be found."""
         return self._caldav(request, None)
 
-    @extend_schema(request=CalDAVAccountSerializer, responses={202: ExternalAccountSerializer, 400: ERROR,
-                                                               403: ERROR, 404: ERROR})
+    @extend_schema(request=CalDAVReconnectSerializer, responses={202: ExternalAccountSerializer, 400: ERROR,
+                                                                 403: ERROR, 404: ERROR})
     @action(detail=True, methods=["post"])
     def reconnect(self, request, pk=None):
         """Give a CalDAV account a new app password (and, if it moved, its address or user name). Google and
@@ -68,10 +69,14 @@ class ExternalAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         return self._caldav(request, account)
 
     def _caldav(self, request, account):
-        kept = {"preset": account.preset, "server_url": account.server_url, "username": account.username} \
-            if account is not None else {}
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": "Send an object: preset, server_url, username, password."})
+        kept = {"preset": account.preset if presets.find(account.preset) else "generic",
+                "server_url": account.server_url, "username": account.username} if account is not None else {}
         given = CalDAVAccountSerializer(data=kept | dict(request.data.items()))
-        given.is_valid(raise_exception=True)
+        if not given.is_valid():  # in one sentence, as every refusal of these endpoints
+            raise ValidationError({"detail": "; ".join(f"{field}: {' '.join(map(str, errors))}"
+                                                       for field, errors in given.errors.items())})
         try:
             account = services.caldav_connect(request.user, reconnect=account, **given.validated_data)
         except services.Refused as exc:

@@ -31,6 +31,8 @@ class AccountProblem(models.TextChoices):
     CERTIFICATE = "certificate", _("Server certificate refused")
     NOT_FOUND = "not_found", _("No calendar at the address")
     NOT_CALDAV = "not_caldav", _("Not a CalDAV server")
+    FORBIDDEN_ADDRESS = "forbidden_address", _("An address the CRM does not reach")
+    INSECURE = "insecure", _("Sent from https to plain http")
 
 
 class ExternalAccount(models.Model):

@@ -13,16 +13,14 @@ def for_account(account, on_tokens):
                                             granted)
 
 
-def for_caldav(account, zones: dict[str, str]):
-    """The client of a CalDAV account whose calendar home is known; `zones`: each calendar's zone by path."""
-    from calendarsync import app_settings
-
+def for_caldav(account, zones: dict[str, str], *, verify, guard):
+    """The client of a CalDAV account whose calendar home is known; `zones`: each calendar's zone by path;
+    `verify` and `guard`, Dav's TLS verification and check of the hosts it reaches."""
     from .base import Usage
     from .caldav.dav import Dav, path_of
     from .caldav.provider import CalDAVProvider
 
-    dav = Dav(account.home_url, account.username, account.refresh_token, Usage(),
-              verify=app_settings.CALDAV_CA_BUNDLE or True)
+    dav = Dav(account.home_url, account.username, account.refresh_token, Usage(), verify=verify, guard=guard)
     return CalDAVProvider(dav, path_of(account.home_url), zones)
 
 

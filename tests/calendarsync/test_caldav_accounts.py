@@ -9,7 +9,7 @@ from django.db import connection
 from django.urls import reverse
 
 from calendarsync import services
-from calendarsync.models import AccountProblem, AccountState, ExternalAccount
+from calendarsync.models import AccountProblem, AccountState, ExternalAccount, RemoteCalendar
 from tests import caldav_servers, factories
 from tests.caldav_servers import PASSWORD, USER, make_calendar
 from tests.conftest import then_the_worker
@@ -155,7 +155,7 @@ def test_the_api_says_what_is_wrong_with_a_request(api_as, alice, sync_allowed):
     assert "address" in missing.json()["detail"]
     unknown = api.post("/api/v1/sync/accounts/", {"preset": "aol", "username": USER, "password": "x"}, format="json")
     assert unknown.status_code == 400
-    assert "preset" in unknown.json()
+    assert "preset" in unknown.json()["detail"]
     google = factories.external_account(alice)
     refused = api.post(f"/api/v1/sync/accounts/{google.pk}/reconnect/", {"password": "x"}, format="json")
     assert refused.status_code == 400
@@ -169,9 +169,53 @@ def test_a_calendar_home_that_moved_is_looked_for_again(client, alice, sync_allo
     account = the_account(alice)
     ExternalAccount.objects.filter(pk=account.pk).update(home_url=radicale.url + "alice/gone/")  # moved
     account.refresh_from_db()
-    assert not services.calendars_refresh(account, force=True)  # gone: 404
-    account.refresh_from_db()
-    assert (account.problem, account.home_url) == ("unreachable", "")
-    assert services.calendars_refresh(account, force=True)  # discovery again, from the address given
+    assert services.calendars_refresh(account, force=True)  # 404 there: discovery again, from the address given
     account.refresh_from_db()
     assert (account.problem, account.home_url) == ("", radicale.url + radicale.home.lstrip("/"))
+    assert account.calendars.count() == 1
+
+
+@pytest.mark.parametrize(("address", "sentence"), [
+    ("https://[::1", "Give the server"),
+    ("https://cloud.example.org:port/", "Give the server"),
+    ("https://ada:secret@cloud.example.org/", "in their own fields"),
+    ("cloud.example.org/" + "x" * 478, "too long"),  # 496 characters, 504 once https:// is put before it
+])
+def test_an_address_that_cannot_be_used_is_a_400_with_the_reason(api_as, alice, sync_allowed, address, sentence):
+    answer = api_as(alice).post("/api/v1/sync/accounts/", {"server_url": address, "username": USER,
+                                                          "password": PASSWORD}, format="json")
+    assert answer.status_code == 400
+    assert sentence in answer.json()["detail"]
+    assert not ExternalAccount.objects.exists()
+
+
+def test_a_body_that_is_not_an_object_is_a_400(api_as, alice, sync_allowed):
+    answer = api_as(alice).post("/api/v1/sync/accounts/", [1, 2], format="json")
+    assert answer.status_code == 400
+
+
+def test_a_server_reached_at_a_link_local_or_loopback_address_is_refused(client, alice, sync_allowed, radicale,
+                                                                         settings):
+    """A cloud's metadata service (169.254.169.254) or this machine's own services are not a calendar server."""
+    client.force_login(alice)
+    add(client, server_url="https://169.254.169.254/latest/")
+    settings.CALENDARSYNC_CALDAV_ALLOW_LOOPBACK = False
+    add(client, server_url=radicale.url.replace("127.0.0.1", "localhost"))
+    problems = dict(ExternalAccount.objects.values_list("server_url", "problem"))
+    assert set(problems.values()) == {"forbidden_address"}
+    page = client.get(reverse("calendarsync:settings")).content.decode()
+    assert "leads to an address this CRM does not reach" in page
+    assert not RemoteCalendar.objects.exists()
+
+
+def test_two_adds_of_the_same_account_at_once_make_one(alice, sync_allowed):
+    """A double click, or an API call retried: the second finds the first (the unique constraint decides)."""
+    from unittest import mock
+
+    first = services.caldav_connect(alice, server_url="https://cloud.example.org/", username=USER, password="a")
+    real = ExternalAccount.objects.select_for_update
+    with mock.patch.object(ExternalAccount.objects, "select_for_update",
+                           side_effect=lambda: real().none()):  # as if the other request had not committed yet
+        again = services.caldav_connect(alice, server_url="https://cloud.example.org/", username=USER, password="a")
+    assert again.pk == first.pk
+    assert ExternalAccount.objects.count() == 1

@@ -6,7 +6,9 @@ or failures that do not pass, end the run, to be retried by the next one. XML fr
 defusedxml: a server is not trusted to send sane entities.
 """
 
+import ipaddress
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -83,14 +85,45 @@ class DavError(ProviderUnavailable):
         self.status, self.precondition = status, precondition
 
 
+class AddressRefused(ProviderUnavailable):
+    """The server's name leads to an address the CRM may not reach (link-local, such as a cloud's metadata
+    service, multicast, unspecified, or this machine where loopback is not allowed)."""
+
+
+def address_guard(*, loopback: bool):
+    """A check of host names, for Dav: each is resolved, and refused if any address it has is one of those.
+    Private networks are allowed: an organisation's own Nextcloud or SOGo is often on one."""
+    known = {}
+
+    def check(host: str):
+        if host not in known:
+            try:
+                addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+            except OSError:
+                addresses = set()  # unresolvable: the request itself fails, in its own words
+            known[host] = next((address for address in sorted(addresses) if _forbidden(address, loopback)), "")
+        if known[host]:
+            raise AddressRefused(f"{host} is {known[host]}, an address the CRM does not reach")
+    return check
+
+
+def _forbidden(address: str, loopback: bool) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved or (
+        ip.is_loopback and not loopback)
+
+
 class Dav:
     """Requests to one CalDAV server as one user (HTTP Basic, or Digest where the server takes only that; an
     app password); usable from several threads at once (writes go concurrently), each with a session of its
     own."""
 
     def __init__(self, base_url: str, username: str, password: str, usage: Usage, *, verify=True,
-                 attempts=ATTEMPTS):
-        self.base, self.usage, self.attempts = origin(base_url), usage, attempts
+                 attempts=ATTEMPTS, guard=None):
+        """`guard(host)` raises AddressRefused for a host that may not be reached (see address_guard)."""
+        self.base, self.usage, self.attempts, self.guard = origin(base_url), usage, attempts, guard
         self.credentials, self.verify = (username, password), verify
         self.auth = HTTPBasicAuth(username, password)
         self._local, self._counting = threading.local(), threading.Lock()
@@ -148,6 +181,8 @@ class Dav:
         """One request, retried as the server asks; a 401 is the account's (raised), transient failures
         that do not pass are raised, any other answer returned."""
         url = self.url(path)
+        if self.guard is not None:
+            self.guard(urlsplit(url).hostname or "")
         for attempt in range(self.attempts):
             with self._counting:
                 self.usage.requests += 1

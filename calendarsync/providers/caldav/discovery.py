@@ -18,6 +18,7 @@ from .dav import (
     APPLE,
     CALDAV,
     DAV,
+    AddressRefused,
     CertificateRefused,
     Dav,
     DavError,
@@ -44,8 +45,8 @@ PRINCIPAL = serialize(propfind_body([qname(DAV, "current-user-principal")]))
 
 
 # Why discovery failed (the account's problem, in calendarsync.models.AccountProblem's values).
-REFUSED, CERTIFICATE, UNREACHABLE, NOT_CALDAV, NOT_FOUND = (
-    "revoked", "certificate", "unreachable", "not_caldav", "not_found")
+REFUSED, CERTIFICATE, UNREACHABLE, NOT_CALDAV, NOT_FOUND, FORBIDDEN, INSECURE = (
+    "revoked", "certificate", "unreachable", "not_caldav", "not_found", "forbidden_address", "insecure")
 
 
 class DiscoveryError(Exception):
@@ -75,15 +76,18 @@ class Found:
     calendars: list[Collection]
 
 
-def discover(url: str, username: str, password: str, *, verify=True) -> Found:
-    """The calendars the user has at the server `url` (a host, or any URL under it: a principal, a home)."""
+def discover(url: str, username: str, password: str, *, verify=True, guard=None) -> Found:
+    """The calendars the user has at the server `url` (a host, or any URL under it: a principal, a home);
+    `guard`, Dav's check of the hosts reached (redirects and the calendar home's host included)."""
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise DiscoveryError(NOT_FOUND, f"{url!r} is not an http(s) address")
-    dav = Dav(url, username, password, Usage(), verify=verify, attempts=2)
+    dav = Dav(url, username, password, Usage(), verify=verify, attempts=2, guard=guard)
     try:
         return _discover(dav, url)
     except AuthorizationLost as exc:
         raise DiscoveryError(REFUSED, str(exc)) from exc
+    except AddressRefused as exc:
+        raise DiscoveryError(FORBIDDEN, str(exc)) from exc
     except CertificateRefused as exc:
         raise DiscoveryError(CERTIFICATE, str(exc)) from exc
     except NotDav as exc:
@@ -125,7 +129,7 @@ def _home(dav: Dav, principal: str) -> str:
 def _move(dav: Dav, target: str):
     """Go on at another host, never from https to plain http (the password would then travel in clear)."""
     if dav.base.startswith("https:") and not target.startswith("https:"):
-        raise DiscoveryError(NOT_FOUND, f"{dav.base} sent us to {target}, which is not https")
+        raise DiscoveryError(INSECURE, f"{dav.base} sent us to {target}, which is not https")
     dav.base = origin(target)
 
 
@@ -207,7 +211,7 @@ def _zone(text: str) -> str:
         name = found.group(1).strip() if found else ""
     try:
         return ZoneInfo(name).key if name else ""
-    except (ValueError, ZoneInfoNotFoundError):
+    except (ValueError, OSError, ZoneInfoNotFoundError):  # a folder of zones ("America") is an OSError
         return ""
 
 

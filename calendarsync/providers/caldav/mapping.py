@@ -109,7 +109,7 @@ def _without_tz_database_zones(data: bytes) -> bytes:
 def _in_tz_database(name: bytes) -> bool:
     try:
         ZoneInfo(name.decode().strip())
-    except (ValueError, UnicodeDecodeError, ZoneInfoNotFoundError):
+    except (ValueError, OSError, ZoneInfoNotFoundError):  # a folder of zones ("America") is an OSError
         return False
     return True
 
