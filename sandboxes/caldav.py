@@ -7,17 +7,16 @@ stays in its folder across restarts; it is filled only when new.
 """
 
 import json
-import subprocess
+import shutil
 import sys
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
 from icalendar import Calendar, Event, vRecur
 
 from .google import seed
+from .processes import serving
 
 PEOPLE = [("marc", "Marc Dubois", "#4986e7"), ("alice", "Alice Martin", "#16a765"),
           ("dana", "Dana Smith", "#f691b2"), ("tom", "Tom Becker", "#ffad46")]
@@ -28,36 +27,21 @@ HOLIDAYS = [("New Year's Day", date(2027, 1, 1)), ("Easter Monday", date(2027, 3
 
 
 class Radicale:
+    """The demo's Radicale, running from construction until stop()."""
+
     def __init__(self, directory: Path, host: str, port: int):
         self.directory, self.url = directory, f"http://{host}:{port}/"
-        new = not (directory / "collections").exists()
-        if new:
+        if not (directory / "collections" / ".filled").exists():  # filled once, whole
+            shutil.rmtree(directory / "collections", ignore_errors=True)
             _fill(directory / "collections" / "collection-root")
+            (directory / "collections" / ".filled").touch()
         _configure(directory, host, port)
-        self.log = (directory / "server.log").open("a")
-        self.process = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(directory / "config")],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
-
-    def _wait(self, seconds=30):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Radicale stopped: see {self.directory / 'server.log'}")
-            try:
-                requests.get(self.url, timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        raise RuntimeError(f"Radicale did not answer at {self.url}")
+        self._running = serving([sys.executable, "-m", "radicale", "--config", str(directory / "config")], port,
+                                directory / "server.log", host=host)
+        self._running.__enter__()  # a failed start stops the process there, and raises
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        self._running.__exit__(None, None, None)
 
 
 def _configure(directory: Path, host: str, port: int):

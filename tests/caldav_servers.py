@@ -6,10 +6,7 @@ has no users of its own (it serves one principal, /user/, to anyone) and is run 
 """
 
 import json
-import socket
-import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 from icalendar import Calendar, Timezone
+
+from sandboxes.processes import free_port, serving
 
 USER, PASSWORD = "alice", "app-password-1"
 STARTUP_SECONDS = 20
@@ -38,7 +37,7 @@ def radicale(directory: Path, *, read_only=()):
     """Radicale with one user, and the calendars named in `read_only` in the user's home, which the user may
     only read (put in Radicale's storage as an administrator would: no one may create what they may only
     read), each with its name capitalized as display name."""
-    port = _free_port()
+    port = free_port()
     for name in read_only:
         stored = directory / "collections" / "collection-root" / USER / name
         stored.mkdir(parents=True)
@@ -64,46 +63,15 @@ def radicale(directory: Path, *, read_only=()):
 @contextmanager
 def xandikos(directory: Path):
     """Xandikos with its default calendar (/user/calendars/calendar/), open to anyone."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "xandikos", "serve", "-d", str(directory / "data"), "--defaults",
                "-l", "127.0.0.1", "-p", str(port), "--no-detect-systemd", "--state-dir", str(directory / "state")]
     with _running(command, port, directory):
         yield Server("xandikos", f"http://127.0.0.1:{port}/", "/user/calendars/", directory)
 
 
-@contextmanager
 def _running(command, port, directory: Path):
-    log = (directory / "server.log").open("w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(port, process, directory)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_for(port, process, directory):
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server stopped: {(directory / 'server.log').read_text()[-2000:]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"the server did not listen on {port} within {STARTUP_SECONDS} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return serving(command, port, directory / "server.log", startup=STARTUP_SECONDS)
 
 
 def make_calendar(server: Server, name: str, *, display_name="", color="", components=("VEVENT",),

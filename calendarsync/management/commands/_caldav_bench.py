@@ -10,7 +10,6 @@ and changed ones (RECURRENCE-ID) in the same resource. A resource is named after
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,8 +20,9 @@ from pathlib import Path
 
 import requests
 
+from sandboxes.processes import free_port, serving
+
 USER, PASSWORD, CALENDAR = "bench", "bench-app-password", "work"
-STARTUP_SECONDS = 30
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC")
 SERIES_EVERY = 10  # one resource in ten is a weekly series
 ANSWER_LINE = re.compile(r"\] [A-Z]+ response status for .* in ([0-9.]+) seconds")
@@ -136,7 +136,7 @@ class Radicale:
     """Radicale on a free loopback port, one user (htpasswd), each user's own calendars theirs alone."""
 
     def __init__(self, directory: Path):
-        self.directory, self.port = directory, _free_port()
+        self.directory, self.port = directory, free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.home = f"/{USER}/"
         self.calendar = f"/{USER}/{CALENDAR}/"
@@ -155,19 +155,10 @@ class Radicale:
             f"[storage]\nfilesystem_folder = {directory / 'collections'}\n"
             # Each request is logged (one line in, one out with its time): both clients' requests are counted there.
             f"[logging]\nlevel = info\n")
-        with self.log.open("w") as log:
-            process = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(directory / "config")],
-                                       stdout=log, stderr=subprocess.STDOUT)
-            try:
-                self._wait_for(process)
-                yield self
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        self.log.write_text("")
+        with serving([sys.executable, "-m", "radicale", "--config", str(directory / "config")], self.port,
+                     self.log):
+            yield self
 
     def warm(self):
         """Bring the server, untimed, to the state uploads through its API would have left: its cache of each
@@ -220,17 +211,6 @@ class Radicale:
     @staticmethod
     def _ok(response):
         assert response.status_code in (200, 201, 204), (response.status_code, response.text[:300])
-
-    def _wait_for(self, process):
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"Radicale stopped: {self.log.read_text()[-2000:]}")
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"Radicale did not listen on {self.port} within {STARTUP_SECONDS} s")
 
 
 class Vdirsyncer:
@@ -293,8 +273,3 @@ def process_start_seconds() -> float:
                    capture_output=True)
     return round(time.perf_counter() - began, 3)
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
