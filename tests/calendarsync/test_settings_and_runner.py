@@ -6,6 +6,7 @@ import sys
 import time
 import urllib.request
 
+import pytest
 from django.conf import settings
 
 from calendarsync import app_settings
@@ -101,3 +102,17 @@ def test_the_api_load_benchmark_prints_its_figures():
     for endpoint in ("trivial", "window"):
         assert run[endpoint]["requests"] > 0
         assert run[endpoint]["errors"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_caldav_benchmark_syncs_both_clients_and_prints_their_figures(capsys):
+    """A small calendar: what matters here is that both syncs ran whole, not their speed."""
+    from django.core.management import call_command
+
+    call_command("benchmark_sync", provider=["caldav"], events=60, rounds=1)
+    [figures] = json.loads(capsys.readouterr().out)["caldav"]["rounds"]
+    ours, theirs = figures["first_sync"]["ours"], figures["first_sync"]["vdirsyncer"]
+    assert (ours["created"], ours["skipped"], ours["error"]) == (72, 0, "")  # 6 series, two changed occurrences each
+    assert theirs["files"] == 60
+    after = figures["after_10_changes"]["ours"]
+    assert (after["created"], after["updated"], after["deleted"]) == (1, 8, 1)
