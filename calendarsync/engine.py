@@ -22,6 +22,7 @@ traceback in the log. What was done is kept, and what was not stays in the outbo
 
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
@@ -389,6 +390,8 @@ class Run:
         """Keep what one batch of writes did: links and their base, or why a write is to be tried again. Returns
         the occurrences still to write (a series the provider rebuilt has its changed ones written again)."""
         for (op, write), result in zip(chunk, results, strict=True):
+            if write.kind == "delete" and result.status == "gone":  # deleted already (an earlier attempt, another
+                result = replace(result, status="ok")  # client, or with its series): what was asked is done
             occurrence = write.kind == "create" and op.event.recurrence_id
             if result.status == "stale" or (result.status == "gone" and write.kind != "delete"
                                             and not occurrence):

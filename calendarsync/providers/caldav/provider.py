@@ -148,11 +148,16 @@ class CalDAVProvider(CalendarProvider):
         return results
 
     def cursor_after_writes(self, cursor: str) -> str:
-        """A token cursor remembers what this run created after its token, for the next run to check."""
+        """What this run created after the cursor was taken, for the next run to know of: a token cursor keeps
+        it to check, an ETag cursor as known with no ETag (changed, then, or gone: either is seen)."""
         state = _state(cursor)
-        if not self.created or not state.get("token"):
+        if not self.created:
             return cursor
-        return _cursor(**state, created=sorted(set(self.created)))
+        if "etags" in state:
+            return _cursor(**{**state, "etags": {**dict.fromkeys(self.created, ""), **state["etags"]}})
+        if state.get("token"):
+            return _cursor(**state, created=sorted(set(self.created)))
+        return cursor
 
     def _read(self, calendar_id, hrefs, known_series) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
         """The remote events of these resources, and the keys of the changed occurrences of each series among

@@ -184,6 +184,11 @@ class Writer:
             elif current is None:
                 results.append(WriteResult(item.key, "gone", remote_id))
                 continue
+            elif item.kind == "update" and fingerprint(current) == fingerprint(replace(storable(item.event),
+                                                                                      uid=current.uid)):
+                # Already as meant: an earlier attempt landed and its answer was lost (its retry meets a 412)
+                results.append(WriteResult(item.key, "ok", remote_id, fingerprint(current)))
+                continue
             elif item.etag and fingerprint(current) != item.etag:
                 results.append(WriteResult(item.key, "stale", remote_id, message="changed on the server"))
                 continue

@@ -15,6 +15,7 @@ from calendarsync.providers.caldav.dav import DAV, Dav, qname
 from calendarsync.providers.caldav.mapping import write as ics
 from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
+from tests.caldav_proxy import Proxy
 from tests.caldav_servers import PASSWORD, USER
 
 from .conftest import timed
@@ -379,3 +380,17 @@ def test_a_create_whose_uid_another_resource_has_is_made_there(calendar):
     assert (result.status, result.remote_id) == ("ok", other)
     assert resources(server, path) == 1  # never a duplicate
     assert provider.fetch(path, [other])[0].event == timed("dup@crm", 4)
+
+
+def test_an_update_whose_answer_was_lost_is_done_when_its_retry_meets_its_own_change(calendar):
+    """The PUT landed and its answer did not: the retry's If-Match fails against our own write, no race. The
+    write is done (it was "stale", and a conflict the engine records on success was lost)."""
+    with Proxy(calendar.server.url) as proxy:
+        provider = CalDAVProvider(Dav(proxy.url, USER, PASSWORD, Usage()))
+        event = timed("answer-lost@crm", 3)
+        [made] = provider.write(calendar.path, [Write("create", "c", event)])
+        proxy.drop(methods=("PUT",))
+        [updated] = provider.write(calendar.path, [
+            Write("update", "u", replace(event, location="Room 2"), made.remote_id, made.etag)])
+    assert updated.status == "ok"
+    assert updated.etag == fingerprint(replace(event, location="Room 2"))

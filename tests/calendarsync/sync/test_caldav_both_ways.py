@@ -299,3 +299,27 @@ def test_a_series_deleted_by_another_client_goes_with_its_changed_occurrence(ali
     run = sync(caldav_calendar)
     assert (run.skipped, run.report) == (0, [])
     assert not Action.objects.exists()
+
+
+def test_an_appointment_deleted_on_both_sides_is_done_not_a_failure(alice, caldav_calendar, caldav_server):
+    meeting = factories.appointment(alice, "2026-12-03 10:00", subject="Both")
+    sync(caldav_calendar)
+    caldav_server.delete(f"{meeting.uid}.ics")
+    crm.action_delete(action=meeting)
+    run = sync(caldav_calendar)
+    assert (run.skipped, run.report) == (0, [])
+    assert not EventLink.objects.filter(calendar=caldav_calendar).exists()
+    assert not OutboxEntry.objects.exists()
+
+
+def test_without_sync_collection_a_pushed_appointment_deleted_on_the_phone_is_deleted(alice, caldav_calendar,
+                                                                                     caldav_server):
+    """The ETags the cursor keeps are taken before the run's writes: what it created is added, unknown."""
+    caldav_server.proxy.without_sync_collection = True
+    meeting = factories.appointment(alice, "2026-12-03 10:00", subject="Pushed")
+    sync(caldav_calendar)
+    assert sync(caldav_calendar).updated == 0  # its own write, seen as such
+    caldav_server.delete(f"{meeting.uid}.ics")
+    assert sync(caldav_calendar).deleted == 1
+    assert not Action.objects.exists()
+
