@@ -288,6 +288,8 @@ class CalDAVBench(Bench):
 
     def calendar(self, email, count=0) -> RemoteCalendar:
         server = self.server
+        # What events are imported as, in a database without the defaults (a flushed one, in the tests)
+        ActionType.objects.get_or_create(code="appointment", defaults={"name": "Appointment", "is_appointment": True})
         account = ExternalAccount.objects.create(
             user=self.owner(email), provider="caldav", remote_id=f"{caldav.USER} {server.url}", name="Radicale",
             username=caldav.USER, refresh_token=caldav.PASSWORD, server_url=server.url,
