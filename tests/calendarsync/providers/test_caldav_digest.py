@@ -7,7 +7,7 @@ import re
 import secrets
 import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
@@ -17,6 +17,7 @@ from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.discovery import DiscoveryError, discover
 from calendarsync.providers.caldav.provider import CalDAVProvider
 from tests import caldav_servers
+from tests.caldav_proxy import BaseHandler
 from tests.caldav_servers import PASSWORD, USER
 
 REALM = "SabreDAV"
@@ -34,15 +35,13 @@ class DigestGate:
         self.target, self.nonce, self.basic_tries, self.passed = target.rstrip("/"), secrets.token_hex(8), 0, 0
         gate = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(BaseHandler):
             def handle_one(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 given = self.headers.get("Authorization", "")
                 gate.basic_tries += given.startswith("Basic ")
                 if not gate.valid(given, self.command):
-                    self.reply(401, {"WWW-Authenticate": f'Digest realm="{REALM}", qop="auth", '
+                    self.answer(401, {"WWW-Authenticate": f'Digest realm="{REALM}", qop="auth", '
                                                          f'nonce="{gate.nonce}", opaque="x"'}, b"")
                     return
                 gate.passed += 1
@@ -50,21 +49,11 @@ class DigestGate:
                            if name.lower() not in ("host", "authorization")}
                 answer = requests.request(self.command, gate.target + self.path, data=body, headers=headers,
                                           timeout=30)
-                self.reply(answer.status_code, {name: value for name, value in answer.headers.items() if name.lower()
+                self.answer(answer.status_code, {name: value for name, value in answer.headers.items() if name.lower()
                                                 in ("content-type", "etag", "location")}, answer.content)
-
-            def reply(self, status, headers, content):
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
 
             do_GET = do_PUT = do_DELETE = do_PROPFIND = do_REPORT = handle_one
 
-            def log_message(self, *args):
-                pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
