@@ -29,6 +29,7 @@ EXPIRED = (b'<?xml version="1.0" encoding="utf-8"?>\n'
 UNSUPPORTED = (b'<?xml version="1.0" encoding="utf-8"?>\n'
                b'<D:error xmlns:D="DAV:"><D:supported-report/></D:error>')
 WRITES = frozenset({"PUT", "DELETE"})
+SYNC_TOKEN_PROPERTY = re.compile(rb"<(?:[\w.-]+:)?sync-token\b[^>]*?(?:/>|>[^<]*</(?:[\w.-]+:)?sync-token>)")
 DAV, CALDAV = "{DAV:}", "{urn:ietf:params:xml:ns:caldav}"
 
 
@@ -54,11 +55,12 @@ class Fault:
 class Proxy:
     """Forwards every request to `target`; forget_tokens() makes each sync token handed out so far unknown;
     with `without_sync_collection`, the server seems one that has no sync-collection report (RFC 6578 is
-    optional): it refuses it as an unsupported report (RFC 3253 3.6)."""
+    optional): it refuses it as an unsupported report (RFC 3253 3.6) and has no DAV:sync-token property,
+    unless `token_without_report` (a server that gives the property yet refuses the report)."""
 
     def __init__(self, target: str, *, without_sync_collection=False):
         self.target, self.issued, self.forgotten = target.rstrip("/"), set(), set()
-        self.without_sync_collection = without_sync_collection
+        self.without_sync_collection, self.token_without_report = without_sync_collection, False
         self.served = Counter()  # faults as they were met: "refused 429", "dropped", "raced", "spoiled"...
         self.errors = []  # what went wrong in a race's edit (it runs in the proxy's thread)
         self._lock = threading.Lock()
@@ -154,6 +156,8 @@ class Proxy:
             handler.close_connection = True
             return None  # the server did the work; its answer is lost with the connection
         content = self._spoiled(method, path, response.content) if self.spoiled else response.content
+        if method == "PROPFIND" and self.without_sync_collection and not self.token_without_report:
+            content = SYNC_TOKEN_PROPERTY.sub(b"", content)
         return handler.answer(response.status_code, {name: value for name, value in response.headers.items()
                                                      if name.lower() not in HOP_BY_HOP}, content)
 

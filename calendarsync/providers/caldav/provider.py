@@ -1,5 +1,4 @@
-"""CalDAV calendars behind the provider interface (being built: it reads and writes a calendar; accounts,
-connecting and its place among the providers come next).
+"""CalDAV calendars behind the provider interface: reading, writing and listing the calendars of a home.
 
 A resource holds an event, or a whole series with its changed occurrences. The engine, as for Google and
 Graph, sees one remote event per component: the series (or single event) is the resource's path, a changed
@@ -8,7 +7,8 @@ the CRM reads of it, not the resource's ETag, which every change of any componen
 so an edit of one occurrence does not make the others look changed, and a write's precondition is checked
 against the component it is about.
 
-Changes come from sync-collection with the token kept in the cursor; the cursor also keeps which changed
+Changes come from sync-collection with the token kept in the cursor, their bodies in the same report where
+the server gives them (one request for a run that finds a few changes); the cursor also keeps which changed
 occurrences each series resource had, so that one that went from a resource that changed is reported gone.
 A token the server no longer knows means a full listing of the window (time-range query), which reports
 no deletion: the engine infers them from what it does not see. A server without sync-collection is asked
@@ -16,16 +16,16 @@ for its collection's CTag (one request while nothing changed), then for every ET
 the cursor keeps.
 """
 
-import contextlib
 import json
 from datetime import datetime
+from itertools import chain
 
 from calendarsync.core.normalize import fingerprint
 
 from ..base import CalendarInfo, CalendarProvider, Changes, RemoteEvent, unreadable
 from ..busy import busy_intervals
 from . import reports
-from .dav import Dav, DavError
+from .dav import Dav
 from .discovery import calendars_in
 from .mapping import Cancelled, NotAnEvent, Unreadable, read
 from .writes import SEPARATOR, Writer, split_id, storable
@@ -58,18 +58,22 @@ class CalDAVProvider(CalendarProvider):
         self.created = []  # from now on, resources this run creates after the token about to be taken
         if "etags" in state:
             return self._changes_by_etags(calendar_id, state)
+        with_report = True
         if state.get("token"):
             try:
-                since = reports.sync_collection(self.dav, calendar_id, state["token"])
+                since = reports.sync_collection(self.dav, calendar_id, state["token"], with_bodies=True)
             except reports.TokenExpired:
                 pass
+            except reports.NoSyncCollection:  # it gave a token as a property, then refused the report
+                with_report = False
             else:
                 removed = since.removed | self._created_and_gone(calendar_id, state.get("created", []), since)
-                events, series = self._since(calendar_id, list(since.etags), removed, state.get("series", {}))
+                events, series = self._since(calendar_id, list(since.etags), removed, state.get("series", {}),
+                                             since.bodies)
                 return Changes(events, _cursor(token=since.token, series=series), full=False)
         # A full listing, and what will tell the changes from now on: the token, or (a server without
         # sync-collection) every ETag, taken first so that what changes during the listing is seen next time.
-        token = self._first_token(calendar_id)
+        token = self._first_token(calendar_id) if with_report else ""
         every = None if token else reports.every_etag(self.dav, calendar_id)
         events, series = self._read(calendar_id, list(reports.in_window(self.dav, calendar_id, window).etags), {})
         cursor = _cursor(token=token, series=series) if token else _cursor(ctag=every.token, etags=every.etags,
@@ -77,19 +81,14 @@ class CalDAVProvider(CalendarProvider):
         return Changes(events, cursor, full=True)
 
     def _first_token(self, calendar_id: str) -> str:
-        """A sync token for the collection as it is, or "" from a server without sync-collection. Taken as the
-        collection's property, then asked about (what changed since: little or nothing), which also says that
-        the server has the report: on Radicale with 2,000 resources 0.18 s, where the report from no token,
-        which lists them all, takes 0.28 s."""
-        token = reports.sync_token(self.dav, calendar_id)
+        """A sync token for the collection as it is, or "" from a server without sync-collection: the
+        collection's property (on Radicale with 2,000 resources 0.18 s, where the report from no token, which
+        lists them all, takes 0.3 to 0.5 s); from a server that has none, the report's, which also says
+        whether it has the report. A property the report then refuses is found out at the next run."""
         try:
-            if token:
-                with contextlib.suppress(reports.TokenExpired):  # a property the report does not take: as before
-                    return reports.sync_collection(self.dav, calendar_id, token).token
-            return reports.sync_collection(self.dav, calendar_id, "").token
-        except DavError as exc:
-            if exc.precondition != "supported-report" and exc.status not in (405, 501):
-                raise  # a server that failed, not one without the report
+            return reports.sync_token(self.dav, calendar_id) or reports.sync_collection(self.dav, calendar_id,
+                                                                                        "").token
+        except reports.NoSyncCollection:
             return ""
 
     def _changes_by_etags(self, calendar_id: str, state: dict) -> Changes:
@@ -103,10 +102,11 @@ class CalDAVProvider(CalendarProvider):
         events, series = self._since(calendar_id, changed, set(known) - set(now.etags), series)
         return Changes(events, _cursor(ctag=now.token, etags=now.etags, series=series), full=False)
 
-    def _since(self, calendar_id, changed, removed, known_series) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
-        """The events of the resources that changed and of those that went (their changed occurrences too), and
-        the changed occurrences of each series to keep in the cursor."""
-        events, series = self._read(calendar_id, changed, known_series)
+    def _since(self, calendar_id, changed, removed, known_series, given=None) -> tuple[list[RemoteEvent],
+                                                                                      dict[str, list[str]]]:
+        """The events of the resources that changed (`given`: bodies already at hand) and of those that went
+        (their changed occurrences too), and the changed occurrences of each series to keep in the cursor."""
+        events, series = self._read(calendar_id, changed, known_series, given)
         for href in sorted(removed):
             events += [RemoteEvent(href)] + [RemoteEvent(f"{href}{SEPARATOR}{key}")
                                              for key in known_series.get(href, ())]
@@ -159,12 +159,16 @@ class CalDAVProvider(CalendarProvider):
             return _cursor(**state, created=sorted(set(self.created)))
         return cursor
 
-    def _read(self, calendar_id, hrefs, known_series) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
-        """The remote events of these resources, and the keys of the changed occurrences of each series among
-        them; a changed occurrence a series had and no longer has is reported gone."""
+    def _read(self, calendar_id, hrefs, known_series, given=None) -> tuple[list[RemoteEvent], dict[str, list[str]]]:
+        """The remote events of these resources (their bodies `given`, or read now), and the keys of the
+        changed occurrences of each series among them; a changed occurrence a series had and no longer has is
+        reported gone."""
         events, series = [], {}
         zone = self.zones.get(calendar_id) or "UTC"
-        for href, body, status in reports.each_body(self.dav, calendar_id, hrefs):  # parsed as the next come
+        given = {href: given[href] for href in hrefs if href in given} if given else {}
+        for href, body, status in chain(((href, body, 0) for href, body in given.items()),
+                                        reports.each_body(self.dav, calendar_id,  # parsed as the next come
+                                                          [href for href in hrefs if href not in given])):
             if status:
                 events.append(RemoteEvent(href, problem=f"it could not be read (the server answered {status})"))
                 continue

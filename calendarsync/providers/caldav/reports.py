@@ -1,6 +1,7 @@
 """What a calendar holds and what changed in it, in as few requests as the server allows.
 
-- changes since a sync token (RFC 6578 sync-collection): hrefs and ETags of what changed, and what went; a
+- changes since a sync token (RFC 6578 sync-collection): hrefs, ETags and bodies of what changed (the bodies
+  asked for in the report itself, which saves the multiget where the server gives them), and what went; a
   first token from the collection's sync-token property;
 - the resources whose time meets a window (RFC 4791 calendar-query with a time-range), hrefs and ETags only;
 - every resource's ETag (one PROPFIND of depth 1): for servers without sync-collection, compared with the
@@ -16,7 +17,7 @@ the waiting, not two parses).
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
@@ -26,6 +27,10 @@ from .dav import CALDAV, CALSERVER, DAV, Dav, DavError, qname, quote_path
 
 MULTIGET_CHUNK = 100  # hrefs per calendar-multiget: large enough to be few, small enough for any server
 MULTIGET_AHEAD = 2  # multigets in flight while the caller reads: the server is never idle, nor flooded
+
+
+class NoSyncCollection(Exception):
+    """The server has no sync-collection report (supported-report, 405 or 501): its ETags will do."""
 
 
 class TokenExpired(Exception):
@@ -38,21 +43,29 @@ class Listing:
     etags: dict[str, str]  # href -> ETag of what exists (or changed)
     removed: frozenset[str] = frozenset()  # hrefs that went (sync-collection only)
     token: str = ""
+    bodies: dict[str, bytes] = field(default_factory=dict)  # href -> iCalendar, where the report gave them
 
 
-def sync_collection(dav: Dav, path: str, token: str) -> Listing:
-    """What changed in the collection since `token` ("" for everything), and the token to ask with next."""
+def sync_collection(dav: Dav, path: str, token: str, *, with_bodies: bool = False) -> Listing:
+    """What changed in the collection since `token` ("" for everything), and the token to ask with next;
+    `with_bodies`, their calendar data too (RFC 6578 3.2 takes any property; a member whose data the server
+    leaves out is read by multiget, as without)."""
     body = Element(qname(DAV, "sync-collection"))
     SubElement(body, qname(DAV, "sync-token")).text = token
     SubElement(body, qname(DAV, "sync-level")).text = "1"
-    SubElement(SubElement(body, qname(DAV, "prop")), qname(DAV, "getetag"))
+    prop = SubElement(body, qname(DAV, "prop"))
+    SubElement(prop, qname(DAV, "getetag"))
+    if with_bodies:
+        SubElement(prop, qname(CALDAV, "calendar-data"))
     try:
         found = dav.report(path, body, depth=None)  # RFC 6578: the Depth header is not used
     except DavError as exc:
+        if exc.precondition == "supported-report" or exc.status in (405, 501):
+            raise NoSyncCollection(str(exc)) from exc
         if token and (exc.precondition == "valid-sync-token" or (exc.status in (403, 409) and not exc.precondition)):
             raise TokenExpired(str(exc)) from exc
         raise
-    etags, removed = {}, set()
+    etags, removed, bodies = {}, set(), {}
     for resource in found.resources:
         if resource.href.rstrip("/") == path.rstrip("/"):
             continue  # the collection itself
@@ -60,7 +73,10 @@ def sync_collection(dav: Dav, path: str, token: str) -> Listing:
             removed.add(resource.href)
         elif resource.text(qname(DAV, "getetag")):
             etags[resource.href] = resource.text(qname(DAV, "getetag"))
-    return Listing(etags, frozenset(removed), found.sync_token)
+            data = resource.props.get(qname(CALDAV, "calendar-data"))
+            if data is not None and data.text:
+                bodies[resource.href] = data.text.encode()
+    return Listing(etags, frozenset(removed), found.sync_token, bodies)
 
 
 def sync_token(dav: Dav, path: str) -> str:
