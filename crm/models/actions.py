@@ -158,6 +158,13 @@ class Action(models.Model):
     def __str__(self):
         return self.subject
 
+    def get_constraints(self):
+        """What validation asks the database about: the uniqueness only. The check constraints are rules that
+        clean() enforces on the fields already (the database would evaluate each in a query of its own); the
+        database keeps them all as the last guard when a row is written."""
+        return [(model, [rule for rule in constraints if not isinstance(rule, models.CheckConstraint)])
+                for model, constraints in super().get_constraints()]
+
     @property
     def zone(self):
         return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
@@ -196,6 +203,9 @@ class Action(models.Model):
                 errors["end"] = _("The end must not be before the start.")
         if self.rrule and self.series_id:
             errors["rrule"] = _("An occurrence of a series cannot itself recur.")
+        elif bool(self.series_id) != bool(self.recurrence_id):
+            errors["recurrence_id"] = _("A changed occurrence needs both its series and its occurrence key; "
+                                        "any other action has neither.")
         if errors:
             raise ValidationError(errors)
         if self.rrule and _is_time_zone(self.time_zone) and _in_range(*self.first_occurrence()):

@@ -2,6 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm import services
 from crm.models import Action
@@ -62,6 +64,19 @@ def test_invalid_changes_name_the_field_and_save_nothing(alice, appointment_type
         services.action_update(action=action, **fields)
     assert field in error.value.message_dict
     assert Action.objects.get(pk=action.pk).subject == "Meeting"
+
+
+def test_an_occurrence_key_without_a_series_is_refused_by_validation_not_by_the_database(alice, appointment_type):
+    """The check constraints are clean()'s rules: validating an update asks the database only what it alone
+    knows (the related rows, the uniqueness), and a shape the constraints forbid is a field error."""
+    action = factories.appointment(alice, "2026-11-23 10:00")
+    with CaptureQueriesContext(connection) as queries:
+        services.action_update(action=action, subject="Renamed", origin="calendarsync")
+    assert not [query for query in queries.captured_queries if "_check" in query["sql"]]
+    with pytest.raises(ValidationError) as error:
+        services.action_update(action=action, recurrence_id="20261123T090000Z")
+    assert "recurrence_id" in error.value.message_dict
+    assert Action.objects.get(pk=action.pk).recurrence_id == ""
 
 
 def test_all_day_action(alice, appointment_type):
