@@ -173,6 +173,16 @@ def occurrence_cancel(*, series: Action, recurrence_id: str, origin=ORIGIN_CRM) 
         action_save(action=series, origin=origin)
 
 
+def occurrence_reset(*, series: Action, recurrence_id: str, origin=ORIGIN_CRM) -> None:
+    """Give one occurrence back to its series: its override goes, the occurrence stays as the series has it."""
+    override = series.overrides.filter(recurrence_id=recurrence_id).first()
+    if override is None:
+        return
+    with transaction.atomic():
+        _delete(override, origin)
+        action_save(action=series, origin=origin)  # announced whole, without the override
+
+
 def action_move(*, action: Action, start, recurrence_id: str = "", origin=ORIGIN_CRM) -> Action:
     """Move an action, one occurrence of a series, or a whole series, keeping its duration.
 
