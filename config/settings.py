@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "crm",
     "calendarsync",
     "calendarsync.oauth",
+    "devices",
 ]
 
 MIDDLEWARE = [
