@@ -35,6 +35,7 @@ DEFAULTS = {
     "MAX_CALENDARS_PER_ACCOUNT": 10,  # a profile's own limit cannot exceed it
     "CALENDAR_REFRESH_SECONDS": 300,  # how often returning to the settings page re-reads remote calendars
     "HORIZON_DAYS": 365,  # how far ahead remote events are imported (G3)
+    "LARGE_CALENDAR": 9000,  # entries above which a calendar (imported, or on devices) is flagged
     "MASS_DELETE_SHARE": 0.5,  # a run deleting more than this share of a calendar's links is held instead
     "MASS_DELETE_MIN_LINKS": 10,  # ... when the calendar has at least this many
     "TRASH_DAYS": 30,  # how long appointments deleted remotely stay restorable

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from django.db.models import Exists, F, Prefetch, Q, Window
+from django.db.models import Count, Exists, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,9 +91,10 @@ def offers_for(user) -> list[Offer]:
 
 
 def accounts_of(user):
-    """The user's accounts with their calendars (still listed ones first) and their last runs."""
+    """The user's accounts with their calendars (still listed ones first), their last runs and how many
+    events each links (`entries`)."""
     calendars = (RemoteCalendar.objects.order_by("gone_at", "-is_primary", "name").select_related("last_run")
-                 .prefetch_related("action_types"))
+                 .prefetch_related("action_types").annotate(entries=Count("links")))
     return (ExternalAccount.objects.filter(user=user).order_by("provider", "email")
             .prefetch_related(Prefetch("calendars", queryset=calendars)))
 
@@ -116,6 +117,12 @@ def calendars_due(account) -> bool:
 
 def calendars_of(user):
     return RemoteCalendar.objects.filter(account__user=user).select_related("account").prefetch_related("action_types")
+
+
+def large_calendar() -> int:
+    """Above this many entries, a calendar imported here or served to devices is flagged: calendar apps and
+    servers struggle beyond (BlueMind's B3). CALENDARSYNC_LARGE_CALENDAR."""
+    return app_settings.LARGE_CALENDAR
 
 
 def selected_count(account) -> int:

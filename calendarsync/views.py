@@ -51,11 +51,12 @@ def _settings(request, caldav_form, status=200):
             calendar.activity = activity[calendar.pk]
             calendar.status, calendar.status_text = selectors.calendar_status(calendar, reasons)
             calendar.status_label = CalendarStatus(calendar.status).label
+            calendar.large = calendar.entries > selectors.large_calendar()
             calendar.form = CalendarSettingsForm(calendar=calendar, allowed=allowed, action_types=action_types)
     return render(request, "calendarsync/settings.html", {
         "accounts": accounts, "offers": selectors.offers_for(request.user), "allowed": allowed,
         "reading": any(account.reading for account in accounts), "caldav_form": caldav_form,
-        "presets": presets.offered()}, status=status)
+        "presets": presets.offered(), "large": selectors.large_calendar()}, status=status)
 
 
 @require_POST

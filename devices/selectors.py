@@ -2,17 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.urls import reverse
 
+from calendarsync.selectors import large_calendar
 from devices.calendars import Calendar, calendar_of, calendars_of
 from devices.models import DevicePassword
-
-
-def large_calendar() -> int:
-    """Above this many entries a calendar on devices, or one being imported, is flagged: clients struggle
-    beyond (BlueMind's B3). DEVICES_LARGE_CALENDAR, read when used."""
-    return getattr(settings, "DEVICES_LARGE_CALENDAR", 9000)
 
 
 @dataclass(frozen=True)
@@ -51,3 +45,6 @@ def calendar(user, key) -> Calendar | None:
 
 def passwords_of(user):
     return DevicePassword.objects.filter(user=user)
+
+
+__all__ = ["calendar", "calendars_shown", "large_calendar", "passwords_of"]

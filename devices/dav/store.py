@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 from django.db.models import Count, Max, Q
-from icalendar import Calendar as ICalendar
 from django.utils import timezone
+from icalendar import Calendar as ICalendar
 
 from calendarsync.appointments import event_of
 from calendarsync.core.normalize import fingerprint

@@ -194,3 +194,20 @@ def test_the_settings_page_costs_the_same_whatever_the_number_of_calendars(clien
         factories.remote_calendar(account, f"C{index}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(reverse("calendarsync:settings")).status_code == 200
+
+
+def test_a_calendar_with_more_entries_than_the_setting_is_flagged_on_the_page(client, alice, account, settings,
+                                                                               appointment_type):
+    from django.urls import reverse
+
+    from calendarsync.models import EventLink
+
+    settings.CALENDARSYNC_LARGE_CALENDAR = 2
+    big, small = factories.remote_calendar(account, "Big"), factories.remote_calendar(account, "Small")
+    for number, calendar in enumerate([big, big, big, small]):
+        action = factories.appointment(alice, f"2026-12-0{number + 1} 10:00")
+        EventLink.objects.create(calendar=calendar, action=action, remote_id=f"event-{number}")
+    client.force_login(alice)
+    html = client.get(reverse("calendarsync:settings")).content.decode()
+    assert html.count("data-large") == 1
+    assert "This calendar holds 3 entries, more than 2" in html

@@ -76,7 +76,7 @@ def test_a_colleagues_agenda_is_offered_only_to_who_may_see_every_agenda(client,
 
 
 def test_a_large_calendar_is_flagged(signed_in, alice, appointment_type, settings):
-    settings.DEVICES_LARGE_CALENDAR = 2
+    settings.CALENDARSYNC_LARGE_CALENDAR = 2
     for day in (1, 2, 3):
         factories.appointment(alice, f"2026-12-0{day} 10:00")
     html = page(signed_in).content.decode()
