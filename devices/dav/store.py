@@ -91,19 +91,31 @@ def uids_between(calendar: Calendar, start: datetime, end: datetime) -> set[str]
 
 def uid_named(name: str) -> str | None:
     """The UID of the resource with this name, if there is one (in any calendar)."""
-    device = DeviceObject.objects.filter(name=name).values_list("uid", flat=True).first()
-    if device:
-        return device
-    stem = name.removesuffix(".ics")
-    if stem.startswith("crm-") and stem[4:].isdigit():
-        return Action.objects.filter(pk=int(stem[4:]), series__isnull=True).values_list("uid", flat=True).first()
-    return stem if name.endswith(".ics") and SAFE_NAME.fullmatch(stem) else None
+    return uids_named([name]).get(name)
+
+
+def uids_named(names) -> dict[str, str]:
+    """The UIDs of the resources with these names (those there are), in two queries at most."""
+    names = list(dict.fromkeys(names))
+    found = dict(DeviceObject.objects.filter(name__in=names).values_list("name", "uid")) if names else {}
+    numbered = {}
+    for name in names:
+        stem = name.removesuffix(".ics")
+        if name in found or not name.endswith(".ics"):
+            continue
+        if stem.startswith("crm-") and stem[4:].isdigit():
+            numbered[int(stem[4:])] = name
+        elif SAFE_NAME.fullmatch(stem):
+            found[name] = stem
+    if numbered:
+        found.update((numbered[pk], uid) for pk, uid in Action.objects.filter(
+            pk__in=list(numbered), series__isnull=True).values_list("pk", "uid"))
+    return found
 
 
 def bodies(calendar: Calendar, names: list[str]) -> dict[str, tuple[Entry, bytes]]:
-    """The bodies of these resources of the calendar (those it holds), by name, in four queries."""
-    uids = {uid for uid in map(uid_named, names) if uid}  # the device names: one query each (at most a few)
-    known = entries(calendar, uids)
+    """The bodies of these resources of the calendar (those it holds), by name, in six queries at most."""
+    known = entries(calendar, set(uids_named(names).values()))
     wanted = {name: entry for name, entry in known.items() if name in names}
     rows = Action.objects.filter(uid__in=[entry.uid for entry in wanted.values()]).order_by("recurrence_id", "pk")
     by_uid: dict[str, list[Action]] = {}

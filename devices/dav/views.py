@@ -164,11 +164,12 @@ class DavView(View):
         answer = Multistatus(minimal=_minimal(request))
         if root.tag == c("calendar-multiget"):
             wanted = [self._name_in(calendar, element.text or "") for element in root.findall(d("href"))]
+            named = [name for name in wanted if name]
             if _wants_body(names):
-                found = store.bodies(calendar, [name for name in wanted if name])
+                found = store.bodies(calendar, named)
                 listed = {name: entry for name, (entry, _body) in found.items()}
             else:
-                found, listed = {}, store.entries(calendar, {uid for name in wanted if name for uid in _uids(name)})
+                found, listed = {}, store.entries(calendar, set(store.uids_named(named).values()))
             for element_href, name in zip(root.findall(d("href")), wanted, strict=True):
                 if name in listed:
                     self._object(answer, calendar, listed[name], names, found.get(name, (None, None))[1],

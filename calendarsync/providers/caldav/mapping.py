@@ -17,7 +17,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import x_wr_timezone
-from icalendar import Calendar
+from icalendar import Calendar, Timezone
 from icalendar import Event as VEvent
 from icalendar.prop import vRecur
 from icalendar.timezone import tzp
@@ -237,8 +237,30 @@ def write(events: list[Event], existing: bytes | None = None, zone: str = "UTC",
                 component.pop(name, None)
                 component.add(name, now)
     _drop_unused_timezones(calendar)
-    calendar.add_missing_timezones()
+    _add_missing_timezones(calendar, min(event.start.year for event in events))
     return calendar.to_ical()
+
+
+def _add_missing_timezones(calendar, first_year: int):
+    """A VTIMEZONE for each TZID the resource uses and lacks, made as icalendar's add_missing_timezones makes
+    them (from the tz database) and placed as it places them (after those it has), but from the year before
+    the resource's first event (to 2038, icalendar's end), not from 1970: the zone's past would be most of
+    what is written. Each is made once per zone and year: making one is most of the cost of writing a
+    resource. The components are shared, and never changed once made (a resource is parsed anew to change)."""
+    position = len(calendar.timezones)
+    for tzid in sorted(calendar.get_missing_tzids()):
+        timezone = _vtimezone(tzid, max(1970, min(first_year - 1, 2030)))
+        if timezone is not None:
+            calendar.subcomponents.insert(position, timezone)
+            position += 1
+
+
+@cache
+def _vtimezone(tzid: str, first_year: int) -> Timezone | None:
+    try:
+        return Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1))
+    except ValueError:
+        return None  # a zone the tz database does not know: the TZID alone, as icalendar leaves it
 
 
 # Reading
