@@ -2,6 +2,7 @@
 discovery, the first sync, changes both ways, a series with a changed occurrence, sync tokens."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 import caldav
 import pytest
@@ -56,6 +57,21 @@ def test_an_event_made_on_the_device_is_an_appointment_and_an_edit_in_the_crm_re
     [renamed] = later.objects
     assert renamed.icalendar_component["SUMMARY"] == "Renamed in the CRM"
     assert renamed.icalendar_component.walk("VALARM")  # the phone's alarm is still there
+
+
+def test_an_edit_on_the_device_reaches_the_crm_and_a_deletion_in_the_crm_reaches_the_device(client, alice,
+                                                                                            appointment_type):
+    meeting = factories.appointment(alice, "2026-12-03 10:00", subject="Review")
+    calendar = agenda(client)
+    synced = calendar.objects_by_sync_token(load_objects=True)
+    [event] = synced.objects
+    event.icalendar_component["SUMMARY"] = "Review (edited on the phone)"
+    event.save()
+    assert Action.objects.get(pk=meeting.pk).subject == "Review (edited on the phone)"
+    crm.action_delete(action=Action.objects.get(pk=meeting.pk))
+    later = calendar.objects_by_sync_token(sync_token=synced.sync_token, load_objects=True)
+    assert calendar.events() == []
+    assert [unquote(str(item.url)).rsplit("/", 1)[1] for item in later.objects] == [f"{meeting.uid}.ics"]  # gone
 
 
 def test_a_deletion_on_the_device_deletes_the_appointment(client, alice, appointment_type):
