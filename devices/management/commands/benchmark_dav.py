@@ -252,8 +252,11 @@ def serving():
     def counting(environ, start_response):
         from django.db import connections
 
-        with connections["default"].execute_wrapper(Queries.counted):
-            return application(environ, start_response)
+        try:
+            with connections["default"].execute_wrapper(Queries.counted):
+                return application(environ, start_response)
+        finally:
+            connections.close_all()  # this thread's: the test database is dropped at the end
 
     port = free_port()
     server = make_server("127.0.0.1", port, counting, server_class=_Threaded, handler_class=_Quiet)
