@@ -89,6 +89,8 @@ class Bench:
             small.first_sync()
             self.change(small_user, 0)
             figures["ours"]["after_10_changes_in_200"] = small.incremental()
+            ours.http.close()
+            small.http.close()
         seeded = self.seed(bodies)
         server = radicale_bench.Radicale(self.directory / "radicale")
         with server.running():
@@ -236,7 +238,18 @@ class Queries:
 
 
 class _Threaded(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+    """A thread per client connection (kept alive across its requests, as devices keep them), its database
+    connection kept as production keeps it (CONN_MAX_AGE) and closed with it: the test database is dropped."""
+
+    daemon_threads, block_on_close = False, True  # server_close() waits for them, once clients have gone
+
+    def process_request_thread(self, request, client_address):
+        from django.db import connections
+
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            connections.close_all()
 
 
 class _Quiet(WSGIRequestHandler):
@@ -252,11 +265,8 @@ def serving():
     def counting(environ, start_response):
         from django.db import connections
 
-        try:
-            with connections["default"].execute_wrapper(Queries.counted):
-                return application(environ, start_response)
-        finally:
-            connections.close_all()  # this thread's: the test database is dropped at the end
+        with connections["default"].execute_wrapper(Queries.counted):
+            return application(environ, start_response)
 
     port = free_port()
     server = make_server("127.0.0.1", port, counting, server_class=_Threaded, handler_class=_Quiet)
