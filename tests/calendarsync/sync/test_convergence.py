@@ -609,6 +609,14 @@ class Convergence(RuleBasedStateMachine):
         self.world.change(thing.remote_id, name, value)
         self.edited(thing, "remote", name, value)
 
+    def raced_after_the_pull(self, thing, name):
+        """Another client's edit during a run comes after the run read both sides: a value both sides had
+        set alike by then was agreed on at that reading (no conflict), and the edit is a change from it."""
+        local, remote = thing.edits["local"], thing.edits["remote"]
+        if name in local and local.get(name) == remote.get(name) and not thing.deleted:
+            thing.agreed[name] = local.pop(name)
+            remote.pop(name)
+
     def edited(self, thing, side, name, value):
         if side in thing.deleted:  # a failed run brought it back since that side deleted it: a new version,
             thing.deleted.discard(side)  # which that side now wants; what it did before went with its deletion
@@ -664,6 +672,7 @@ class Convergence(RuleBasedStateMachine):
             FIGURES["edits during a run"] += 1
             things = [thing for thing in self.things if thing.remote_id == remote_id]
             assert len(things) == 1, (remote_id, things)
+            self.raced_after_the_pull(things[0], name)
             self.edited(things[0], "remote", name, value)
         assert not failed or held or fault not in SURVIVABLE, f"a run failed on {fault}: {run.error}"
         if failed and fault == "outage":
