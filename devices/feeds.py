@@ -26,7 +26,7 @@ def feed(request, secret):
         raise Http404("No such feed (its address may have been renewed).")
     busy = secret == choice.busy_feed_secret
     listed = store.entries(calendar)
-    latest = max((entry.updated for entry in listed.values()), default=None)
+    latest = store.latest_change(calendar)  # deletions and switches count: not only the entries left
     etag = '"{}"'.format(hashlib.sha256(f"{busy}|{'|'.join(sorted(e.etag for e in listed.values()))}".encode())
                          .hexdigest()[:32])
     if request.headers.get("If-None-Match") == etag or _not_modified_since(request, latest):

@@ -56,7 +56,7 @@ class DeviceObject(models.Model):
     content is written over, so that what the CRM does not hold (alarms, other apps' properties) stays."""
 
     uid = models.CharField(max_length=255, unique=True)
-    name = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255, db_index=True)  # unique within a calendar, not across users
     body = models.BinaryField()
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -9,13 +9,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.models import User
 from devices.models import DeviceCalendar, DevicePassword
 
 ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: typed on a phone, read aloud
 GROUPS, GROUP = 5, 4  # 20 characters of 32: 100 bits
-FAILURES_ALLOWED, FAILURE_WINDOW = 10, 300  # failed sign-ins per user name and per address, per 5 minutes
+FAILURES_ALLOWED, FAILURE_WINDOW = 20, 300  # failed sign-ins per address, per 5 minutes
 LAST_USE_EVERY = timedelta(minutes=5)  # a device asks many times a minute: its last use is kept coarsely
 
 
@@ -32,24 +33,28 @@ def password_revoke(*, user: User, pk: int) -> bool:
     return DevicePassword.objects.filter(user=user, pk=pk).delete()[0] > 0
 
 
+class Throttled(Exception):
+    """Too many failed sign-ins from this address lately: the answer is 429 until the window passes."""
+
+
 def authenticate(username: str, secret: str, address: str) -> DevicePassword | None:
-    """The device password given with its user's name (an active user's), or None. Failures are counted
-    per user name and per address; past FAILURES_ALLOWED the answer is None whatever is given, for a while.
-    Whether the user exists changes nothing in the answer nor in the work done (one hash, one lookup)."""
-    keys = [f"devices:failed:name:{hashlib.sha256(username.casefold().encode()).hexdigest()}",
-            f"devices:failed:address:{address}"]
-    if any((cache.get(key) or 0) >= FAILURES_ALLOWED for key in keys):
-        return None
+    """The device password given with its user's name (an active user's), or None. A right one always
+    opens (so that nobody can lock a user's devices out by failing in their name); failures are counted
+    per address, and past FAILURES_ALLOWED in the window that address is Throttled, right or wrong. Whether
+    the user exists changes nothing in the answer nor in the work done (one hash, one lookup)."""
+    key = f"devices:failed:{address}"
     password = (DevicePassword.objects.select_related("user").filter(digest=_digest(secret.strip())).first()
                 if secret else None)
-    if password is None or not password.user.is_active or not hmac.compare_digest(
-            password.user.username.casefold(), username.casefold()):
-        for key in keys:
-            cache.add(key, 0, FAILURE_WINDOW)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between the two calls
-                cache.set(key, 1, FAILURE_WINDOW)
+    right = password is not None and password.user.is_active and hmac.compare_digest(
+        password.user.username.casefold(), username.casefold())
+    if (cache.get(key) or 0) >= FAILURES_ALLOWED:
+        raise Throttled(_("Too many failed sign-ins from this address: try again in a few minutes."))
+    if not right:
+        cache.add(key, 0, FAILURE_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.set(key, 1, FAILURE_WINDOW)
         return None
     now = timezone.now()
     if password.last_used_at is None or now - password.last_used_at > LAST_USE_EVERY:

@@ -36,8 +36,9 @@ from devices.calendars import Calendar
 from devices.models import DeviceObject, DeviceRemoval
 
 EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)  # an open range's ends
+EXPANDED = timedelta(days=366)  # ranges up to this long are matched occurrence by occurrence
 SETTLE = timedelta(minutes=5)  # longer than any transaction that saves actions
-TOKEN = re.compile(r"urn:x-crm:sync:(\d+):(\d+)")
+TOKEN = re.compile(r"urn:x-crm:sync:([a-z0-9-]+):(\d+):(\d{1,19})")
 FORMAT = "1"  # renew when what a body holds changes for the same rows: every ETag changes with it
 
 
@@ -83,21 +84,30 @@ def uids_between(calendar: Calendar, start: datetime, end: datetime) -> set[str]
     series by its occurrences, a changed one where it was moved to), by the CRM's own expansion."""
     members = calendar.actions()
     rows = Action.objects.filter(Q(pk__in=members.values("pk")) | Q(series__in=members.values("pk")))
-    zone = ZoneInfo(calendar.viewer.time_zone or "UTC")
     start, end = max(start, EARLIEST), min(end, LATEST)
+    if start >= end:
+        return set()
+    if end - start > EXPANDED:  # an open or long range (DAVx5 sends a start only): the indexed spans decide,
+        # which a series meets when any occurrence may (what the expansion would find, but for an EXDATE)
+        overlapping = crm_selectors.actions_overlapping(rows, start=start, end=end)
+        return set(overlapping.values_list("uid", flat=True))
+    zone = ZoneInfo(calendar.viewer.time_zone or "UTC")
     return {occurrence.action.uid for occurrence in crm_selectors.occurrences_between(
         actions=rows, start=start, end=end, zone=zone, read_only=True)}
 
 
-def uid_named(name: str) -> str | None:
-    """The UID of the resource with this name, if there is one (in any calendar)."""
-    return uids_named([name]).get(name)
+def uid_named(calendar: Calendar, name: str) -> str | None:
+    """The UID of the calendar's resource with this name, if it has one."""
+    return uids_named(calendar, [name]).get(name)
 
 
-def uids_named(names) -> dict[str, str]:
-    """The UIDs of the resources with these names (those there are), in two queries at most."""
+def uids_named(calendar: Calendar, names) -> dict[str, str]:
+    """The UIDs of the resources with these names among the calendar's (the name a device gave one, else
+    the one the store gives it), in two queries at most. Another user's device may have given one of its
+    own resources the same name: only this calendar's count."""
     names = list(dict.fromkeys(names))
-    found = dict(DeviceObject.objects.filter(name__in=names).values_list("name", "uid")) if names else {}
+    found = dict(DeviceObject.objects.filter(name__in=names, uid__in=calendar.actions().values("uid"))
+                 .values_list("name", "uid")) if names else {}
     numbered = {}
     for name in names:
         stem = name.removesuffix(".ics")
@@ -115,7 +125,7 @@ def uids_named(names) -> dict[str, str]:
 
 def bodies(calendar: Calendar, names: list[str]) -> dict[str, tuple[Entry, bytes]]:
     """The bodies of these resources of the calendar (those it holds), by name, in six queries at most."""
-    known = entries(calendar, set(uids_named(names).values()))
+    known = entries(calendar, set(uids_named(calendar, names).values()))
     wanted = {name: entry for name, entry in known.items() if name in names}
     rows = Action.objects.filter(uid__in=[entry.uid for entry in wanted.values()]).order_by("recurrence_id", "pk")
     by_uid: dict[str, list[Action]] = {}
@@ -138,7 +148,7 @@ def render(rows: list[Action], device_body) -> bytes:
             held = None
         if held is not None and sorted(map(fingerprint, map(storable, held))) == sorted(map(fingerprint, events)):
             return existing  # what the device wrote, as it wrote it
-    return write(events, existing, rows[0].time_zone or "UTC")
+    return write(events, existing, rows[0].time_zone or "UTC", stamp=max(row.updated_at for row in rows))
 
 
 def expanded(body: bytes, start: datetime, end: datetime) -> bytes:
@@ -162,10 +172,10 @@ def expanded(body: bytes, start: datetime, end: datetime) -> bytes:
 def token(calendar: Calendar, now: datetime | None = None) -> str:
     """The calendar's sync token now (its CTag too)."""
     now = now or timezone.now()
-    latest = _latest_change(calendar)
+    latest = latest_change(calendar)
     settled = now - SETTLE
     moment = latest if latest is not None and latest < settled else settled
-    return f"urn:x-crm:sync:{calendar.epoch}:{int(moment.timestamp() * 1_000_000)}"
+    return f"urn:x-crm:sync:{calendar.key}:{calendar.epoch}:{int(moment.timestamp() * 1_000_000)}"
 
 
 def since(calendar: Calendar, sync_token: str) -> tuple[dict[str, Entry], set[str], str]:
@@ -186,9 +196,12 @@ def since(calendar: Calendar, sync_token: str) -> tuple[dict[str, Entry], set[st
 
 def _moment(calendar: Calendar, sync_token: str) -> datetime:
     found = TOKEN.fullmatch(sync_token.strip())
-    if not found or int(found[1]) != calendar.epoch:
+    if not found or found[1] != calendar.key or int(found[2]) != calendar.epoch:
         raise InvalidToken(sync_token)
-    moment = datetime.fromtimestamp(int(found[2]) / 1_000_000, UTC)
+    try:
+        moment = datetime.fromtimestamp(int(found[3]) / 1_000_000, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidToken(sync_token) from exc
     if moment > timezone.now():
         raise InvalidToken(sync_token)
     return moment
@@ -204,17 +217,22 @@ def _changes(calendar: Calendar, moment: datetime) -> tuple[set[str], dict[str, 
     by the changes, not by the calendar: each is an indexed range."""
     changed = set(_subject_actions(calendar).filter(updated_at__gt=moment).values_list("uid", flat=True))
     removals = dict(DeviceRemoval.objects.filter(user=calendar.subject, at__gt=moment).values_list("uid", "name"))
-    written = set(DeviceObject.objects.filter(updated_at__gt=moment).values_list("uid", flat=True))
+    written = set(_device_objects(calendar).filter(updated_at__gt=moment).values_list("uid", flat=True))
     return changed, removals, written
 
 
-def _latest_change(calendar: Calendar) -> datetime | None:
+def _device_objects(calendar: Calendar):
+    """The bodies devices wrote for the subject's appointments (another user's writes move no token here)."""
+    return DeviceObject.objects.filter(uid__in=_subject_actions(calendar).values("uid"))
+
+
+def latest_change(calendar: Calendar) -> datetime | None:
     """The latest change that may matter to the calendar: of its subject's actions, the removals, the
     devices' bodies."""
     moments = [
         _subject_actions(calendar).aggregate(latest=Max("updated_at"))["latest"],
         DeviceRemoval.objects.filter(user=calendar.subject).aggregate(latest=Max("at"))["latest"],
-        DeviceObject.objects.aggregate(latest=Max("updated_at"))["latest"],
+        _device_objects(calendar).aggregate(latest=Max("updated_at"))["latest"],
     ]
     moments = [moment for moment in moments if moment is not None]
     return max(moments) if moments else None

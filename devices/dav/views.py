@@ -12,7 +12,7 @@ Only device passwords open it (HTTP Basic); a user reaches their own paths only,
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import quote, unquote, urlsplit
 
@@ -33,7 +33,8 @@ DAV_HEADER = "1, 3, calendar-access"
 REALM = 'Basic realm="CRM calendars", charset="UTF-8"'
 REPORTS = (c("calendar-query"), c("calendar-multiget"), d("sync-collection"))
 CALENDAR_DATA = c("calendar-data")
-OBJECT_PROPS = [d("getetag"), d("getcontenttype"), d("resourcetype")]
+MAX_EXPAND = timedelta(days=3 * 366)  # expanded occurrences are written one by one: a window of years would
+# answer a few series with megabytes
 
 
 def prefix() -> str:
@@ -45,9 +46,17 @@ class DavView(View):
     http_method_names = ["options", "get", "head", "put", "delete", "propfind", "proppatch", "report"]
 
     def dispatch(self, request, path=""):
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request)
         if request.method == "OPTIONS" and not request.META.get("HTTP_AUTHORIZATION"):
             return self.options(request)  # what the server speaks is no secret
-        user, device = self._authenticated(request)
+        if "\x00" in path or any(len(part) > 255 for part in path.split("/")):
+            return HttpResponse("No such name here.", status=400, content_type="text/plain; charset=utf-8")
+        try:
+            user, device = self._authenticated(request)
+        except services.Throttled as exc:
+            return HttpResponse(str(exc), status=429, content_type="text/plain; charset=utf-8",
+                                headers={"Retry-After": str(services.FAILURE_WINDOW)})
         if user is None:
             response = HttpResponse(status=401, content_type="text/plain; charset=utf-8",
                                     content=b"A device password of the CRM is needed (Preferences).")
@@ -55,9 +64,7 @@ class DavView(View):
             return response
         self.user, self.origin = user, writes.origin_of(device)
         self.parts = [unquote(part) for part in path.split("/") if part]
-        handler = getattr(self, request.method.lower(), None)
-        if handler is None:
-            return self.http_method_not_allowed(request)
+        handler = getattr(self, request.method.lower())
         try:
             return handler(request)
         except BadRequest as exc:
@@ -120,11 +127,11 @@ class DavView(View):
         depth = request.META.get("HTTP_DEPTH", "1")
         answer = Multistatus(minimal=_minimal(request))
         if kind == "object":
-            found = store.bodies(calendar, [name]) if _wants_body(names) else None
-            entry = found[name][0] if found and name in found else store.entries(calendar, _uids(name)).get(name)
+            found = store.bodies(calendar, [name]) if _wants_body(names) else {}
+            entry = found[name][0] if name in found else store.entries(calendar, _uids(calendar, name)).get(name)
             if entry is None:
                 return _not_found()
-            self._object(answer, calendar, entry, names, found.get(name, (None, None))[1] if found else None)
+            self._object(answer, calendar, entry, names, found.get(name, (None, None))[1])
             return _multistatus(answer)
         self._collection(answer, kind, calendar, names)
         if depth != "0":
@@ -161,6 +168,7 @@ class DavView(View):
         if root is None or root.tag not in REPORTS or kind != "calendar":
             return _xml(error(d("supported-report"), message="This report is not supported here."), status=403)
         names = requested_props(root) or [d("getetag")]
+        expand = _expand(root)  # checked before anything is read
         answer = Multistatus(minimal=_minimal(request))
         if root.tag == c("calendar-multiget"):
             wanted = [self._name_in(calendar, element.text or "") for element in root.findall(d("href"))]
@@ -169,11 +177,11 @@ class DavView(View):
                 found = store.bodies(calendar, named)
                 listed = {name: entry for name, (entry, _body) in found.items()}
             else:
-                found, listed = {}, store.entries(calendar, set(store.uids_named(named).values()))
+                found, listed = {}, store.entries(calendar, set(store.uids_named(calendar, named).values()))
             for element_href, name in zip(root.findall(d("href")), wanted, strict=True):
                 if name in listed:
                     self._object(answer, calendar, listed[name], names, found.get(name, (None, None))[1],
-                                 _expand(root))
+                                 expand)
                 else:
                     answer.gone((element_href.text or "").strip())
         elif root.tag == c("calendar-query"):
@@ -183,8 +191,7 @@ class DavView(View):
                 listed = {}
             found = store.bodies(calendar, list(listed)) if _wants_body(names) else {}
             for entry in listed.values():
-                self._object(answer, calendar, entry, names, found.get(entry.name, (None, None))[1],
-                             _expand(root))
+                self._object(answer, calendar, entry, names, found.get(entry.name, (None, None))[1], expand)
         else:
             token_element = root.find(d("sync-token"))
             token = (token_element.text or "").strip() if token_element is not None else ""
@@ -235,15 +242,17 @@ class DavView(View):
         _kind, calendar, name = target
         if not calendar.writable:
             raise writes.Refused(403, "need-privileges", "This calendar is read-only for you.")
+        if b"\x00" in request.body:
+            raise writes.Refused(403, "valid-calendar-data", "The calendar data holds a NUL character.")
         content_type = request.META.get("CONTENT_TYPE", "text/calendar").split(";")[0].strip().lower()
         if content_type not in ("text/calendar", "application/octet-stream", ""):
             raise writes.Refused(415, "supported-calendar-data", "Send iCalendar (text/calendar).")
-        current = store.entries(calendar, _uids(name)).get(name)
+        current = store.entries(calendar, _uids(calendar, name)).get(name)
         failed = _precondition(request, current)
         if failed:
             return failed
         written = writes.put(calendar, name, current.uid if current else None, request.body, origin=self.origin)
-        entry = store.entries(calendar, _uids(name)).get(name)
+        entry = store.entries(calendar, _uids(calendar, name)).get(name)
         response = HttpResponse(status=201 if written.created else 204)
         if entry is not None and written.as_sent:  # RFC 4791 5.3.4: an ETag only for what is stored as sent
             response["ETag"] = entry.etag
@@ -254,7 +263,7 @@ class DavView(View):
         if target is None or target[0] != "object":
             return _not_found() if target is None else HttpResponse(status=405, headers={"Allow": ALLOW})
         _kind, calendar, name = target
-        current = store.entries(calendar, _uids(name)).get(name)
+        current = store.entries(calendar, _uids(calendar, name)).get(name)
         if current is None:
             return _not_found()
         if not calendar.writable:
@@ -337,7 +346,10 @@ class DavView(View):
 
     def _name_in(self, calendar, given: str) -> str | None:
         """The resource name an href gives in this calendar, or None (elsewhere)."""
-        path = unquote(urlsplit(given.strip()).path)
+        try:
+            path = unquote(urlsplit(given.strip()).path)
+        except ValueError:  # no URL at all
+            return None
         base = unquote(self.calendar_path(calendar))
         name = path[len(base):] if path.startswith(base) else ""
         return name if name and "/" not in name else None
@@ -361,8 +373,8 @@ def _minimal(request) -> bool:
     return "return=minimal" in prefer or "return-minimal" in prefer or request.META.get("HTTP_BRIEF", "") == "t"
 
 
-def _uids(name):
-    uid = store.uid_named(name)
+def _uids(calendar, name):
+    uid = store.uid_named(calendar, name)
     return {uid} if uid else set()
 
 
@@ -419,7 +431,10 @@ def _expand(root):
         return None
     if not found.get("start") or not found.get("end"):
         raise BadRequest("An expand needs both its start and its end (RFC 4791 9.6.5).")
-    return _moment(found.get("start"), None), _moment(found.get("end"), None)
+    start, end = _moment(found.get("start"), None), _moment(found.get("end"), None)
+    if not timedelta(0) < end - start <= MAX_EXPAND:
+        raise BadRequest(f"An expand spans at most {MAX_EXPAND.days} days, after its start.")
+    return start, end
 
 
 def _only_other_components(root) -> bool:

@@ -18,7 +18,7 @@ from crm import recurrence
 from crm import selectors as crm_selectors
 from crm import services as crm_services
 from crm.models import Action, ActionType
-from devices.calendars import Calendar
+from devices.calendars import Calendar, apart
 from devices.models import DeviceObject
 
 ORIGIN = "devices"
@@ -85,7 +85,7 @@ def _apply(calendar: Calendar, existing: Action | None, events, origin) -> Actio
     fields = action_fields(master, default_zone=calendar.viewer.time_zone)
     fields.pop("color")  # the device's COLOR is not the CRM's palette: the CRM's stays
     if existing is None:
-        action_type = calendar.action_type or _default_type()
+        action_type = calendar.action_type or _default_type(calendar)
         series = crm_services.action_create(owner=calendar.subject, action_type=action_type, uid=master.uid,
                                             origin=origin, **fields)
     else:
@@ -100,14 +100,18 @@ def _apply(calendar: Calendar, existing: Action | None, events, origin) -> Actio
         if current is None or any(getattr(current, field) != value for field, value in values.items()):
             crm_services.occurrence_update(series=series, recurrence_id=override.recurrence_id, origin=origin,
                                            **values)
-    for key in held:  # the occurrence is the series' own again
-        if key not in series.exdates:
+    for key, override in held.items():
+        if key in series.exdates:  # the device cancelled the changed occurrence (an EXDATE in its place)
+            crm_services.action_delete(action=override, origin=origin)
+        else:  # the occurrence is the series' own again
             crm_services.occurrence_reset(series=series, recurrence_id=key, origin=origin)
     return series
 
 
-def _default_type() -> ActionType:
-    kinds = list(ActionType.objects.filter(is_active=True).order_by("-is_appointment", "position", "name")[:1])
+def _default_type(calendar: Calendar) -> ActionType:
+    """What an event made in an agenda becomes: the first appointment type the user keeps in it."""
+    kinds = list(ActionType.objects.filter(is_active=True).exclude(pk__in=apart(calendar.viewer))
+                 .order_by("-is_appointment", "position", "name")[:1])
     if not kinds:
         raise Refused(403, "need-privileges", _("The CRM has no action type for new appointments yet."))
     return kinds[0]

@@ -1,6 +1,8 @@
 """The *Calendars on devices* page: switches, addresses, device passwords; the ICS feeds; the large-calendar
 warning."""
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -110,3 +112,18 @@ def test_renewed_feed_addresses_end_the_old_ones(signed_in, client, alice):
     assert client.get(reverse("devices:feed", args=[old])).status_code == 404
     new = DeviceCalendar.objects.get(user=alice, key="agenda").feed_secret
     assert client.get(reverse("devices:feed", args=[new])).status_code == 200
+
+
+def test_a_deletion_is_news_to_a_feed_polled_by_date(signed_in, client, alice, appointment_type):
+    from crm import services as crm
+
+    older = factories.appointment(alice, "2026-12-03 10:00", subject="Older")
+    factories.appointment(alice, "2026-12-04 10:00", subject="Newer")
+    page(signed_in)
+    secret = DeviceCalendar.objects.get(user=alice, key="agenda").feed_secret
+    first = client.get(reverse("devices:feed", args=[secret]))
+    time.sleep(1.05)  # HTTP dates count whole seconds: a change within the second of Last-Modified is the ETag's
+    crm.action_delete(action=older)
+    again = client.get(reverse("devices:feed", args=[secret]), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert again.status_code == 200
+    assert b"Older" not in again.content

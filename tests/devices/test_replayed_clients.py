@@ -249,3 +249,74 @@ def test_a_query_with_expand_gets_each_occurrence_in_utc(dav, alice):
     assert "VTIMEZONE" not in data
     assert re.findall(r"DTSTART:(\S+)", data) == ["20261207T090000Z", "20261215T090000Z", "20261221T090000Z"]
     assert re.findall(r"RECURRENCE-ID:(\S+)", data) == ["20261207T090000Z", "20261214T090000Z", "20261221T090000Z"]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "headers", "status"), [
+    ("TARGET", "/dav/", "", {}, 405),
+    ("DISPATCH", "/dav/", "", {}, 405),
+    ("REPORT", "/dav/calendars/alice/agenda/", '<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+     "<D:prop><D:getetag/></D:prop><D:href>http://[::1</D:href></C:calendar-multiget>", {}, 207),
+    ("REPORT", "/dav/calendars/alice/agenda/", THUNDERBIRD_SYNC.format(token="urn:x-crm:sync:agenda:1:9999999999999999999"),
+     {}, 403),
+    ("REPORT", "/dav/calendars/alice/agenda/", DAVX5_QUERY.replace("20261201T000000Z", "99991231T235959Z"), {}, 207),
+    ("REPORT", "/dav/calendars/alice/agenda/", EXPANDED_QUERY.replace('end="20261222T000000Z"/></C:calendar-data>',
+                                                                     'end="22000101T000000Z"/></C:calendar-data>'), {}, 400),
+    ("PROPFIND", "/dav/calendars/alice/agenda/a%00b.ics", "", {"Depth": "0"}, 400),
+    ("PROPFIND", "/dav/calendars/alice/agenda/" + "x" * 300 + ".ics", "", {"Depth": "0"}, 400),
+    ("PUT", "/dav/calendars/alice/agenda/nul.ics", EVENT.format(uid="nul", summary="a\x00b"), {}, 403),
+])
+def test_malformed_requests_get_a_4xx_not_a_500(dav, method, path, body, headers, status):
+    content_type = "text/calendar" if method == "PUT" else "application/xml"
+    assert dav(method, path, body, content_type=content_type, **headers).status_code == status
+
+
+def test_an_open_ended_query_over_endless_series_answers_at_once(dav, alice):
+    """DAVx5 sends a start only: endless daily series are matched by their spans, not expanded to 2200."""
+    for number in range(20):
+        factories.appointment(alice, "2026-11-02 10:00", subject=f"Daily {number}", rrule="FREQ=DAILY")
+    found, _ = responses(dav("REPORT", "/dav/calendars/alice/agenda/", DAVX5_QUERY, Depth="1"))
+    assert len(found) == 20
+
+
+def test_a_changed_occurrence_cancelled_on_a_device_is_cancelled(dav, alice):
+    from crm import services as crm
+
+    series = factories.appointment(alice, "2026-12-07 10:00", subject="Weekly", rrule="FREQ=WEEKLY;COUNT=4")
+    crm.occurrence_update(series=series, recurrence_id="20261214T090000Z", subject="Moved one",
+                          start=series.start.replace(day=15), end=series.end.replace(day=15))
+    path = f"/dav/calendars/alice/agenda/{series.uid}.ics"
+    current = dav("GET", path)
+    body = current.content.decode()
+    events = body.split("BEGIN:VEVENT")
+    master = next(part for part in events[1:] if "RECURRENCE-ID" not in part)
+    body = events[0] + "BEGIN:VEVENT" + master.replace("RRULE:", "EXDATE:20261214T090000Z\r\nRRULE:", 1)
+    if "END:VCALENDAR" not in body:
+        body += "END:VCALENDAR\r\n"
+    assert dav("PUT", path, body, content_type="text/calendar", If_Match=current["ETag"]).status_code == 204
+    series.refresh_from_db()
+    assert "20261214T090000Z" in series.exdates
+    assert not Action.objects.filter(series=series).exists()
+
+
+def test_a_name_another_users_device_gave_does_not_take_a_resource_away(client, dav, alice, bob):
+    from devices import services
+
+    mine = factories.appointment(alice, "2026-12-03 10:00", subject="Mine")
+    _password, secret = services.password_create(user=bob, name="Bob's phone")
+    auth = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"bob:{secret}".encode()).decode()}
+    for name in (f"{mine.uid}.ics", "event.ics"):
+        answer = client.generic("PUT", f"/dav/calendars/bob/agenda/{name}", EVENT.format(
+            uid=f"bob-{name}", summary="Bob's").encode(), content_type="text/calendar", HTTP_IF_NONE_MATCH="*", **auth)
+        assert answer.status_code == 201
+    assert dav("PUT", "/dav/calendars/alice/agenda/event.ics", EVENT.format(uid="alice-event", summary="Alice's"),
+               content_type="text/calendar", If_None_Match="*").status_code == 201
+    assert b"SUMMARY:Mine" in dav("GET", f"/dav/calendars/alice/agenda/{mine.uid}.ics").content
+    assert b"SUMMARY:Alice's" in dav("GET", "/dav/calendars/alice/agenda/event.ics").content
+
+
+def test_the_same_body_and_etag_at_every_reading(dav, alice):
+    factories.appointment(alice, "2026-12-03 10:00", subject="Stable")
+    found, _ = responses(dav("REPORT", "/dav/calendars/alice/agenda/", DAVX5_QUERY, Depth="1"))
+    [path] = found
+    first, second = dav("GET", path), dav("GET", path)
+    assert (first.content, first["ETag"]) == (second.content, second["ETag"])

@@ -196,11 +196,12 @@ def _olson_tails(tzid: str) -> list[str]:
 
 
 def write(events: list[Event], existing: bytes | None = None, zone: str = "UTC",
-          moved: dict[str, str] | None = None) -> bytes:
+          moved: dict[str, str] | None = None, stamp: datetime | None = None) -> bytes:
     """The resource holding `events` (a single event, or a series and its changed occurrences), written over
     `existing` (the resource as the server holds it; `zone` places its floating times): only the components
     whose CRM content changed are touched, and in them only what changed, so that what the CRM does not hold
-    stays as it was. `moved` gives the key a changed occurrence is held under when its series moved."""
+    stays as it was. `moved` gives the key a changed occurrence is held under when its series moved; `stamp`,
+    the DTSTAMP and LAST-MODIFIED of what changed (now by default)."""
     calendar = _parse_kept(existing) if existing else None
     if calendar is None:
         calendar = Calendar()
@@ -215,7 +216,7 @@ def write(events: list[Event], existing: bytes | None = None, zone: str = "UTC",
     # an occurrence the CRM no longer changes goes, and a cancelled one it changes is written anew
     _remove(calendar, [component for key, component in held.items() if key not in wanted | kept_cancelled
                        or key in wanted and _cancelled(component)])
-    now, series = datetime.now(UTC), None
+    now, series = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0), None
     for event in events:
         source = moved.get(event.recurrence_id, event.recurrence_id)
         component = held.get(source)
