@@ -54,9 +54,11 @@ class Calendar:
 
 
 def apart(user: User) -> list[int]:
-    """The action types the user keeps in calendars of their own."""
-    return [int(choice.key.removeprefix("type-")) for choice in DeviceCalendar.objects.filter(
+    """The action types the user keeps in calendars of their own (a type made inactive has none: its
+    appointments are back in the agenda)."""
+    kept = [int(choice.key.removeprefix("type-")) for choice in DeviceCalendar.objects.filter(
         user=user, key__startswith="type-", synced=True)]
+    return list(ActionType.objects.filter(pk__in=kept, is_active=True).values_list("pk", flat=True)) if kept else []
 
 
 def calendars_of(user: User) -> list[Calendar]:

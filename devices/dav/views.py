@@ -70,6 +70,8 @@ class DavView(View):
         except BadRequest as exc:
             return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
         except writes.Refused as exc:
+            if exc.status == 412:
+                return HttpResponse(exc.message, status=412, content_type="text/plain; charset=utf-8")
             condition = d(exc.condition) if exc.condition == "need-privileges" else c(exc.condition)
             return _xml(error(condition, message=exc.message), status=exc.status)
 
@@ -251,7 +253,9 @@ class DavView(View):
         failed = _precondition(request, current)
         if failed:
             return failed
-        written = writes.put(calendar, name, current.uid if current else None, request.body, origin=self.origin)
+        written = writes.put(calendar, name, current.uid if current else None, request.body, origin=self.origin,
+                             holds=lambda: _precondition(request, store.entries(
+                                 calendar, _uids(calendar, name)).get(name)) is None)
         entry = store.entries(calendar, _uids(calendar, name)).get(name)
         response = HttpResponse(status=201 if written.created else 204)
         if entry is not None and written.as_sent:  # RFC 4791 5.3.4: an ETag only for what is stored as sent
@@ -271,7 +275,8 @@ class DavView(View):
         failed = _precondition(request, current)
         if failed:
             return failed
-        writes.delete(calendar, current.uid, origin=self.origin)
+        writes.delete(calendar, current.uid, origin=self.origin, holds=lambda: _precondition(request, store.entries(
+            calendar, _uids(calendar, name)).get(name)) is None)
         return HttpResponse(status=204)
 
     # Properties

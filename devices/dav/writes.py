@@ -42,8 +42,10 @@ def origin_of(device_pk: int) -> str:
     return f"{ORIGIN}:{device_pk}"
 
 
-def put(calendar: Calendar, name: str, uid: str | None, body: bytes, *, origin: str) -> Written:
-    """Store the body at `name` in the calendar; `uid`, the UID held there now (None: a new resource)."""
+def put(calendar: Calendar, name: str, uid: str | None, body: bytes, *, origin: str, holds=None) -> Written:
+    """Store the body at `name` in the calendar; `uid`, the UID held there now (None: a new resource);
+    `holds()`, whether the request's preconditions still hold, asked once the appointment is locked (two
+    devices writing over the same ETag: the second gets 412)."""
     try:
         found = read(body, calendar.viewer.time_zone or "UTC")
     except NotAnEvent as exc:
@@ -57,6 +59,8 @@ def put(calendar: Calendar, name: str, uid: str | None, body: bytes, *, origin: 
         existing = Action.objects.select_for_update().filter(uid=found.uid, series__isnull=True).first()
         if uid is None and existing is not None:
             raise Refused(403, "no-uid-conflict", _("An appointment with this UID exists already."))
+        if holds is not None and not holds():
+            raise Refused(412, "", _("The resource changed since it was read."))
         if existing is not None and not crm_selectors.action_can_edit(user=calendar.viewer, action=existing):
             raise Refused(403, "need-privileges", _("You may not change this appointment."))
         try:
@@ -71,13 +75,16 @@ def put(calendar: Calendar, name: str, uid: str | None, body: bytes, *, origin: 
     return Written(created=existing is None, as_sent=render(rows, body) == body)
 
 
-def delete(calendar: Calendar, uid: str, *, origin: str) -> None:
-    action = Action.objects.filter(uid=uid, series__isnull=True).first()
-    if action is None:
-        return
-    if not crm_selectors.action_can_edit(user=calendar.viewer, action=action):
-        raise Refused(403, "need-privileges", _("You may not delete this appointment."))
-    crm_services.action_delete(action=action, origin=origin)
+def delete(calendar: Calendar, uid: str, *, origin: str, holds=None) -> None:
+    with transaction.atomic():
+        action = Action.objects.select_for_update().filter(uid=uid, series__isnull=True).first()
+        if action is None:
+            return
+        if holds is not None and not holds():
+            raise Refused(412, "", _("The resource changed since it was read."))
+        if not crm_selectors.action_can_edit(user=calendar.viewer, action=action):
+            raise Refused(403, "need-privileges", _("You may not delete this appointment."))
+        crm_services.action_delete(action=action, origin=origin)
 
 
 def _apply(calendar: Calendar, existing: Action | None, events, origin) -> Action:

@@ -108,3 +108,26 @@ def test_an_incremental_sync_takes_as_many_queries_whatever_the_calendar_holds(a
         return len(queries)
 
     assert three_changes_among(5) == three_changes_among(80)
+
+
+def test_a_precondition_that_no_longer_holds_once_locked_is_a_412(alice, appointment_type):
+    """Two devices writing over the same ETag: the second one's precondition is asked again under the lock."""
+    from devices.dav import writes
+
+    meeting = factories.appointment(alice, "2026-12-03 10:00", subject="Kept")
+    agenda = calendar_of(alice, "agenda")
+    [(_entry, body)] = store.bodies(agenda, list(store.entries(agenda))).values()
+    with pytest.raises(writes.Refused) as refused:
+        writes.put(agenda, f"{meeting.uid}.ics", meeting.uid, body.replace(b"SUMMARY:Kept", b"SUMMARY:Lost"),
+                   origin="devices:1", holds=lambda: False)
+    assert refused.value.status == 412
+    assert Action.objects.get(pk=meeting.pk).subject == "Kept"
+
+
+def test_a_type_made_inactive_brings_its_appointments_back_to_the_agenda(alice, appointment_type, call_type):
+    call = factories.appointment(alice, "2026-12-03 10:00", subject="Call", action_type=call_type)
+    services.calendar_switch(user=alice, key=f"type-{call_type.pk}", synced=True)
+    assert call.uid not in {entry.uid for entry in store.entries(calendar_of(alice, "agenda")).values()}
+    call_type.is_active = False
+    call_type.save()
+    assert call.uid in {entry.uid for entry in store.entries(calendar_of(alice, "agenda")).values()}
