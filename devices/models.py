@@ -51,14 +51,19 @@ class DeviceCalendar(models.Model):
 
 
 class DeviceObject(models.Model):
-    """A calendar object a device wrote, as it wrote it: its resource name (a device names new resources
-    itself), and its body, served again while the CRM holds the same, and otherwise the base the CRM's
-    content is written over, so that what the CRM does not hold (alarms, other apps' properties) stays."""
+    """A calendar object one user's device wrote, as it wrote it: its resource name (a device names new
+    resources itself), and its body, served again to that user while the CRM holds the same, and otherwise
+    the base the CRM's content is written over, so that what the CRM does not hold (their alarms, other
+    apps' properties) stays. Another user (a participant) is served the CRM's own rendering."""
 
-    uid = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    uid = models.CharField(max_length=255)
     name = models.CharField(max_length=255, db_index=True)  # unique within a calendar, not across users
     body = models.BinaryField()
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "uid"], name="device_object_once_per_user")]
 
     def __str__(self):
         return self.name

@@ -9,18 +9,16 @@ from crm.models import Action
 from devices.models import DeviceObject, DeviceRemoval
 
 
-def _name(action) -> str:
+def _removed(action, user_ids):
+    """Removals for these users, each under the name their devices know the resource by."""
     from devices.dav.store import name_for  # the store reads the CRM; these receivers load with the app
 
-    device = DeviceObject.objects.filter(uid=action.uid).values_list("name", flat=True).first()
-    return device or name_for(action.uid, action.pk)
-
-
-def _removed(action, user_ids):
     user_ids = [pk for pk in user_ids if pk]
     if user_ids:
-        name = _name(action)
-        DeviceRemoval.objects.bulk_create([DeviceRemoval(uid=action.uid, name=name, user_id=pk) for pk in user_ids])
+        named = dict(DeviceObject.objects.filter(uid=action.uid, user_id__in=user_ids).values_list("user_id", "name"))
+        DeviceRemoval.objects.bulk_create([
+            DeviceRemoval(uid=action.uid, name=named.get(pk) or name_for(action.uid, action.pk), user_id=pk)
+            for pk in user_ids])
 
 
 @receiver(pre_delete, sender=Action, dispatch_uid="devices.removals.deleted")

@@ -68,7 +68,8 @@ def entries(calendar: Calendar, uids=None) -> dict[str, Entry]:
             .order_by())
     rows = list(rows)
     devices = {uid: (name, updated) for uid, name, updated in DeviceObject.objects.filter(
-        uid__in=[row["uid"] for row in rows]).values_list("uid", "name", "updated_at")} if rows else {}
+        user=calendar.viewer, uid__in=[row["uid"] for row in rows]).values_list("uid", "name", "updated_at")
+    } if rows else {}
     found = {}
     for row in rows:
         name, device_updated = devices.get(row["uid"], (None, None))
@@ -106,7 +107,8 @@ def uids_named(calendar: Calendar, names) -> dict[str, str]:
     the one the store gives it), in two queries at most. Another user's device may have given one of its
     own resources the same name: only this calendar's count."""
     names = list(dict.fromkeys(names))
-    found = dict(DeviceObject.objects.filter(name__in=names, uid__in=calendar.actions().values("uid"))
+    found = dict(DeviceObject.objects.filter(user=calendar.viewer, name__in=names,
+                                             uid__in=calendar.actions().values("uid"))
                  .values_list("name", "uid")) if names else {}
     numbered = {}
     for name in names:
@@ -131,7 +133,7 @@ def bodies(calendar: Calendar, names: list[str]) -> dict[str, tuple[Entry, bytes
     by_uid: dict[str, list[Action]] = {}
     for row in rows:
         by_uid.setdefault(row.uid, []).append(row)
-    devices = dict(DeviceObject.objects.filter(uid__in=list(by_uid)).values_list("uid", "body"))
+    devices = dict(DeviceObject.objects.filter(user=calendar.viewer, uid__in=list(by_uid)).values_list("uid", "body"))
     return {name: (entry, render(by_uid[entry.uid], devices.get(entry.uid)))
             for name, entry in wanted.items() if entry.uid in by_uid}
 
@@ -187,7 +189,8 @@ def since(calendar: Calendar, sync_token: str) -> tuple[dict[str, Entry], set[st
     present = entries(calendar, changed | set(removals) | written) if changed or removals or written else {}
     staying = {entry.uid for entry in present.values()}
     moved = changed - staying  # still the subject's, in another of their calendars (a type kept apart)
-    names = dict(DeviceObject.objects.filter(uid__in=moved).values_list("uid", "name")) if moved else {}
+    names = dict(DeviceObject.objects.filter(user=calendar.viewer, uid__in=moved).values_list("uid", "name")) \
+        if moved else {}
     first = dict(Action.objects.filter(uid__in=moved, series__isnull=True).values_list("uid", "pk")) if moved else {}
     removed = {names.get(uid) or name_for(uid, first[uid]) for uid in moved if uid in first}
     removed |= {name for uid, name in removals.items() if uid not in staying}
@@ -222,8 +225,8 @@ def _changes(calendar: Calendar, moment: datetime) -> tuple[set[str], dict[str, 
 
 
 def _device_objects(calendar: Calendar):
-    """The bodies devices wrote for the subject's appointments (another user's writes move no token here)."""
-    return DeviceObject.objects.filter(uid__in=_subject_actions(calendar).values("uid"))
+    """The bodies the viewer's devices wrote for the subject's appointments (others' move no token here)."""
+    return DeviceObject.objects.filter(user=calendar.viewer, uid__in=_subject_actions(calendar).values("uid"))
 
 
 def latest_change(calendar: Calendar) -> datetime | None:

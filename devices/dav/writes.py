@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from calendarsync.appointments import action_fields
+from calendarsync.appointments import action_fields, event_of
+from calendarsync.core.normalize import fingerprint
 from calendarsync.providers.caldav.mapping import NotAnEvent, Unreadable, read
+from calendarsync.providers.caldav.writes import storable
 from crm import recurrence
 from crm import selectors as crm_selectors
 from crm import services as crm_services
@@ -61,14 +63,16 @@ def put(calendar: Calendar, name: str, uid: str | None, body: bytes, *, origin: 
             raise Refused(403, "no-uid-conflict", _("An appointment with this UID exists already."))
         if holds is not None and not holds():
             raise Refused(412, "", _("The resource changed since it was read."))
-        if existing is not None and not crm_selectors.action_can_edit(user=calendar.viewer, action=existing):
+        editable = existing is None or crm_selectors.action_can_edit(user=calendar.viewer, action=existing)
+        if not editable and not _holds_the_same(existing, found.events):
             raise Refused(403, "need-privileges", _("You may not change this appointment."))
-        try:
-            series = _apply(calendar, existing, found.events, origin)
+        try:  # one who may not edit it stores only their own (an alarm on a meeting they take part in)
+            series = _apply(calendar, existing, found.events, origin) if editable else existing
         except (ValidationError, crm_services.OccurrenceError, recurrence.RecurrenceError) as exc:
             raise Refused(403, "valid-calendar-data", _("The CRM cannot hold this event: %(why)s.") % {
                 "why": "; ".join(getattr(exc, "messages", [str(exc)]))}) from exc
-        DeviceObject.objects.update_or_create(uid=series.uid, defaults={"name": name, "body": body})
+        DeviceObject.objects.update_or_create(user=calendar.viewer, uid=series.uid,
+                                              defaults={"name": name, "body": body})
     from devices.dav.store import render  # the store reads what was just written
 
     rows = list(Action.objects.filter(uid=series.uid))
@@ -113,6 +117,14 @@ def _apply(calendar: Calendar, existing: Action | None, events, origin) -> Actio
         else:  # the occurrence is the series' own again
             crm_services.occurrence_reset(series=series, recurrence_id=key, origin=origin)
     return series
+
+
+def _holds_the_same(series: Action, events) -> bool:
+    """Whether a body holds the CRM's events of this series as they are (only what the CRM does not hold
+    differs)."""
+    rows = [series, *series.overrides.all()]
+    held = sorted(fingerprint(storable(event_of(row))) for row in rows)
+    return held == sorted(fingerprint(storable(event)) for event in events)
 
 
 def _default_type(calendar: Calendar) -> ActionType:

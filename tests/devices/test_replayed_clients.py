@@ -320,3 +320,32 @@ def test_the_same_body_and_etag_at_every_reading(dav, alice):
     [path] = found
     first, second = dav("GET", path), dav("GET", path)
     assert (first.content, first["ETag"]) == (second.content, second["ETag"])
+
+
+def test_a_devices_body_is_its_users_own(client, dav, alice, bob):
+    """Alice's alarm stays on Alice's devices; Bob, who takes part, may add his own, not change the meeting."""
+    from devices import services
+
+    meeting = factories.appointment(alice, "2026-12-09 15:00", subject="Review", participants=[bob])
+    path = f"/dav/calendars/alice/agenda/{meeting.uid}.ics"
+    with_alarm = dav("GET", path).content.replace(
+        b"END:VEVENT", b"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Alice's private note\r\nTRIGGER:-PT15M\r\n"
+                       b"END:VALARM\r\nEND:VEVENT")
+    assert dav("PUT", path, with_alarm, content_type="text/calendar").status_code == 204
+    assert b"Alice's private note" in dav("GET", path).content
+
+    _password, secret = services.password_create(user=bob, name="Bob's phone")
+    auth = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"bob:{secret}".encode()).decode()}
+    bobs = f"/dav/calendars/bob/agenda/{meeting.uid}.ics"
+    served = client.get(bobs, **auth).content
+    assert b"Alice's private note" not in served
+    his = served.replace(b"END:VEVENT", b"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Bob's\r\nTRIGGER:-PT5M\r\n"
+                                        b"END:VALARM\r\nEND:VEVENT")
+    assert client.generic("PUT", bobs, his, content_type="text/calendar", **auth).status_code == 204
+    assert b"Bob's" in client.get(bobs, **auth).content
+    assert b"Bob's" not in dav("GET", path).content
+    changed = his.replace(b"SUMMARY:Review", b"SUMMARY:Bob renames it")
+    answer = client.generic("PUT", bobs, changed, content_type="text/calendar", **auth)
+    assert answer.status_code == 403
+    assert b"need-privileges" in answer.content
+    assert Action.objects.get(pk=meeting.pk).subject == "Review"
