@@ -127,7 +127,8 @@ class DavView(View):
         root = parse(request.body)
         names = requested_props(root)
         depth = request.META.get("HTTP_DEPTH", "1")
-        answer = Multistatus(minimal=_minimal(request))
+        answer = Multistatus(minimal=_minimal(request),
+                             names_only=root is not None and root.find(d("propname")) is not None)
         if kind == "object":
             found = store.bodies(calendar, [name]) if _wants_body(names) else {}
             entry = found[name][0] if name in found else store.entries(calendar, _uids(calendar, name)).get(name)

@@ -47,8 +47,9 @@ class Multistatus:
     """A 207 answer being written: one <response> per resource, its found properties in a 200 propstat
     and the others in a 404 one."""
 
-    def __init__(self, *, minimal: bool = False):
+    def __init__(self, *, minimal: bool = False, names_only: bool = False):
         self.root, self.minimal = Element(d("multistatus")), minimal  # minimal: no 404 propstats (RFC 8144)
+        self.names_only = names_only  # a <propname/> PROPFIND: the names, without their values (RFC 4918 9.1)
 
     def add(self, href: str, found: dict[str, object], missing: list[str] = (), forbidden: list[str] = ()):
         if self.minimal:
@@ -63,7 +64,7 @@ class Multistatus:
             prop = SubElement(propstat, d("prop"))
             for name in names:
                 element = SubElement(prop, name)
-                value = found.get(name) if status == "200 OK" else None
+                value = found.get(name) if status == "200 OK" and not self.names_only else None
                 _fill(element, value)
             SubElement(propstat, d("status")).text = f"HTTP/1.1 {status}"
 

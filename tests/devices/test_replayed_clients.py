@@ -349,3 +349,13 @@ def test_a_devices_body_is_its_users_own(client, dav, alice, bob):
     assert answer.status_code == 403
     assert b"need-privileges" in answer.content
     assert Action.objects.get(pk=meeting.pk).subject == "Review"
+
+
+def test_propname_gives_the_names_without_values(dav, alice):
+    factories.appointment(alice, "2026-12-03 10:00", subject="Named")
+    found, _ = responses(dav("PROPFIND", "/dav/calendars/alice/agenda/",
+                             '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>', Depth="1"))
+    calendar = found["/dav/calendars/alice/agenda/"]
+    assert f"{CS}getctag" in calendar
+    assert f"{D}displayname" in calendar
+    assert all(element.text is None and len(element) == 0 for props in found.values() for element in props.values())
