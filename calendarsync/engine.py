@@ -159,6 +159,7 @@ class Run:
         self.read.update((entry.pk, entry.queued_at) for entry in outbox)
         changed_local = self.side.changed({entry.action_id for entry in outbox})
         links = self.side.links(None if changes.full else set(remote), set(changed_local))
+        self.follow_restored(links, remote, changed_local)
         by_remote = {link.remote_id: link for link in links}
         bases = {link.remote_id: local.base_of(link, remote.get(link.remote_id)) for link in links}
         self.settle([link for link in links if link.pending and remote.get(link.remote_id)], bases)
@@ -220,6 +221,28 @@ class Run:
         reached("cursor kept")
         self.count(ops)
         return bool(stale)
+
+    def follow_restored(self, links, remote, changed_local):
+        """An appointment deleted here while its event changed in this calendar comes back (the deletion gives
+        way to the edit); when it came back already through another calendar, as an appointment of the same
+        UID, the link follows that one, and the merge weighs this event's changes and that appointment's
+        against what both last agreed on, instead of importing a second copy (which the UID refuses)."""
+        orphans = [link for link in links if link.ical_uid and link.action_id in changed_local
+                   and changed_local[link.action_id] is None and remote.get(link.remote_id) is not None
+                   and not remote[link.remote_id].recurrence_id]  # a series or single event: by its UID
+        if not orphans or self.run.dry_run:
+            return
+        back = {event.uid: pk for pk, event in self.side.candidates(None, {link.ical_uid for link in orphans}).items()
+                if not event.recurrence_id}
+        for link in orphans:
+            pk = back.get(link.ical_uid)
+            if pk is None:
+                continue
+            with self.lease.step():
+                EventLink.objects.filter(pk=link.pk).update(action_id=pk)
+            del changed_local[link.action_id]
+            link.action_id = pk
+            changed_local[pk] = self.side.seen[str(pk)]
 
     def settle(self, links, bases):
         """Keep as agreed what a dead run's updates wrote and the calendar now shows (local.base_of)."""

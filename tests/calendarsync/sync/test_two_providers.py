@@ -38,6 +38,32 @@ def test_an_appointment_exported_to_google_and_outlook_is_one_appointment_edited
     assert Action.objects.count() == 1
 
 
+def test_deleted_in_the_crm_while_edited_in_both_calendars_it_comes_back_once_with_both_edits(
+        calendar, outlook_calendar, google, outlook):
+    """The deletion gives way to the edits: the first calendar synced brings the appointment back, and the
+    second's event follows that appointment (same UID) with its own edit merged, not imported twice."""
+    from crm import services as crm
+
+    factories.appointment(calendar.account.user, "2026-12-04 10:00", subject="Review")
+    sync(calendar)
+    sync(outlook_calendar)
+    crm.action_delete(action=Action.objects.get())
+    [event] = outlook.events()
+    outlook.change(event["id"], subject="Review, moved to room 4")
+    google.change(by_summary(google.events())["Review"]["id"], location="Lyon")
+    sync(outlook_calendar)
+    run = sync(calendar)
+    assert run.report == []
+    back = Action.objects.get()
+    assert (back.subject, back.location) == ("Review, moved to room 4", "Lyon")
+    assert set(EventLink.objects.filter(action=back).values_list("calendar", flat=True)) == {
+        calendar.pk, outlook_calendar.pk}
+    sync(outlook_calendar)
+    assert outlook.event(event["id"])["location"]["displayName"] == "Lyon"
+    assert [(item["summary"], item.get("location")) for item in google.events()] == [("Review, moved to room 4",
+                                                                                     "Lyon")]
+
+
 @pytest.fixture
 def bobs_outlook(client, bob, sync_allowed, sandboxes, appointment_type):
     """Bob's default Outlook calendar (Grace's mailbox in the sandbox), two-way, synced since 2026-01-01."""
