@@ -31,8 +31,7 @@ def feed(request, secret):
                          .hexdigest()[:32])
     if request.headers.get("If-None-Match") == etag or _not_modified_since(request, latest):
         return HttpResponse(status=304, headers={"ETag": etag})
-    body = _busy(store.bodies(calendar, list(listed)), calendar.name) if busy else _whole(
-        store.bodies(calendar, list(listed)), calendar.name)
+    body = _merged(store.bodies(calendar, list(listed)), calendar.name, busy=busy)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
     if latest is not None:
@@ -51,41 +50,35 @@ def _not_modified_since(request, latest) -> bool:
         return False
 
 
-def _whole(found, name) -> bytes:
-    """Every resource's components in one calendar, each time zone once."""
-    merged, zones = _calendar(name), set()
-    for _entry, body in found.values():
-        for component in ICalendar.from_ical(body).subcomponents:
-            if component.name == "VTIMEZONE":
-                if str(component.get("TZID")) in zones:
-                    continue
-                zones.add(str(component.get("TZID")))
-            merged.add_component(component)
-    return merged.to_ical()
+BUSY_KEPT = ("UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
+             "TRANSP", "STATUS")
 
 
-def _busy(found, name) -> bytes:
-    """Times only: each event (and changed occurrence) with its times and recurrence, titled *Busy*."""
+def _merged(found, name, *, busy: bool) -> bytes:
+    """Every resource's components in one calendar, each time zone once; `busy`, each event with its times
+    and recurrence only, titled *Busy* (free time left out)."""
     merged, zones = _calendar(name), set()
-    kept = ("UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
-            "TRANSP", "STATUS")
     for _entry, body in found.values():
         for component in ICalendar.from_ical(body).subcomponents:
             if component.name == "VTIMEZONE":
                 if str(component.get("TZID")) not in zones:
                     zones.add(str(component.get("TZID")))
                     merged.add_component(component)
-                continue
-            if component.name != "VEVENT" or str(component.get("TRANSP", "")).upper() == "TRANSPARENT":
-                continue  # free time is not shown as busy
-            event = VEvent()
-            for property_name in kept:
-                if property_name in component:
-                    event[property_name] = component[property_name]
-            event["SUMMARY"] = "Busy"
-            event["CLASS"] = "PRIVATE"
-            merged.add_component(event)
+            elif not busy:
+                merged.add_component(component)
+            elif component.name == "VEVENT" and str(component.get("TRANSP", "")).upper() != "TRANSPARENT":
+                merged.add_component(_busy(component))
     return merged.to_ical()
+
+
+def _busy(component) -> VEvent:
+    event = VEvent()
+    for property_name in BUSY_KEPT:
+        if property_name in component:
+            event[property_name] = component[property_name]
+    event["SUMMARY"] = "Busy"
+    event["CLASS"] = "PRIVATE"
+    return event
 
 
 def _calendar(name) -> ICalendar:

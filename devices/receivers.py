@@ -6,13 +6,12 @@ from django.db.models.signals import m2m_changed, pre_delete, pre_save
 from django.dispatch import receiver
 
 from crm.models import Action
+from devices.dav.store import name_for
 from devices.models import DeviceObject, DeviceRemoval
 
 
 def _removed(action, user_ids):
     """Removals for these users, each under the name their devices know the resource by."""
-    from devices.dav.store import name_for  # the store reads the CRM; these receivers load with the app
-
     user_ids = [pk for pk in user_ids if pk]
     if user_ids:
         named = dict(DeviceObject.objects.filter(uid=action.uid, user_id__in=user_ids).values_list("user_id", "name"))

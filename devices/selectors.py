@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from calendarsync.selectors import large_calendar
-from devices.calendars import Calendar, calendar_of, calendars_of
+from devices.calendars import Calendar, calendars_of
 from devices.models import DevicePassword
 
 
@@ -39,12 +39,6 @@ def calendars_shown(user, site: str) -> list[Shown]:
     return shown
 
 
-def calendar(user, key) -> Calendar | None:
-    return calendar_of(user, key)
-
-
 def passwords_of(user):
     return DevicePassword.objects.filter(user=user)
 
-
-__all__ = ["calendar", "calendars_shown", "large_calendar", "passwords_of"]

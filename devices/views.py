@@ -7,7 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from calendarsync.selectors import large_calendar
 from devices import selectors, services
+from devices.calendars import calendar_of
 
 
 @login_required
@@ -27,7 +29,7 @@ def devices_page(request):
         "calendars": selectors.calendars_shown(request.user, request.build_absolute_uri("/")),
         "passwords": selectors.passwords_of(request.user), "created": created,
         "dav_url": request.build_absolute_uri(reverse("devices:dav-root")),
-        "large": selectors.large_calendar(),
+        "large": large_calendar(),
     }, status=201 if created else 200)
 
 
@@ -35,7 +37,7 @@ def devices_page(request):
 @require_POST
 def calendar_switch(request, key):
     synced = request.POST.get("synced") == "on"
-    if selectors.calendar(request.user, key) is None:
+    if calendar_of(request.user, key) is None:
         messages.error(request, _("There is no such calendar for you."))
         return redirect("devices:page")
     services.calendar_switch(user=request.user, key=key, synced=synced)
@@ -46,7 +48,7 @@ def calendar_switch(request, key):
 @login_required
 @require_POST
 def feeds_renew(request, key):
-    if selectors.calendar(request.user, key) is None:
+    if calendar_of(request.user, key) is None:
         messages.error(request, _("There is no such calendar for you."))
         return redirect("devices:page")
     services.feeds_renew(user=request.user, key=key)

@@ -130,11 +130,10 @@ class DavView(View):
         answer = Multistatus(minimal=_minimal(request),
                              names_only=root is not None and root.find(d("propname")) is not None)
         if kind == "object":
-            found = store.bodies(calendar, [name]) if _wants_body(names) else {}
-            entry = found[name][0] if name in found else store.entries(calendar, _uids(calendar, name)).get(name)
-            if entry is None:
+            listed = _with_bodies(calendar, names, named=[name])
+            if name not in listed:
                 return _not_found()
-            self._object(answer, calendar, entry, names, found.get(name, (None, None))[1])
+            self._object(answer, calendar, *listed[name], names)
             return _multistatus(answer)
         self._collection(answer, kind, calendar, names)
         if depth != "0":
@@ -143,10 +142,8 @@ class DavView(View):
                     if shown.synced:
                         self._collection(answer, "calendar", shown, names)
             elif kind == "calendar":
-                listed = store.entries(calendar)
-                found = store.bodies(calendar, list(listed)) if _wants_body(names) else {}
-                for entry in listed.values():
-                    self._object(answer, calendar, entry, names, found.get(entry.name, (None, None))[1])
+                for entry, body in _with_bodies(calendar, names, store.entries(calendar)).values():
+                    self._object(answer, calendar, entry, body, names)
         return _multistatus(answer)
 
     def proppatch(self, request):
@@ -176,25 +173,18 @@ class DavView(View):
         if root.tag == c("calendar-multiget"):
             wanted = [self._name_in(calendar, element.text or "") for element in root.findall(d("href"))]
             named = [name for name in wanted if name]
-            if _wants_body(names):
-                found = store.bodies(calendar, named)
-                listed = {name: entry for name, (entry, _body) in found.items()}
-            else:
-                found, listed = {}, store.entries(calendar, set(store.uids_named(calendar, named).values()))
+            listed = _with_bodies(calendar, names, named=named)
             for element_href, name in zip(root.findall(d("href")), wanted, strict=True):
                 if name in listed:
-                    self._object(answer, calendar, listed[name], names, found.get(name, (None, None))[1],
-                                 expand)
+                    self._object(answer, calendar, *listed[name], names, expand)
                 else:
                     answer.gone((element_href.text or "").strip())
         elif root.tag == c("calendar-query"):
             window = _time_range(root)
-            listed = store.entries(calendar, store.uids_between(calendar, *window) if window else None)
-            if _only_other_components(root):
-                listed = {}
-            found = store.bodies(calendar, list(listed)) if _wants_body(names) else {}
-            for entry in listed.values():
-                self._object(answer, calendar, entry, names, found.get(entry.name, (None, None))[1], expand)
+            listed = {} if _only_other_components(root) else store.entries(
+                calendar, store.uids_between(calendar, *window) if window else None)
+            for entry, body in _with_bodies(calendar, names, listed).values():
+                self._object(answer, calendar, entry, body, names, expand)
         else:
             token_element = root.find(d("sync-token"))
             token = (token_element.text or "").strip() if token_element is not None else ""
@@ -206,10 +196,9 @@ class DavView(View):
             except store.InvalidToken:
                 return _xml(error(d("valid-sync-token"), message="This sync token is not valid (any more): "
                                   "sync again from none."), status=403)
-            found = store.bodies(calendar, list(present)) if _wants_body(names) else {}
             base = self.calendar_path(calendar)
-            for entry in present.values():
-                self._object(answer, calendar, entry, names, found.get(entry.name, (None, None))[1])
+            for entry, body in _with_bodies(calendar, names, present).values():
+                self._object(answer, calendar, entry, body, names)
             for name in sorted(removed):
                 answer.gone(base + _quoted(name))
             answer.sync_token(new_token)
@@ -333,7 +322,7 @@ class DavView(View):
         found = {name: values[name] for name in requested if values.get(name) is not None}
         answer.add(path, found, [name for name in requested if name not in found])
 
-    def _object(self, answer, calendar, entry, names, body, expand=None):
+    def _object(self, answer, calendar, entry, body, names, expand=None):
         if body is not None and expand is not None:
             body = store.expanded(body, *expand)
         values = {
@@ -382,6 +371,16 @@ def _minimal(request) -> bool:
 def _uids(calendar, name):
     uid = store.uid_named(calendar, name)
     return {uid} if uid else set()
+
+
+def _with_bodies(calendar, names, listed=None, *, named=None) -> dict:
+    """name -> (entry, body or None) for these resources (`listed` entries, or the `named` ones the calendar
+    holds), their bodies read only when the request asks for calendar-data or a length."""
+    if _wants_body(names):
+        return store.bodies(calendar, list(listed) if listed is not None else named)
+    if listed is None:
+        listed = store.entries(calendar, set(store.uids_named(calendar, named).values()))
+    return {name: (entry, None) for name, entry in listed.items()}
 
 
 def _wants_body(names) -> bool:

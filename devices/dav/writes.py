@@ -21,6 +21,7 @@ from crm import selectors as crm_selectors
 from crm import services as crm_services
 from crm.models import Action, ActionType
 from devices.calendars import Calendar, apart
+from devices.dav.store import render
 from devices.models import DeviceObject
 
 ORIGIN = "devices"
@@ -73,8 +74,6 @@ def put(calendar: Calendar, name: str, uid: str | None, body: bytes, *, origin: 
                 "why": "; ".join(getattr(exc, "messages", [str(exc)]))}) from exc
         DeviceObject.objects.update_or_create(user=calendar.viewer, uid=series.uid,
                                               defaults={"name": name, "body": body})
-    from devices.dav.store import render  # the store reads what was just written
-
     rows = list(Action.objects.filter(uid=series.uid))
     return Written(created=existing is None, as_sent=render(rows, body) == body)
 

@@ -72,9 +72,8 @@ class Bench:
             "name": "Appointment", "is_appointment": True})
 
     def run(self, count):
-        small_user, small_secret = self.user("small"), None
+        small_user, user = self.user("small"), self.user("bench")
         self.fill(small_user, 200)
-        user = self.user("bench")
         self.fill(user, count)
         _password, secret = devices.password_create(user=user, name="bench")
         _password, small_secret = devices.password_create(user=small_user, name="bench")
@@ -99,7 +98,7 @@ class Bench:
                             radicale=server)
             first = theirs.first_sync()
             first.pop("bodies")
-            theirs.change_remotely(seeded)
+            server.change(seeded, 0)  # the same ten changes, made on Radicale by another client
             figures["radicale"] = {"first_sync": first, "after_10_changes": theirs.incremental()}
         figures["incremental_radicale_over_ours"] = round(
             figures["radicale"]["after_10_changes"]["seconds"] / figures["ours"]["after_10_changes"]["seconds"], 1)
@@ -180,10 +179,6 @@ class Client:
             changed = self.report(SYNC.format(token=self.token))
             found = self.multiget([href for href, etag in changed.items() if etag])
         return {**figures, "changed": len(found), "removed": sum(1 for etag in changed.values() if not etag)}
-
-    def change_remotely(self, seeded):
-        """The same ten changes, made on Radicale by another client."""
-        self.radicale.change(seeded, 0)
 
     def report(self, body) -> dict[str, str]:
         response = self.http.request("REPORT", self.url, data=body.encode(), timeout=600,
