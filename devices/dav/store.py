@@ -127,8 +127,8 @@ def uids_named(calendar: Calendar, names) -> dict[str, str]:
 
 def bodies(calendar: Calendar, names: list[str]) -> dict[str, tuple[Entry, bytes]]:
     """The bodies of these resources of the calendar (those it holds), by name, in six queries at most."""
-    known = entries(calendar, set(uids_named(calendar, names).values()))
-    wanted = {name: entry for name, entry in known.items() if name in names}
+    known, asked = entries(calendar, set(uids_named(calendar, names).values())), set(names)
+    wanted = {name: entry for name, entry in known.items() if name in asked}
     rows = Action.objects.filter(uid__in=[entry.uid for entry in wanted.values()]).order_by("recurrence_id", "pk")
     by_uid: dict[str, list[Action]] = {}
     for row in rows:
