@@ -28,11 +28,17 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "first_name", "last_name", "email", "job_title", "phone", "time_zone",
-                  "profile", "permissions"]
+                  "work_days", "work_start", "work_end", "profile", "permissions"]
         read_only_fields = ["username", "email", "profile"]
 
     def get_permissions(self, user) -> list[str]:
         return sorted(user.get_all_permissions())
+
+    def validate(self, attrs):
+        start, end = (attrs.get(name, getattr(self.instance, name, None)) for name in ("work_start", "work_end"))
+        if start and end and end <= start:
+            raise serializers.ValidationError({"work_end": ["The working day must end after it starts."]})
+        return attrs
 
 
 class UserSummarySerializer(serializers.ModelSerializer):

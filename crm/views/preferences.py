@@ -15,7 +15,10 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "job_title", "phone", "time_zone"]
+        fields = ["first_name", "last_name", "job_title", "phone", "time_zone", "work_days", "work_start", "work_end"]
+        widgets = {"work_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                   "work_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+        help_texts = {"work_end": _("In your time zone. “Find a time” offers slots within everyone's working hours.")}
 
 
 class PreferencesView(LoginRequiredMixin, UpdateView):

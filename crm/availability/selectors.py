@@ -1,0 +1,183 @@
+"""Who is busy when, as a given viewer may see it: the CRM's appointments and every registered source.
+
+A few queries whatever the number of people and calendars: one for the CRM's rows in the window (series
+with their overrides' keys and their people's ids), and what each source needs for all people at once.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from crm import selectors
+from crm.availability import sources as registry
+from crm.availability.intervals import Busy, Slot, WorkingHours, aligned, free_slots, merged, overlapping
+from crm.availability.sources import MISSING, OK, SourceAnswer
+from crm.models import Action, ActionStatus, User
+from crm.models.actions import ALL_DAY_SLACK, Availability, Privacy
+
+CRM = "CRM"
+MAX_WINDOW = timedelta(days=62)  # Graph's getSchedule and calendarView limits; a page never needs more
+
+
+class WindowTooLong(ValueError):
+    pass
+
+
+@dataclass
+class Person:
+    """One person's busy times in a window, sorted, and the answer of each calendar they came from."""
+
+    user: User
+    busy: list[Busy] = field(default_factory=list)
+    sources: list[SourceAnswer] = field(default_factory=list)
+
+    @property
+    def unknown(self) -> list[SourceAnswer]:
+        """The calendars whose busy times are not known (yet): never to be taken as free."""
+        return [answer for answer in self.sources if answer.state != OK]
+
+    def merged(self) -> list[tuple[datetime, datetime]]:
+        return merged((item.start, item.end) for item in self.busy)
+
+
+def zone_of(user: User) -> ZoneInfo:
+    return ZoneInfo(user.time_zone or settings.TIME_ZONE)
+
+
+def check_window(start: datetime, end: datetime):
+    if end <= start:
+        raise WindowTooLong(_("The window must end after it starts."))
+    if end - start > MAX_WINDOW:
+        raise WindowTooLong(_("Ask for at most %(days)s days at once.") % {"days": MAX_WINDOW.days})
+
+
+def availability(*, viewer: User, people: list[User], start: datetime, end: datetime,
+                 ignore_uid: str = "") -> list[Person]:
+    """Each person's busy times meeting [start, end): busy CRM appointments (series expanded, all-day ones as
+    the days they cover in that person's zone) and what every source answers. Details (subject, link) only
+    where `viewer` may see them; a private appointment's only to its owner and participants. `ignore_uid`
+    leaves out an appointment (the one being moved is not in its own way)."""
+    check_window(start, end)
+    found = {person.pk: Person(person) for person in people}
+    for person in found.values():
+        person.sources.append(SourceAnswer(CRM))
+    for person_id, item in _crm_busy(viewer, list(found), start, end, ignore_uid):
+        found[person_id].busy.append(item)
+    for source in registry.registered():
+        for person_id, answers in source(people, start, end).items():
+            for answer in answers:
+                found[person_id].sources.append(answer)
+                found[person_id].busy += [Busy(*interval, source=answer.name) for interval in answer.busy
+                                          if interval[0] < end and interval[1] > start]
+    for person in found.values():
+        person.busy.sort(key=lambda item: (item.start, item.end))
+    return list(found.values())
+
+
+def _crm_busy(viewer, person_ids, start, end, ignore_uid):
+    taking_part = Action.participants.through.objects.filter(user_id__in=person_ids).values("action_id")
+    actions = Action.objects.filter(
+        Q(owner_id__in=person_ids) | Q(pk__in=taking_part) | Q(series__owner_id__in=person_ids)
+        | Q(series_id__in=taking_part)
+    ).filter(availability=Availability.BUSY).exclude(status=ActionStatus.CANCELLED)
+    if ignore_uid:
+        actions = actions.exclude(uid=ignore_uid)
+    # All-day dates are read in UTC over a window widened by the largest offset; each person's zone then
+    # decides which of them meet the window.
+    occurrences = selectors.occurrences_between(actions=actions, start=start - ALL_DAY_SLACK, end=end + ALL_DAY_SLACK,
+                                                zone=UTC, read_only=True)
+    zones = {user.pk: zone_of(user) for user in User.objects.filter(pk__in=person_ids).only("pk", "time_zone")}
+    sees_all = viewer.has_perm("crm.view_all_actions")
+    for occurrence in occurrences:
+        row = occurrence.action
+        people = {row.owner_id, *row.participant_ids} & set(person_ids)
+        involved = viewer.pk == row.owner_id or viewer.pk in row.participant_ids
+        shown = involved or (sees_all and row.privacy != Privacy.PRIVATE)
+        for person_id in people:
+            begin, stop = _instants(occurrence, zones[person_id])
+            if begin < end and stop > start or (begin == stop and start <= begin < end):
+                yield person_id, Busy(begin, stop, CRM, subject=row.subject if shown else "",
+                                      action_id=row.pk if shown else None,
+                                      occurrence=occurrence.recurrence_id if shown and occurrence.is_generated else "")
+
+
+def _instants(occurrence, zone):
+    if not occurrence.all_day:
+        return occurrence.start.astimezone(UTC), occurrence.end.astimezone(UTC)
+    return tuple(datetime.combine(day, time.min, zone).astimezone(UTC) for day in (occurrence.start, occurrence.end))
+
+
+# Overlap warnings ---------------------------------------------------------------------------------
+
+@dataclass
+class Overlap:
+    person: User
+    busy: Busy | None = None  # None: one of the person's calendars could not be asked
+    unknown: SourceAnswer | None = None
+
+    def text(self, zone) -> str:
+        if self.busy is None:
+            return _("%(person)s: %(source)s could not be checked (%(reason)s).") % {
+                "person": self.person, "source": self.unknown.name, "reason": self.unknown.reason}
+        what = f" ({self.busy.subject})" if self.busy.subject else ""
+        where = "" if self.busy.source == CRM else _(" in %(source)s") % {"source": self.busy.source}
+        return _("%(person)s is busy %(when)s%(what)s%(where)s.") % {
+            "person": self.person, "when": span_text(self.busy.start, self.busy.end, zone), "what": what,
+            "where": where}
+
+
+def overlaps(*, viewer: User, people: list[User], start: datetime | date, end: datetime | date,
+             ignore_uid: str = "") -> list[Overlap]:
+    """What stands in the way of an appointment of these people at [start, end) (dates: all day, the days
+    in each person's zone): who is busy when, and whose calendars could not be asked. Never a refusal."""
+    if isinstance(start, datetime):
+        windows = {person.pk: (start, end) for person in people}
+    else:
+        windows = {person.pk: tuple(datetime.combine(day, time.min, zone_of(person)).astimezone(UTC)
+                                    for day in (start, end)) for person in people}
+    widest = min(window[0] for window in windows.values()), max(window[1] for window in windows.values())
+    if not people or widest[1] - widest[0] > MAX_WINDOW:
+        return []  # a long appointment (a month's holiday) meets everything: no warning is worth giving
+    found = []
+    for person in availability(viewer=viewer, people=people, start=widest[0],
+                               end=max(widest[1], widest[0] + timedelta(minutes=1)), ignore_uid=ignore_uid):
+        found += [Overlap(person.user, item) for item in overlapping(person.busy, *windows[person.user.pk])]
+        found += [Overlap(person.user, unknown=answer) for answer in person.unknown
+                  if answer.state == MISSING]
+    return found
+
+
+def span_text(start: datetime, end: datetime, zone) -> str:
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    last = end - timedelta(microseconds=1)
+    if start.time() == time.min and end.time() == time.min:  # whole days
+        days = f"{start:%a %d %b}" if last.date() == start.date() else f"{start:%a %d %b} – {last:%a %d %b}"
+        return _("all day %(days)s") % {"days": days}
+    if start.date() == last.date():
+        return f"{start:%a %d %b} {start:%H:%M}–{end:%H:%M}"
+    return f"{start:%a %d %b %H:%M} – {end:%a %d %b %H:%M}"
+
+
+# Finding a time -----------------------------------------------------------------------------------
+
+def working_hours(user: User) -> WorkingHours:
+    return WorkingHours(str(zone_of(user)), frozenset(int(day) for day in user.work_days), user.work_start,
+                        user.work_end)
+
+
+def slots(*, viewer: User, people: list[User], duration: timedelta, start: datetime, end: datetime,
+          step: timedelta = timedelta(minutes=30), limit: int = 10, ignore_uid: str = "") -> tuple[list[Slot], list]:
+    """The first free times of `duration` for all these people within their working hours, ranked (those that
+    suit everyone first), starting on the viewer's half hours; and the people's answers, so the caller can
+    say what is not known."""
+    found = availability(viewer=viewer, people=people, start=start, end=end, ignore_uid=ignore_uid)
+    first = aligned(start, step, zone_of(viewer))
+    offered = free_slots(busy={person.user.pk: person.merged() for person in found},
+                         hours={person.user.pk: working_hours(person.user) for person in found},
+                         unsure=[person.user.pk for person in found if person.unknown],
+                         start=first, end=end, duration=duration, step=step, limit=limit)
+    return offered, found

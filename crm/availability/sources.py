@@ -1,0 +1,39 @@
+"""Busy times from outside the CRM, plugged in by the apps that know them (the CRM imports none of them).
+
+A source is a callable `(users, start, end) -> {user id: [SourceAnswer]}`. It must answer from what it
+already holds and never wait on a provider: what it does not hold yet it fetches in the background, and
+says so (`pending`), so that nobody is shown *free* for a calendar nobody asked.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from crm.availability.intervals import Interval
+
+OK, PENDING, MISSING = "ok", "pending", "missing"
+
+
+@dataclass
+class SourceAnswer:
+    """One calendar's answer for one person: its busy intervals when `state` is ok; else why they are not
+    known (`reason`). `requests` and `cached` say what it cost the provider."""
+
+    name: str
+    state: str = OK
+    busy: list[Interval] = field(default_factory=list)
+    reason: str = ""
+    requests: int = 0
+    cached: bool = False
+
+
+Source = Callable[[list, object, object], dict[int, list[SourceAnswer]]]
+_sources: list[Source] = []
+
+
+def register(source: Source) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def registered() -> list[Source]:
+    return list(_sources)
