@@ -44,6 +44,8 @@ DEFAULTS = {
     "RUNS_KEPT_DAYS": 30,  # sync runs older than this are purged (a calendar's last run is always kept)
     "AGENDA_PULL_SECONDS": 120,  # opening the agenda pulls at most this often per user
     "PULL_MINUTES": 15,  # the periodic pull of every selected calendar
+    "FREE_BUSY_SECONDS": 120,  # how long live free/busy of a calendar the CRM does not import is kept
+    "FREE_BUSY_ERROR_SECONDS": 30,  # ... and a provider's failure to give it, before it is asked again
     # How long a run holds its calendar without renewing (it renews before each provider call and each step):
     # longer than any one provider call with its Retry-After waits; a dead worker's calendar waits this long.
     "LEASE_SECONDS": 600,

@@ -25,12 +25,16 @@ class CalendarSettingsForm(forms.Form):
     first_sync_since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     is_destination = forms.BooleanField(
         label=_("New CRM appointments go to this calendar (one per connected account)"), required=False)
+    counts_busy = forms.BooleanField(
+        label=_("Its events make me busy"), required=False,
+        help_text=_("Counted in your availability (overlap warnings, Find a time, colleagues' view), synced or not."))
 
     def __init__(self, *args, calendar, allowed, action_types=None, **kwargs):
         """`action_types`: the active types as (id, name) pairs, read once for a page of forms."""
         initial = {"selected": calendar.selected, "enabled": calendar.enabled, "direction": calendar.direction,
                    "action_types": [kind.pk for kind in calendar.action_types.all()], "first_sync": calendar.first_sync,
-                   "first_sync_since": calendar.first_sync_since, "is_destination": calendar.is_destination}
+                   "first_sync_since": calendar.first_sync_since, "is_destination": calendar.is_destination,
+                   "counts_busy": calendar.counts_for_availability}
         super().__init__(*args, initial=initial, prefix=f"calendar-{calendar.pk}", **kwargs)
         self.calendar = calendar
         self.fields["action_types"].choices = action_types if action_types is not None else active_action_types()

@@ -433,7 +433,7 @@ def _is_color(text) -> bool:
 
 
 def calendar_configure(user, calendar, *, selected=None, enabled=None, direction=None, action_types=None,
-                       first_sync=None, first_sync_since=None, is_destination=None) -> RemoteCalendar:
+                       first_sync=None, first_sync_since=None, is_destination=None, counts_busy=None) -> RemoteCalendar:
     """Change how one calendar syncs; only the arguments given change. Raises Refused or Invalid."""
     if calendar.account.user_id != user.pk:
         raise Refused(_("This calendar is not yours."))
@@ -480,6 +480,8 @@ def calendar_configure(user, calendar, *, selected=None, enabled=None, direction
         calendar.selected, calendar.direction, calendar.first_sync = will_select, direction, first_sync
         calendar.first_sync_since = since if first_sync == FirstSync.SINCE else None
         calendar.enabled = calendar.enabled if enabled is None else enabled
+        if counts_busy is not None and counts_busy != calendar.counts_for_availability:
+            calendar.counts_busy = counts_busy
         wanted = calendar.is_destination if is_destination is None else is_destination
         calendar.is_destination = can_receive and wanted
         if calendar.is_destination:  # one per account: a new appointment goes to each account's

@@ -4,12 +4,12 @@ Nothing imports this module but Celery: the rest of the app queues these by name
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
-from calendarsync import app_settings, engine, jobs, selectors, services
+from calendarsync import app_settings, engine, freebusy, jobs, selectors, services
 from calendarsync.models import ExternalAccount, RemoteCalendar, SyncRun, TrashedAction, Trigger
 
 BUSY_RETRIES = 8  # waits doubling from PUSH_DELAY_SECONDS: about eight minutes in all
@@ -34,6 +34,13 @@ def refresh_calendars(account_id, force=False):
     """Read an account's calendars again, off the page that noticed they were due (or the consent's return)."""
     account = ExternalAccount.objects.filter(pk=account_id).first()
     return account is not None and services.calendars_refresh(account, force=force)
+
+
+@shared_task
+def fetch_free_busy(account_id, start, end):
+    """Live free/busy of an account's calendars the CRM does not import, for availability's short cache."""
+    figures = freebusy.fetch(account_id, datetime.fromisoformat(start), datetime.fromisoformat(end))
+    return figures and {"requests": figures["requests"], "seconds": figures["seconds"], "error": figures["error"]}
 
 
 @shared_task

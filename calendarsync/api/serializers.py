@@ -50,12 +50,14 @@ class RemoteCalendarSerializer(serializers.ModelSerializer):
                                                       required=False)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     first_sync = serializers.ChoiceField(choices=FirstSync.choices, required=False)
+    counts_busy = serializers.BooleanField(source="counts_for_availability", required=False, help_text=(
+        "Whether its events make its owner busy in availability (by default the account's own calendars)."))
 
     class Meta:
         model = RemoteCalendar
         fields = ["id", "account", "name", "color", "can_write", "is_primary", "owner_email", "gone_at", "selected",
                   "enabled", "direction", "action_types", "first_sync", "first_sync_since", "is_destination",
-                  "last_synced_at", "status", "status_text"]
+                  "counts_busy", "last_synced_at", "status", "status_text"]
         read_only_fields = ["id", "account", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
                             "last_synced_at"]
 

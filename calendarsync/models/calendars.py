@@ -49,6 +49,10 @@ class RemoteCalendar(models.Model):
                                   default=FirstSync.FROM_NOW)
     first_sync_since = models.DateField(_("since"), null=True, blank=True)
     is_destination = models.BooleanField(_("destination for new appointments"), default=False)
+    counts_busy = models.BooleanField(
+        _("counts in availability"), null=True, blank=True,
+        help_text=_("Whether its events make its owner busy. Empty: the account's own calendars do, others "
+                    "(colleagues', holidays, subscriptions) do not."))
 
     lease_owner = models.CharField(_("run by"), max_length=100, blank=True, editable=False,
                                    help_text=_("The worker whose run holds the calendar now."))
@@ -79,3 +83,11 @@ class RemoteCalendar(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def counts_for_availability(self) -> bool:
+        if self.counts_busy is not None:
+            return self.counts_busy
+        account = self.account
+        own = bool(self.owner_email) and self.owner_email.lower() == account.email.lower()
+        return self.is_primary or own or (account.provider == "caldav" and self.can_write)

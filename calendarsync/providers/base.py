@@ -33,6 +33,15 @@ class CalendarInfo:
     time_zone: str = ""  # an IANA name: where the calendar's floating times are (CalDAV), "" for UTC or none
 
 
+@dataclass(frozen=True)
+class FreeBusy:
+    """One calendar's busy times over a window, sorted; `problem` says why they are not known (then `busy` is
+    empty and means nothing: never *free*)."""
+
+    busy: tuple[tuple[datetime, datetime], ...] = ()
+    problem: str = ""
+
+
 class AuthorizationLost(Exception):
     """The provider no longer accepts the account's grant: the user must reconnect.
 
@@ -145,8 +154,9 @@ class CalendarProvider:
         """Carry out writes in as few requests as the provider allows; one result per write, in order."""
         raise NotImplementedError
 
-    def free_busy(self, calendar_ids: list[str], start: datetime, end: datetime) -> dict[str, list[tuple]]:
-        """Busy (start, end) intervals per calendar."""
+    def free_busy(self, calendar_ids: list[str], start: datetime, end: datetime) -> dict[str, FreeBusy]:
+        """The busy times of each calendar over [start, end), in as few requests as the provider allows (one
+        where it can answer for several calendars at once); a calendar it could not answer for has a problem."""
         raise NotImplementedError
 
     def cursor_after_writes(self, cursor: str) -> str:

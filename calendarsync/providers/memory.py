@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 
 from calendarsync.core.event import overlaps
 
-from .base import CalendarInfo, CalendarProvider, Changes, ProviderUnavailable, RemoteEvent, Tokens, WriteResult
+from .base import (
+    CalendarInfo,
+    CalendarProvider,
+    Changes,
+    FreeBusy,
+    ProviderUnavailable,
+    RemoteEvent,
+    Tokens,
+    WriteResult,
+)
 from .busy import busy_intervals
 
 BATCH_SIZE = 50
@@ -186,7 +195,7 @@ class MemoryProvider(CalendarProvider):
 
     def free_busy(self, calendar_ids, start, end):
         self.usage.requests += 1
-        return {calendar_id: busy_intervals(list(self.service.live(calendar_id).values()), start, end)
+        return {calendar_id: FreeBusy(tuple(busy_intervals(list(self.service.live(calendar_id).values()), start, end)))
                 for calendar_id in calendar_ids}
 
     def _refuse(self, on, *, after):

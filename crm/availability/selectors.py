@@ -67,12 +67,15 @@ def availability(*, viewer: User, people: list[User], start: datetime, end: date
         person.sources.append(SourceAnswer(CRM))
     for person_id, item in _crm_busy(viewer, list(found), start, end, ignore_uid):
         found[person_id].busy.append(item)
+    held = {person_id: {(item.start, item.end) for item in person.busy} for person_id, person in found.items()}
     for source in registry.registered():
         for person_id, answers in source(people, start, end).items():
             for answer in answers:
                 found[person_id].sources.append(answer)
+                # A time the CRM holds too (an event imported from that calendar) is shown once, with its details.
                 found[person_id].busy += [Busy(*interval, source=answer.name) for interval in answer.busy
-                                          if interval[0] < end and interval[1] > start]
+                                          if interval[0] < end and interval[1] > start
+                                          and interval not in held[person_id]]
     for person in found.values():
         person.busy.sort(key=lambda item: (item.start, item.end))
     return list(found.values())

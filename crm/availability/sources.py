@@ -7,6 +7,7 @@ says so (`pending`), so that nobody is shown *free* for a calendar nobody asked.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from crm.availability.intervals import Interval
 
@@ -16,14 +17,14 @@ OK, PENDING, MISSING = "ok", "pending", "missing"
 @dataclass
 class SourceAnswer:
     """One calendar's answer for one person: its busy intervals when `state` is ok; else why they are not
-    known (`reason`). `requests` and `cached` say what it cost the provider."""
+    known (`reason`). `requests` is what asking the provider took, `fetched_at` when it was asked."""
 
     name: str
     state: str = OK
     busy: list[Interval] = field(default_factory=list)
     reason: str = ""
     requests: int = 0
-    cached: bool = False
+    fetched_at: datetime | None = None
 
 
 Source = Callable[[list, object, object], dict[int, list[SourceAnswer]]]

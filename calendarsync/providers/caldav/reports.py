@@ -18,14 +18,17 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
 from xml.etree.ElementTree import Element, SubElement
 
-from .dav import CALDAV, CALSERVER, DAV, Dav, DavError, qname, quote_path
+from icalendar import Calendar
+
+from .dav import CALDAV, CALSERVER, DAV, Dav, DavError, qname, quote_path, serialize
 
 MULTIGET_CHUNK = 100  # hrefs per calendar-multiget: large enough to be few, small enough for any server
+NOT_OFFERED = {400, 403, 404, 405, 415, 501}  # how servers without free-busy-query refuse it
 MULTIGET_AHEAD = 2  # multigets in flight while the caller reads: the server is never idle, nor flooded
 
 
@@ -99,6 +102,36 @@ def in_window(dav: Dav, path: str, window: tuple[datetime, datetime]) -> Listing
     found = dav.report(path, body, depth=1)
     return Listing({resource.href: resource.text(qname(DAV, "getetag")) for resource in found.resources
                     if resource.href.rstrip("/") != path.rstrip("/") and resource.status == 200})
+
+
+def free_busy(dav: Dav, path: str, window: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]] | None:
+    """The collection's busy periods by free-busy-query (RFC 4791 7.10: one request, the server expanding the
+    series), sorted; None where the server does not offer the report (it is optional)."""
+    body = Element(qname(CALDAV, "free-busy-query"))
+    SubElement(body, qname(CALDAV, "time-range"), start=_utc(window[0]), end=_utc(window[1]))
+    response = dav.request("REPORT", path, data=serialize(body), headers={
+        "Content-Type": 'application/xml; charset="utf-8"', "Depth": "1"})
+    if response.status_code in NOT_OFFERED:
+        return None
+    if response.status_code != 200:
+        raise DavError(f"REPORT free-busy-query {path} answered {response.status_code}")
+    try:
+        calendar = Calendar.from_ical(response.content)
+    except ValueError:
+        return None  # not a VCALENDAR: a server that answered something else than the report
+    periods = []
+    for component in calendar.walk("VFREEBUSY"):
+        values = component.get("FREEBUSY", [])
+        for value in values if isinstance(values, list) else [values]:
+            if str(value.params.get("FBTYPE", "BUSY")).upper() == "FREE":
+                continue
+            start, stop = value.dt
+            periods.append((_aware(start), _aware(start + stop if isinstance(stop, timedelta) else stop)))
+    return sorted(periods)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def every_etag(dav: Dav, path: str) -> Listing:

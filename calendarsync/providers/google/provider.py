@@ -23,6 +23,7 @@ from ..base import (
     CalendarInfo,
     CalendarProvider,
     Changes,
+    FreeBusy,
     ProviderUnavailable,
     RemoteEvent,
     Tokens,
@@ -36,6 +37,7 @@ CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 TIMEOUT = 30
 PAGE_SIZE = 2500  # the most events.list gives per page
 BATCH_SIZE = 50  # Google advises against larger batches of writes
+FREEBUSY_CALENDARS = 50  # the most freebusy.query answers for at once
 ATTEMPTS = 6  # tries of one request that Google asks to slow down or failed transiently
 LONGEST_WAIT = 60  # seconds; a longer Retry-After ends the run, to be retried by the next one
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -200,10 +202,21 @@ class GoogleProvider(CalendarProvider):
     # Free/busy
 
     def free_busy(self, calendar_ids, start, end):
-        body = {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end), "items": [{"id": cid} for cid in calendar_ids]}
-        answer = self._execute(self._service.freebusy().query(body=body))
-        return {cid: [(_parse_rfc3339(busy["start"]), _parse_rfc3339(busy["end"]))
-                      for busy in answer.get("calendars", {}).get(cid, {}).get("busy", [])] for cid in calendar_ids}
+        """freebusy.query: up to 50 calendars in one request; a calendar Google does not answer for says why."""
+        found = {}
+        for first in range(0, len(calendar_ids), FREEBUSY_CALENDARS):
+            chunk = calendar_ids[first:first + FREEBUSY_CALENDARS]
+            body = {"timeMin": _rfc3339(start), "timeMax": _rfc3339(end), "items": [{"id": cid} for cid in chunk]}
+            answer = self._execute(self._service.freebusy().query(body=body)).get("calendars", {})
+            for cid in chunk:
+                item = answer.get(cid)
+                if item is None or item.get("errors"):
+                    reasons = ", ".join(error.get("reason", "") for error in (item or {}).get("errors", []))
+                    found[cid] = FreeBusy(problem=f"Google did not answer for it ({reasons or 'no answer'})")
+                    continue
+                found[cid] = FreeBusy(tuple(sorted((_parse_rfc3339(busy["start"]), _parse_rfc3339(busy["end"]))
+                                                   for busy in item.get("busy", []))))
+        return found
 
     # Requests
 

@@ -14,7 +14,7 @@ import pytest
 from calendarsync import services
 from calendarsync.core.event import Event
 from calendarsync.core.normalize import normalized
-from calendarsync.providers.base import CalendarProvider, Usage, Write
+from calendarsync.providers.base import CalendarProvider, FreeBusy, Usage, Write
 from calendarsync.providers.caldav.dav import Dav
 from calendarsync.providers.caldav.provider import CalDAVProvider
 from calendarsync.providers.caldav.reports import MULTIGET_CHUNK
@@ -201,11 +201,14 @@ def test_free_busy_counts_the_busy_events_only(subject):
     busy, free = meeting("Busy", hour=10), meeting("Free", hour=14, busy=False)
     weekly = meeting("Weekly", day=4, hour=9, rrule="FREQ=WEEKLY;COUNT=3", exdates=("20261211T080000Z",))
     create(subject, busy, free, weekly)
-    found = subject.make().free_busy([subject.calendar_id], datetime(2026, 12, 3, tzinfo=UTC),
-                                     datetime(2026, 12, 31, tzinfo=UTC))
+    provider = subject.make()
+    asked = provider.usage.requests
+    found = provider.free_busy([subject.calendar_id], datetime(2026, 12, 3, tzinfo=UTC),
+                               datetime(2026, 12, 31, tzinfo=UTC))
+    assert provider.usage.requests - asked == 1  # freebusy.query, one $batch, free-busy-query
     week = timedelta(days=7)
-    assert found == {subject.calendar_id: [(busy.start, busy.end), (weekly.start, weekly.end),
-                                           (weekly.start + 2 * week, weekly.end + 2 * week)]}
+    assert found == {subject.calendar_id: FreeBusy(((busy.start, busy.end), (weekly.start, weekly.end),
+                                                    (weekly.start + 2 * week, weekly.end + 2 * week)))}
 
 
 def test_fetch_tells_a_moved_event_from_a_deleted_one(subject):
