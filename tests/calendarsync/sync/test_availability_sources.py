@@ -49,7 +49,8 @@ def test_a_calendar_the_crm_imports_is_not_asked_its_appointments_count(alice, g
     sync(calendar)
     before = google.counters().get("freebusy", 0)
     person = answer_of(alice)
-    assert live(person) == [] and google.counters().get("freebusy", 0) == before
+    assert live(person) == []
+    assert google.counters().get("freebusy", 0) == before
     assert [(item.subject, item.source) for item in person.busy] == [("Imported", "CRM")]
 
 
@@ -67,10 +68,12 @@ def test_google_down_is_said_and_never_taken_for_free(alice, google, eager_tasks
     google.fault(status=503, retry_after=0, times=6, path="/freeBusy")
     person = answer_of(alice)
     [answer] = live(person)
-    assert answer.state == MISSING and "could not be asked" in answer.reason
+    assert answer.state == MISSING
+    assert "could not be asked" in answer.reason
     [slot, *_rest] = selectors.slots(viewer=alice, people=[alice], duration=local("2026-12-01 10:00") - local(
         "2026-12-01 09:00"), start=local("2026-12-01 09:00"), end=local("2026-12-01 17:00"))[0]
-    assert slot.unsure == [alice.pk] and not slot.suits_everyone
+    assert slot.unsure == [alice.pk]
+    assert not slot.suits_everyone
     found = selectors.overlaps(viewer=alice, people=[alice], start=local("2026-12-01 10:00"),
                                end=local("2026-12-01 11:00"))
     assert [overlap.text(UTC) for overlap in found] == [
@@ -97,7 +100,8 @@ def test_outlook_busy_times_come_from_one_batch_with_its_own_statuses(alice, out
                     "end": {"dateTime": "2026-12-05T00:00:00", "timeZone": "Romance Standard Time"}})
     person = answer_of(alice)
     [answer] = [item for item in live(person) if item.name.endswith("Calendar")] or live(person)[:1]
-    assert answer.state == OK and answer.requests == 1
+    assert answer.state == OK
+    assert answer.requests == 1
     assert [(item.start, item.end) for item in person.busy] == [
         (local("2026-12-03 09:00"), local("2026-12-03 10:00")), (local("2026-12-03 11:00"), local("2026-12-03 12:00")),
         (local("2026-12-04 00:00"), local("2026-12-05 00:00"))]
@@ -141,7 +145,8 @@ END:VEVENT
 END:VCALENDAR""")
     person = answer_of(alice)
     [answer] = [item for item in live(person) if item.name.endswith(": Work")]
-    assert answer.state == OK and answer.requests == len(live(person))  # a free-busy-query per calendar
+    assert answer.state == OK
+    assert answer.requests == len(live(person))
     assert [(item.start, item.end) for item in person.busy] == [
         (datetime(2026, 11, 30, 8, tzinfo=UTC), datetime(2026, 11, 30, 8, 30, tzinfo=UTC)),
         (datetime(2026, 12, 2, 15, tzinfo=UTC), datetime(2026, 12, 2, 15, 30, tzinfo=UTC))]
@@ -157,7 +162,8 @@ def test_a_time_the_crm_holds_too_is_shown_once_with_its_details(alice, google, 
 def test_an_account_to_reconnect_is_missing_with_what_to_do(alice, google_account, google, eager_tasks):
     services.account_lost(google_account, "revoked")
     [answer] = live(answer_of(alice))
-    assert answer.state == MISSING and "Reconnect" in answer.reason
+    assert answer.state == MISSING
+    assert "Reconnect" in answer.reason
     assert freebusy.fetch(google_account.pk, *WEEK) is None  # nothing is asked of an account in that state
 
 
