@@ -104,6 +104,21 @@ class ActionSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ActionWrittenSerializer(ActionSerializer):
+    """An action as a create or an update answers it: with its `warnings`."""
+
+    warnings = serializers.SerializerMethodField(help_text=(
+        "Whose busy times the saved appointment meets (its owner's and participants'; for a series, over its "
+        "next four weeks), each with its time and, where you may see it, its subject; and whose calendars could "
+        "not be checked (start and end null). A warning, never a refusal."))
+
+    class Meta(ActionSerializer.Meta):
+        fields = [*ACTION_FIELDS, "warnings"]
+
+    def get_warnings(self, action) -> list[dict]:
+        return self.context.get("warnings", [])
+
+
 class OccurrenceSerializer(serializers.Serializer):
     """One occurrence in a window: the action's fields, with this occurrence's own times.
 
@@ -187,7 +202,8 @@ class WindowSerializer(serializers.Serializer):
     end = DateTimeField(help_text="Window end, exclusive.", validators=[validate_agenda_year])
 
     def to_internal_value(self, data):
-        data = {key: _date_to_midnight(data.get(key)) for key in ("start", "end") if data.get(key)}
+        data = {key: data.get(key) for key in data if key not in ("start", "end")} | {
+            key: _date_to_midnight(data.get(key)) for key in ("start", "end") if data.get(key)}
         return super().to_internal_value(data)
 
     def validate(self, attrs):

@@ -12,18 +12,10 @@ from rest_framework.response import Response
 
 from crm import filters, selectors, services
 from crm.api import serializers
+from crm.api.availability import warnings_of
+from crm.api.mixins import UserTimeZoneMixin
 from crm.api.permissions import CanEditAction, ProfilePermissions
-from crm.middleware import activate_user_time_zone
 from crm.signals import agenda_opened
-
-
-class UserTimeZoneMixin:
-    """Activate the user's zone once DRF has authenticated them (tokens come after middleware)."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        activate_user_time_zone(request.user)
-
 
 WINDOW_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATETIME, description=(
@@ -43,6 +35,11 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
     filterset_class = filters.ActionFilter
     search_fields = filters.ACTION_SEARCH
     ordering_fields = ["span_start", "updated_at", "subject"]
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return serializers.ActionWrittenSerializer
+        return serializers.ActionSerializer
 
     def get_queryset(self):
         return (
@@ -72,6 +69,7 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
         serializer.instance = services.action_create(
             participants=fields.pop("participants", ()), contacts=fields.pop("contacts", ()), **fields
         )
+        serializer.context["warnings"] = warnings_of(self.request, serializer.instance)
 
     def perform_update(self, serializer):
         fields = dict(serializer.validated_data)
@@ -81,6 +79,7 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
             action=serializer.instance, participants=fields.pop("participants", None),
             contacts=fields.pop("contacts", None), **fields,
         )
+        serializer.context["warnings"] = warnings_of(self.request, serializer.instance)
 
     def perform_destroy(self, instance):
         services.action_delete(action=instance)
@@ -105,7 +104,10 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
             return Response(status=status.HTTP_204_NO_CONTENT)
         occurrence = selectors.occurrence_of(action=series, recurrence_id=recurrence_id)
         selectors.with_people_ids([occurrence.action])
-        return Response(serializers.OccurrenceSerializer(occurrence, context=self.get_serializer_context()).data)
+        data = serializers.OccurrenceSerializer(occurrence, context=self.get_serializer_context()).data
+        if request.method == "PATCH":  # whose busy times the moved or changed occurrence meets
+            data = {**data, "warnings": warnings_of(request, series, occurrence)}
+        return Response(data)
 
     def _check_owner(self, owner):
         if owner != self.request.user and not self.request.user.has_perm("crm.change_all_actions"):

@@ -65,7 +65,7 @@ def availability(*, viewer: User, people: list[User], start: datetime, end: date
     found = {person.pk: Person(person) for person in people}
     for person in found.values():
         person.sources.append(SourceAnswer(CRM))
-    for person_id, item in _crm_busy(viewer, list(found), start, end, ignore_uid):
+    for person_id, item in _crm_busy(viewer, people, start, end, ignore_uid):
         found[person_id].busy.append(item)
     held = {person_id: {(item.start, item.end) for item in person.busy} for person_id, person in found.items()}
     for source in registry.registered():
@@ -81,7 +81,9 @@ def availability(*, viewer: User, people: list[User], start: datetime, end: date
     return list(found.values())
 
 
-def _crm_busy(viewer, person_ids, start, end, ignore_uid):
+def _crm_busy(viewer, people, start, end, ignore_uid):
+    zones = {person.pk: zone_of(person) for person in people}
+    person_ids = list(zones)
     taking_part = Action.participants.through.objects.filter(user_id__in=person_ids).values("action_id")
     actions = Action.objects.filter(
         Q(owner_id__in=person_ids) | Q(pk__in=taking_part) | Q(series__owner_id__in=person_ids)
@@ -93,7 +95,6 @@ def _crm_busy(viewer, person_ids, start, end, ignore_uid):
     # decides which of them meet the window.
     occurrences = selectors.occurrences_between(actions=actions, start=start - ALL_DAY_SLACK, end=end + ALL_DAY_SLACK,
                                                 zone=UTC, read_only=True)
-    zones = {user.pk: zone_of(user) for user in User.objects.filter(pk__in=person_ids).only("pk", "time_zone")}
     sees_all = viewer.has_perm("crm.view_all_actions")
     for occurrence in occurrences:
         row = occurrence.action
@@ -137,21 +138,48 @@ def overlaps(*, viewer: User, people: list[User], start: datetime | date, end: d
              ignore_uid: str = "") -> list[Overlap]:
     """What stands in the way of an appointment of these people at [start, end) (dates: all day, the days
     in each person's zone): who is busy when, and whose calendars could not be asked. Never a refusal."""
-    if isinstance(start, datetime):
-        windows = {person.pk: (start, end) for person in people}
+    return _overlaps(viewer, people, [(start, end)], ignore_uid)
+
+
+def overlaps_of(*, viewer: User, action: Action, occurrence=None, horizon=timedelta(days=28)) -> list[Overlap]:
+    """What stands in the way of a saved appointment: its owner's and participants' busy times that meet it
+    (one occurrence; a series' occurrences over the next `horizon`). Nothing for a cancelled one."""
+    row = occurrence.action if occurrence is not None else action
+    if row.status == ActionStatus.CANCELLED:
+        return []
+    people = [row.owner, *row.participants.exclude(pk=row.owner_id)]
+    if occurrence is not None or not action.is_series:
+        times = [(occurrence.start, occurrence.end) if occurrence is not None else action.first_occurrence()]
     else:
-        windows = {person.pk: tuple(datetime.combine(day, time.min, zone_of(person)).astimezone(UTC)
-                                    for day in (start, end)) for person in people}
-    widest = min(window[0] for window in windows.values()), max(window[1] for window in windows.values())
-    if not people or widest[1] - widest[0] > MAX_WINDOW:
+        first = action.first_occurrence()[0]
+        begin = first if isinstance(first, datetime) else datetime.combine(first, time.min, action.zone)
+        times = [(found.start, found.end) for found in selectors.occurrences_between(
+            actions=Action.objects.filter(pk=action.pk), start=begin, end=begin + horizon, zone=action.zone)]
+    return _overlaps(viewer, people, times, row.uid)
+
+
+def _overlaps(viewer, people, times, ignore_uid) -> list[Overlap]:
+    windows = {person.pk: [_window(begin, stop, zone_of(person)) for begin, stop in times] for person in people}
+    if not people or not times:
+        return []
+    widest = (min(window[0] for each in windows.values() for window in each),
+              max(window[1] for each in windows.values() for window in each))
+    if widest[1] - widest[0] > MAX_WINDOW:
         return []  # a long appointment (a month's holiday) meets everything: no warning is worth giving
     found = []
     for person in availability(viewer=viewer, people=people, start=widest[0],
                                end=max(widest[1], widest[0] + timedelta(minutes=1)), ignore_uid=ignore_uid):
-        found += [Overlap(person.user, item) for item in overlapping(person.busy, *windows[person.user.pk])]
-        found += [Overlap(person.user, unknown=answer) for answer in person.unknown
-                  if answer.state == MISSING]
+        met = {item: None for window in windows[person.user.pk] for item in overlapping(person.busy, *window)}
+        found += [Overlap(person.user, item) for item in met]
+        found += [Overlap(person.user, unknown=answer) for answer in person.unknown if answer.state == MISSING]
     return found
+
+
+def _window(start, end, zone) -> tuple[datetime, datetime]:
+    """An appointment's instants; an all-day one's days as the person's zone has them."""
+    if isinstance(start, datetime):
+        return start.astimezone(UTC), end.astimezone(UTC)
+    return tuple(datetime.combine(day, time.min, zone).astimezone(UTC) for day in (start, end))
 
 
 def span_text(start: datetime, end: datetime, zone) -> str:

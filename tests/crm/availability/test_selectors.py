@@ -83,7 +83,7 @@ def test_the_answer_takes_the_same_queries_for_one_person_and_for_twenty(alice, 
     for number, person in enumerate(people):
         appointment(person, f"2026-12-0{1 + number % 5} 10:00", participants=[people[number - 1]])
     queries(people)  # the viewer's permissions are read once, then cached on them
-    assert queries(people[:1]) == queries(people) == 2
+    assert queries(people[:1]) == queries(people) == 2  # the CRM's rows, the people's calendars elsewhere
 
 
 def test_a_window_too_long_or_backwards_is_refused_with_its_reason(alice):
