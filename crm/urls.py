@@ -1,13 +1,16 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from crm.views import actions, agenda, directory, preferences
+from crm.views import actions, agenda, availability, directory, preferences
 
 app_name = "crm"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="crm:agenda"), name="home"),
     path("agenda/", agenda.AgendaView.as_view(), name="agenda"),
+    path("availability/", availability.grid, name="availability"),
+    path("availability/overlaps.json", availability.overlaps, name="availability-overlaps"),
+    path("availability/slots.json", availability.slots, name="availability-slots"),
     path("actions/", actions.ActionListView.as_view(), name="action-list"),
     path("actions/new/", actions.ActionFormView.as_view(), name="action-create"),
     path("actions/<int:pk>/", actions.action_detail, name="action-detail"),

@@ -13,10 +13,13 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, ListView
 
 from crm import recurrence, selectors, services
+from crm.availability import selectors as availability
 from crm.filters import ActionPageFilter
 from crm.forms import ActionForm, default_times
 from crm.models import ActionStatus, ActionType
 from crm.views.params import id_param, parse_moment
+
+MAX_WARNINGS = 5  # a series meeting a weekly meeting every time need not say so twenty times
 
 
 def resolve(request, pk):
@@ -112,11 +115,14 @@ class ActionFormView(LoginRequiredMixin, FormView):
             form.add_service_errors(error)
             return self.form_invalid(form)
         messages.success(self.request, _("“%(subject)s” saved.") % {"subject": saved.subject})
+        _warn_of_overlaps(self.request, saved if not self.one_occurrence else self.action,
+                          selectors.occurrence_of(action=saved) if self.one_occurrence else None)
         return redirect(_agenda_at(saved.first_occurrence()[0], timezone.get_current_timezone()))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | {
             "action": self.action, "occurrence": self.occurrence, "one_occurrence": self.one_occurrence,
+            "owner": self.action.owner if self.action is not None else self.request.user,
         }
 
     def _initial_for_new(self):
@@ -138,6 +144,13 @@ class ActionFormView(LoginRequiredMixin, FormView):
         if contact:
             initial["contacts"] = [contact]
         return initial
+
+
+def _warn_of_overlaps(request, action, occurrence=None):
+    """Saved all the same: say whose busy times it meets (the form's script said so before saving)."""
+    zone = timezone.get_current_timezone()
+    for overlap in availability.overlaps_of(viewer=request.user, action=action, occurrence=occurrence)[:MAX_WARNINGS]:
+        messages.warning(request, overlap.text(zone))
 
 
 @login_required
@@ -167,10 +180,17 @@ def action_move(request, pk):
         _require_edit(request, action, "crm.change_action")
     except PermissionDenied as refused:  # the agenda's script reads JSON
         return JsonResponse({"error": str(refused)}, status=403)
-    start = _new_start(request.POST, occurrence, timezone.get_current_timezone())
+    zone = timezone.get_current_timezone()
+    start = _new_start(request.POST, occurrence, zone)
     if start is None:
         return JsonResponse({"error": _("Give the new start as start=YYYY-MM-DDTHH:MM or date=YYYY-MM-DD.")},
                             status=400)
+    if request.POST.get("check"):  # the agenda asks first what the new time meets, and says so before moving
+        row = occurrence.action
+        people = [row.owner, *row.participants.exclude(pk=row.owner_id)]
+        found = availability.overlaps(viewer=request.user, people=people, start=start,
+                                      end=start + (occurrence.end - occurrence.start), ignore_uid=row.uid)
+        return JsonResponse({"warnings": [overlap.text(zone) for overlap in found]})
     try:
         services.action_move(action=action, start=start, recurrence_id=occurrence.recurrence_id
                              if action.is_series else "")

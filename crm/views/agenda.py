@@ -5,11 +5,13 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from crm import selectors
+from crm.availability import selectors as availability
 from crm.signals import agenda_opened
 from crm.views import agenda_layout
 from crm.views.params import parse_moment
 
 VIEWS = ("day", "week", "month")
+OVERLAY_COLORS = ["#d93025", "#188038", "#8430ce", "#e37400", "#007b83", "#b80672"]
 
 
 class AgendaView(LoginRequiredMixin, TemplateView):
@@ -40,7 +42,28 @@ class AgendaView(LoginRequiredMixin, TemplateView):
             context["weekday_names"] = [day.strftime("%a") for day in days[:7]]
         else:
             context["columns"] = agenda_layout.day_columns(occurrences, days, zone)
+            context |= self._overlay(context["columns"], first_day, last_day, zone)
         return context
+
+    def _overlay(self, columns, first_day, last_day, zone):
+        """Chosen colleagues' busy times behind the agenda's blocks, one color each, details where allowed."""
+        everyone = list(selectors.users_active())
+        chosen_ids = set(self.request.GET.getlist("overlay"))
+        chosen = [person for person in everyone if str(person.pk) in chosen_ids]
+        legend, blocks = [], []
+        if chosen:
+            start, end = datetime.combine(first_day, time.min, zone), datetime.combine(last_day, time.min, zone)
+            for index, person in enumerate(availability.availability(viewer=self.request.user, people=chosen,
+                                                                     start=start, end=end)):
+                color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
+                legend.append({"person": person.user, "color": color, "unknown": person.unknown})
+                blocks += [(color, f"{person.user}: {availability.span_text(item.start, item.end, zone)}"
+                                   f"{' · ' + item.subject if item.subject else ''}", item.start, item.end)
+                           for item in person.busy]
+            agenda_layout.add_overlay(columns, blocks, zone)
+        return {"overlay_people": [person for person in everyone if person != self.request.user],
+                "overlay_ids": chosen_ids, "overlay_legend": legend,
+                "overlay_pending": any(answer.state == "pending" for item in legend for answer in item["unknown"])}
 
     def _whose_agenda(self):
         user = self.request.user

@@ -31,6 +31,37 @@ class DayColumn:
     day: date
     all_day: list = field(default_factory=list)
     blocks: list = field(default_factory=list)
+    overlay: list = field(default_factory=list)  # colleagues' busy times, behind the blocks
+
+
+@dataclass
+class OverlayBlock:
+    top: int
+    height: int
+    color: str
+    title: str
+
+    @property
+    def style(self):
+        return (f"top:{self.top / MINUTES_PER_DAY * 100:.4f}%;height:{self.height / MINUTES_PER_DAY * 100:.4f}%;"
+                f"--c:{self.color};")
+
+
+def add_overlay(columns, busy_by_color, zone):
+    """Place colleagues' busy times ((color, label, start, end) each) in the day columns they meet."""
+    by_day = {column.day: column for column in columns}
+    for color, label, start, end in busy_by_color:
+        start, end = start.astimezone(zone), end.astimezone(zone)
+        for day in _dates(start.date(), end.date() + timedelta(days=1)):
+            if day not in by_day:
+                continue
+            day_start = datetime.combine(day, time.min, zone)
+            piece_start, piece_end = max(start, day_start), min(end, day_start + timedelta(days=1))
+            if piece_end <= piece_start:
+                continue
+            top = int((piece_start - day_start).total_seconds() // 60)
+            height = max(int((piece_end - piece_start).total_seconds() // 60), 10)
+            by_day[day].overlay.append(OverlayBlock(top, min(height, MINUTES_PER_DAY - top), color, label))
 
 
 def day_columns(occurrences, days, zone, minimum_minutes=20):

@@ -38,4 +38,90 @@
 
   form.addEventListener("change", refresh);
   refresh();
+
+  // Availability: who is busy at the time typed, said before saving (a warning, never a refusal), and
+  // "Find a time" for the owner and the participants. The server reads the form's own fields and zone.
+  const overlaps = form.querySelector("[data-overlaps]");
+  const found = form.querySelector("[data-found-times]");
+  const findButton = form.querySelector("[data-find-time]");
+
+  function whenQuery() {
+    const params = new URLSearchParams();
+    ["start_date", "start_time", "end_date", "end_time", "time_zone"].forEach((name) => {
+      const field = form.elements[name];
+      if (field && field.value) params.set(name, field.value);
+    });
+    if (allDay.checked) params.set("all_day", "on");
+    const participants = form.elements["participants"];
+    if (participants) Array.from(participants.selectedOptions).forEach((option) => params.append("participants", option.value));
+    if (form.dataset.owner) params.set("owner", form.dataset.owner);
+    if (form.dataset.action) params.set("action", form.dataset.action);
+    return params;
+  }
+
+  function getJson(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then((response) => response.json().then((data) => ({ok: response.ok, data: data})));
+  }
+
+  function show(element, title, lines) {
+    element.replaceChildren();
+    if (!lines.length) return;
+    const heading = document.createElement("strong");
+    heading.textContent = title;
+    const list = document.createElement("ul");
+    lines.forEach((line) => {
+      const item = document.createElement("li");
+      item.textContent = line;
+      list.append(item);
+    });
+    element.append(heading, list);
+  }
+
+  let pending = null;
+  function checkOverlaps() {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      if (!startDate.value) return;
+      getJson(form.dataset.overlapsUrl + "?" + whenQuery()).then(({ok, data}) => {
+        show(overlaps, "This time overlaps:", ok ? data.warnings : []);
+      }).catch(() => show(overlaps, "", []));
+    }, 250);
+  }
+  ["start_date", "start_time", "end_date", "end_time", "time_zone", "participants", "all_day"].forEach((name) => {
+    const field = form.elements[name];
+    if (field) field.addEventListener("change", checkOverlaps);
+  });
+  checkOverlaps();
+
+  if (findButton) findButton.addEventListener("click", () => {
+    found.replaceChildren(document.createTextNode("Looking for a time…"));
+    getJson(form.dataset.slotsUrl + "?" + whenQuery()).then(({ok, data}) => {
+      found.replaceChildren();
+      if (!ok) { found.textContent = data.error; return; }
+      if (!data.slots.length) found.textContent = "No free time in the next two weeks.";
+      data.slots.forEach((slot) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button" + (slot.suits_everyone ? "" : " partial");
+        button.textContent = slot.label + (slot.note ? " (" + slot.note + ")" : "");
+        button.addEventListener("click", () => {
+          startDate.value = slot.start_date;
+          previousStart = slot.start_date;
+          endDate.value = slot.end_date;
+          form.elements["start_time"].value = slot.start_time;
+          form.elements["end_time"].value = slot.end_time;
+          found.replaceChildren();
+          checkOverlaps();
+        });
+        found.append(button);
+      });
+      if (data.unknown.length) {
+        const note = document.createElement("small");
+        note.className = "muted";
+        note.textContent = "Not known yet: " + data.unknown.join("; ");
+        found.append(note);
+      }
+    }).catch(() => { found.textContent = "The times could not be looked for; try again."; });
+  });
 })();

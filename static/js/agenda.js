@@ -86,15 +86,27 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function move(pk, body, occurrence) {
-    const url = agenda.dataset.moveUrl.replace("/0/", "/" + pk + "/") +
-      (occurrence ? "?occurrence=" + encodeURIComponent(occurrence) : "");
-    fetch(url, {
+  function post(url, body) {
+    return fetch(url, {
       method: "POST", body: body, credentials: "same-origin",
       headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"},
     }).then((response) => response.json().then((data) => {
       if (!response.ok) throw new Error(data.error || "The appointment could not be moved.");
-      window.location.reload();
-    })).catch((error) => window.alert(error.message));
+      return data;
+    }));
+  }
+
+  // Ask first what the new time meets; say who is busy then, and move only if the user still wants to.
+  function move(pk, body, occurrence) {
+    const url = agenda.dataset.moveUrl.replace("/0/", "/" + pk + "/") +
+      (occurrence ? "?occurrence=" + encodeURIComponent(occurrence) : "");
+    const check = new URLSearchParams(body);
+    check.set("check", "1");
+    post(url, check).then((data) => {
+      if (data.warnings.length && !window.confirm("This time overlaps:\n" + data.warnings.join("\n") + "\n\nMove it anyway?")) {
+        return null;
+      }
+      return post(url, body).then(() => window.location.reload());
+    }).catch((error) => window.alert(error.message));
   }
 })();

@@ -36,6 +36,18 @@ def test_technicians_read_but_do_not_edit(client, db):
 
 def test_preferences_change_the_time_zone(client, alice):
     client.force_login(alice)
-    client.post("/preferences/", {"first_name": "Alice", "last_name": "M", "time_zone": "Asia/Tokyo"})
+    client.post("/preferences/", {"first_name": "Alice", "last_name": "M", "time_zone": "Asia/Tokyo",
+                                   "work_days": "12345", "work_start": "09:00", "work_end": "17:00"})
     alice.refresh_from_db()
     assert alice.time_zone == "Asia/Tokyo"
+
+
+def test_preferences_set_the_working_hours_find_a_time_keeps_to(client, alice):
+    client.force_login(alice)
+    answer = client.post("/preferences/", {"first_name": "Alice", "time_zone": "Europe/Paris", "work_days": "2345",
+                                            "work_start": "10:00", "work_end": "09:00"})
+    assert "The working day must end after it starts." in answer.content.decode()
+    client.post("/preferences/", {"first_name": "Alice", "time_zone": "Europe/Paris", "work_days": "2345",
+                                  "work_start": "10:00", "work_end": "18:30"})
+    alice.refresh_from_db()
+    assert (alice.work_days, f"{alice.work_start:%H:%M}", f"{alice.work_end:%H:%M}") == ("2345", "10:00", "18:30")
