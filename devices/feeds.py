@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from icalendar import Calendar as ICalendar
 from icalendar import Event as VEvent
 
+from devices import free_busy
 from devices.calendars import calendar_of
 from devices.dav import store
 from devices.models import DeviceCalendar
@@ -37,6 +38,20 @@ def feed(request, secret):
     if latest is not None:
         response["Last-Modified"] = format_datetime(latest.astimezone(UTC), usegmt=True)
     response["Content-Disposition"] = f'inline; filename="{calendar.key}.ics"'
+    return response
+
+
+def free_busy_feed(request, secret):
+    """The calendar's busy times as one VFREEBUSY (a week back, two months ahead), at either of its feed
+    addresses: what Outlook's *Internet free/busy* and other systems read."""
+    choice = DeviceCalendar.objects.select_related("user").filter(
+        Q(feed_secret=secret) | Q(busy_feed_secret=secret), synced=True).first() if secret else None
+    calendar = calendar_of(choice.user, choice.key) if choice is not None and choice.user.is_active else None
+    if calendar is None:
+        raise Http404("No such address (it may have been renewed).")
+    body = free_busy.vfreebusy(calendar.actions(), *free_busy.feed_window(), calendar.subject)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{calendar.key}.vfb"'
     return response
 
 

@@ -16,6 +16,7 @@ class Shown:
     dav_url: str
     feed_url: str  # "" until the calendar goes to devices
     busy_feed_url: str
+    free_busy_url: str  # the same calendar as one VFREEBUSY, for other systems' free/busy lookups
 
     @property
     def large(self) -> bool:
@@ -35,7 +36,8 @@ def calendars_shown(user, site: str) -> list[Shown]:
         shown.append(Shown(calendar, calendar.actions().count(),
                            address("devices:dav", f"calendars/{user.username}/{calendar.key}/"),
                            address("devices:feed", choice.feed_secret if choice else ""),
-                           address("devices:feed", choice.busy_feed_secret if choice else "")))
+                           address("devices:feed", choice.busy_feed_secret if choice else ""),
+                           address("devices:free-busy-feed", choice.busy_feed_secret if choice else "")))
     return shown
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/devices/calendars/<str:key>/feeds/", views.feeds_renew, name="feeds-renew"),
     path("settings/devices/passwords/<int:pk>/revoke/", views.password_revoke, name="password-revoke"),
     path("feeds/<str:secret>.ics", feeds.feed, name="feed"),
+    path("feeds/<str:secret>.vfb", feeds.free_busy_feed, name="free-busy-feed"),
     path("dav/", DavView.as_view(), name="dav-root"),
     re_path(r"^dav/(?P<path>.+)$", DavView.as_view(), name="dav"),
 ]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from crm import selectors
 from crm.availability import sources as registry
-from crm.availability.intervals import Busy, Slot, WorkingHours, aligned, free_slots, merged, overlapping
+from crm.availability.intervals import Busy, Slot, WorkingHours, aligned, clipped, free_slots, merged, overlapping
 from crm.availability.sources import MISSING, OK, SourceAnswer
 from crm.models import Action, ActionStatus, User
 from crm.models.actions import ALL_DAY_SLACK, Availability, Privacy
@@ -107,6 +107,16 @@ def _crm_busy(viewer, people, start, end, ignore_uid):
                 yield person_id, Busy(begin, stop, CRM, subject=row.subject if shown else "",
                                       action_id=row.pk if shown else None,
                                       occurrence=occurrence.recurrence_id if shown and occurrence.is_generated else "")
+
+
+def busy_of(actions, start: datetime, end: datetime, zone) -> list[tuple[datetime, datetime]]:
+    """The busy times of some actions (single ones and series, their overrides found with them) over
+    [start, end), merged and clipped: a calendar's free/busy, all-day days read in `zone`."""
+    rows = Action.objects.filter(Q(pk__in=actions.values("pk")) | Q(series__in=actions.values("pk"))).filter(
+        availability=Availability.BUSY).exclude(status=ActionStatus.CANCELLED)
+    found = selectors.occurrences_between(actions=rows, start=start - ALL_DAY_SLACK, end=end + ALL_DAY_SLACK,
+                                          zone=UTC, read_only=True)
+    return clipped(merged(_instants(occurrence, zone) for occurrence in found), start, end)
 
 
 def _instants(occurrence, zone):

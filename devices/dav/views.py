@@ -25,13 +25,14 @@ from django.views.decorators.csrf import csrf_exempt
 from calendarsync.providers.caldav.dav import APPLE, CALSERVER
 from devices import calendars as device_calendars
 from devices import services
+from devices import free_busy
 from devices.dav import store, writes
 from devices.dav.xml import BadRequest, Multistatus, c, d, element, error, href, parse, requested_props
 
 ALLOW = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT"
 DAV_HEADER = "1, 3, calendar-access"
 REALM = 'Basic realm="CRM calendars", charset="UTF-8"'
-REPORTS = (c("calendar-query"), c("calendar-multiget"), d("sync-collection"))
+REPORTS = (c("calendar-query"), c("calendar-multiget"), d("sync-collection"), c("free-busy-query"))
 CALENDAR_DATA = c("calendar-data")
 MAX_EXPAND = timedelta(days=3 * 366)  # expanded occurrences are written one by one: a window of years would
 # answer a few series with megabytes
@@ -167,6 +168,8 @@ class DavView(View):
         root = parse(request.body)
         if root is None or root.tag not in REPORTS or kind != "calendar":
             return _xml(error(d("supported-report"), message="This report is not supported here."), status=403)
+        if root.tag == c("free-busy-query"):
+            return _free_busy(calendar, root)
         names = requested_props(root) or [d("getetag")]
         expand = _expand(root)  # checked before anything is read
         answer = Multistatus(minimal=_minimal(request))
@@ -404,6 +407,19 @@ def _precondition(request, current):
             if_match))):
         return HttpResponse(status=412)
     return None
+
+
+def _free_busy(calendar, root) -> HttpResponse:
+    """RFC 4791 7.10: the calendar's busy times over the asked range, as one VFREEBUSY (busy only: neither
+    subjects nor which appointment)."""
+    found = root.find(c("time-range"))
+    if found is None or not found.get("start") or not found.get("end"):
+        raise BadRequest("A free-busy-query needs a time-range with a start and an end (RFC 4791 7.10).")
+    start, end = _moment(found.get("start"), None), _moment(found.get("end"), None)
+    if not timedelta(0) < end - start <= MAX_EXPAND:
+        raise BadRequest(f"A free-busy-query's range must end after it starts, within {MAX_EXPAND.days} days.")
+    body = free_busy.vfreebusy(calendar.actions(), start, end, calendar.subject)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
 def _tags(header: str) -> set[str]:

@@ -100,6 +100,12 @@
       found.replaceChildren();
       if (!ok) { found.textContent = data.error; return; }
       if (!data.slots.length) found.textContent = "No free time in the next two weeks.";
+      else {
+        const heading = document.createElement("small");
+        heading.className = "muted";
+        heading.textContent = "Free in the next two weeks, within everyone's working hours (a dashed one suits not everyone):";
+        found.append(heading);
+      }
       data.slots.forEach((slot) => {
         const button = document.createElement("button");
         button.type = "button";
