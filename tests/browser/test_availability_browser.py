@@ -58,7 +58,10 @@ def test_a_drag_onto_a_busy_time_says_so_and_moves_only_if_wanted(signed_in, ali
 
     page.once("dialog", lambda dialog: (said.append(dialog.message), dialog.dismiss()))
     drag_to_friday_at_three()
-    page.wait_for_timeout(500)
+    for _ in range(100):  # the check's answer comes before the dialog
+        if said:
+            break
+        page.wait_for_timeout(100)
     assert said, "no dialog said what the new time meets"
     assert "Alice is busy Fri 27 Nov 15:00–16:00 (Client call)." in said[0]
     visit.refresh_from_db()
