@@ -48,32 +48,94 @@ class SlotsQuery(AvailabilityQuery):
     limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
 
 
-def source_data(answer) -> dict:
-    return {"name": answer.name, "state": answer.state, "reason": answer.reason, "requests": answer.requests,
-            "fetched_at": answer.fetched_at}
+class SourceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Where the busy times come from: CRM, or a provider and a calendar.")
+    state = serializers.ChoiceField(choices=["ok", "pending", "missing"], help_text=(
+        "ok: its busy times are in the answer; pending: being asked (ask again in a moment); missing: it could "
+        "not be asked (see reason). Never take pending or missing for free."))
+    reason = serializers.CharField()
+    requests = serializers.IntegerField(help_text="Requests it took to ask the provider (0 for the CRM).")
+    fetched_at = serializers.DateTimeField(allow_null=True, help_text="When the provider was asked.")
 
 
-def busy_data(item) -> dict:
-    return {"start": item.start.astimezone(timezone.get_current_timezone()),
-            "end": item.end.astimezone(timezone.get_current_timezone()), "subject": item.subject,
-            "action": item.action_id, "occurrence": item.occurrence, "source": item.source}
+class BusySerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    subject = serializers.CharField(help_text="Empty where you may not see it (a colleague's, a private one).")
+    action = serializers.IntegerField(source="action_id", allow_null=True,
+                                      help_text="The CRM appointment, where you may open it.")
+    occurrence = serializers.CharField(help_text="With `action`: the occurrence of that series.")
+    source = serializers.CharField()
 
 
-def overlap_data(overlap) -> dict:
-    data = {"person": overlap.person.pk, "name": str(overlap.person),
-            "text": overlap.text(timezone.get_current_timezone())}
-    if overlap.busy is not None:
-        data |= busy_data(overlap.busy)
-    else:
-        data |= {"start": None, "end": None, "subject": "", "action": None, "occurrence": "",
-                 "source": overlap.unknown.name}
-    return data
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user.pk")
+    name = serializers.CharField(source="user")
+    complete = serializers.SerializerMethodField(help_text="Whether every calendar of theirs answered.")
+    busy = BusySerializer(many=True)
+    sources = SourceSerializer(many=True)
+
+    def get_complete(self, person) -> bool:
+        return not person.unknown
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    people = PersonSerializer(many=True)
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    suits_everyone = serializers.BooleanField()
+    busy = serializers.ListField(child=serializers.IntegerField(), help_text="People busy then.")
+    away = serializers.ListField(child=serializers.IntegerField(), help_text="People outside their working hours.")
+    unsure = serializers.ListField(child=serializers.IntegerField(),
+                                   help_text="People one of whose calendars could not be asked.")
+
+
+class SlotPersonSerializer(PersonSerializer):
+    busy = None
+
+
+class SlotsSerializer(serializers.Serializer):
+    slots = SlotSerializer(many=True)
+    people = SlotPersonSerializer(many=True)
+
+
+class WarningSerializer(serializers.Serializer):
+    person = serializers.IntegerField(source="person.pk")
+    name = serializers.CharField(source="person")
+    text = serializers.SerializerMethodField(help_text="The warning in words, times in your zone.")
+    start = serializers.DateTimeField(source="busy.start", allow_null=True,
+                                      help_text="Null when one of their calendars could not be checked.")
+    end = serializers.DateTimeField(source="busy.end", allow_null=True)
+    subject = serializers.SerializerMethodField()
+    action = serializers.SerializerMethodField()
+    source = serializers.SerializerMethodField()
+
+    def get_text(self, overlap) -> str:
+        return overlap.text(timezone.get_current_timezone())
+
+    def get_subject(self, overlap) -> str:
+        return overlap.busy.subject if overlap.busy else ""
+
+    def get_action(self, overlap) -> int | None:
+        return overlap.busy.action_id if overlap.busy else None
+
+    def get_source(self, overlap) -> str:
+        return overlap.busy.source if overlap.busy else overlap.unknown.name
+
+
+class WarningsSerializer(serializers.Serializer):
+    warnings = WarningSerializer(many=True)
 
 
 def warnings_of(request, action, occurrence=None) -> list[dict]:
     """The `warnings` of a write's answer: whose busy times the saved appointment meets."""
-    return [overlap_data(found) for found in availability.overlaps_of(viewer=request.user, action=action,
-                                                                      occurrence=occurrence)]
+    return WarningSerializer(availability.overlaps_of(viewer=request.user, action=action, occurrence=occurrence),
+                             many=True).data
 
 
 @contextmanager
@@ -93,12 +155,6 @@ def _ignored_uid(request, data) -> str:
     return action.uid
 
 
-def _person_data(person) -> dict:
-    return {"id": person.user.pk, "name": str(person.user), "complete": not person.unknown,
-            "busy": [busy_data(item) for item in person.busy],
-            "sources": [source_data(answer) for answer in person.sources]}
-
-
 class AvailabilityView(UserTimeZoneMixin, APIView):
     """Busy times of people over a window (at most 62 days): from the CRM and every calendar they connected.
     A calendar not asked yet is `pending` (ask again in a moment), one that could not be asked `missing`, with
@@ -106,7 +162,7 @@ class AvailabilityView(UserTimeZoneMixin, APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[AvailabilityQuery], responses={200: dict})
+    @extend_schema(parameters=[AvailabilityQuery], responses={200: AvailabilitySerializer})
     def get(self, request):
         query = AvailabilityQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -114,7 +170,7 @@ class AvailabilityView(UserTimeZoneMixin, APIView):
         with window_errors():
             found = availability.availability(viewer=request.user, people=data["people"], start=data["start"],
                                               end=data["end"], ignore_uid=_ignored_uid(request, data))
-        return Response({"start": data["start"], "end": data["end"], "people": [_person_data(one) for one in found]})
+        return Response(AvailabilitySerializer({"start": data["start"], "end": data["end"], "people": found}).data)
 
 
 class SlotsView(UserTimeZoneMixin, APIView):
@@ -124,7 +180,7 @@ class SlotsView(UserTimeZoneMixin, APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[SlotsQuery], responses={200: dict})
+    @extend_schema(parameters=[SlotsQuery], responses={200: SlotsSerializer})
     def get(self, request):
         query = SlotsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -133,13 +189,7 @@ class SlotsView(UserTimeZoneMixin, APIView):
             offered, found = availability.slots(
                 viewer=request.user, people=data["people"], duration=timedelta(minutes=data["duration"]),
                 start=data["start"], end=data["end"], limit=data["limit"], ignore_uid=_ignored_uid(request, data))
-        zone = timezone.get_current_timezone()
-        return Response({"slots": [{"start": slot.start.astimezone(zone), "end": slot.end.astimezone(zone),
-                                    "suits_everyone": slot.suits_everyone, "busy": slot.busy, "away": slot.away,
-                                    "unsure": slot.unsure} for slot in offered],
-                         "people": [{"id": person.user.pk, "name": str(person.user), "complete": not person.unknown,
-                                     "sources": [source_data(answer) for answer in person.sources]}
-                                    for person in found]})
+        return Response(SlotsSerializer({"slots": offered, "people": found}).data)
 
 
 class OverlapsView(UserTimeZoneMixin, APIView):
@@ -148,7 +198,7 @@ class OverlapsView(UserTimeZoneMixin, APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[AvailabilityQuery], responses={200: dict})
+    @extend_schema(parameters=[AvailabilityQuery], responses={200: WarningsSerializer})
     def get(self, request):
         query = AvailabilityQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -156,4 +206,4 @@ class OverlapsView(UserTimeZoneMixin, APIView):
         with window_errors():
             found = availability.overlaps(viewer=request.user, people=data["people"], start=data["start"],
                                           end=data["end"], ignore_uid=_ignored_uid(request, data))
-        return Response({"warnings": [overlap_data(overlap) for overlap in found]})
+        return Response(WarningsSerializer({"warnings": found}).data)

@@ -70,3 +70,23 @@ def test_moving_an_occurrence_warns_of_what_it_meets(api_as, alice, bob):
         "start": "2026-12-02T15:30", "end": "2026-12-02T16:30"}, format="json")
     assert answer.status_code == 200, answer.content
     assert [item["subject"] for item in answer.json()["warnings"]] == ["Client"]
+
+
+def test_a_calendar_that_could_not_be_checked_is_a_warning_without_times(alice):
+    from crm.api.availability import WarningSerializer
+    from crm.availability.selectors import Overlap
+    from crm.availability.sources import MISSING, SourceAnswer
+
+    data = WarningSerializer(Overlap(alice, unknown=SourceAnswer("Google Calendar: Work", MISSING,
+                                                                 reason="Google could not be asked"))).data
+    assert data == {"person": alice.pk, "name": "Alice", "start": None, "end": None, "subject": "", "action": None,
+                    "source": "Google Calendar: Work",
+                    "text": "Alice: Google Calendar: Work could not be checked (Google could not be asked)."}
+
+
+def test_the_schema_documents_the_answers(api_as, alice):
+    schema = api_as(alice).get("/api/v1/schema/", {"format": "json"}).json()
+    assert "warnings" in schema["components"]["schemas"]["ActionWritten"]["properties"]
+    slots = schema["paths"]["/api/v1/availability/slots/"]["get"]
+    assert {parameter["name"] for parameter in slots["parameters"]} >= {"people", "start", "end", "duration"}
+    assert "Slots" in slots["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
