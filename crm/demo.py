@@ -65,6 +65,8 @@ def demo_load(today: date | None = None) -> list[User]:
     }
     User.objects.create_superuser(username="admin", password="admin", email="admin@demo.example",
                                   first_name="Admin", time_zone="Europe/Paris")
+    people["tom"].work_start, people["tom"].work_end = time(7, 30), time(16)  # a technician's day starts early
+    people["tom"].save(update_fields=["work_start", "work_end"])
     companies = _directory(people)
     _appointments(people, companies, types, today or timezone.localdate())
     return list(people.values())
