@@ -16,6 +16,7 @@ from crm.api.serializers import WindowSerializer
 from crm.availability import selectors as availability
 
 MAX_PEOPLE = 50
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number names nobody, and no database could be asked for it
 
 
 class PeopleField(serializers.CharField):
@@ -29,6 +30,8 @@ class PeopleField(serializers.CharField):
             raise ValidationError("Give user ids separated by commas, e.g. 3,7.") from None
         if not ids or len(ids) > MAX_PEOPLE:
             raise ValidationError(f"Give 1 to {MAX_PEOPLE} people.")
+        if not all(0 < pk <= MAX_ID for pk in ids):
+            raise ValidationError("A user id is a positive number.")
         found = {user.pk: user for user in selectors.users_active().filter(pk__in=ids)}
         unknown = [str(pk) for pk in ids if pk not in found]
         if unknown:
@@ -40,7 +43,8 @@ class AvailabilityQuery(WindowSerializer):
     MAX_DAYS = availability.MAX_WINDOW.days
 
     people = PeopleField(help_text="User ids, comma-separated (at most 50).")
-    action = serializers.IntegerField(required=False, help_text="An appointment to leave out (the one being moved).")
+    action = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
+                                      help_text="An appointment to leave out (the one being moved).")
 
 
 class SlotsQuery(AvailabilityQuery):

@@ -32,7 +32,7 @@ class WhenForm(forms.Form):
     time_zone = forms.ChoiceField(choices=[(name, name) for name in TIME_ZONES])
     owner = forms.ModelChoiceField(queryset=selectors.users_active(), required=False)
     participants = forms.ModelMultipleChoiceField(queryset=selectors.users_active(), required=False)
-    action = forms.IntegerField(required=False)
+    action = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
     def clean(self):
         data = super().clean()

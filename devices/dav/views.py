@@ -24,8 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from calendarsync.providers.caldav.dav import APPLE, CALSERVER
 from devices import calendars as device_calendars
-from devices import services
-from devices import free_busy
+from devices import free_busy, services
 from devices.dav import store, writes
 from devices.dav.xml import BadRequest, Multistatus, c, d, element, error, href, parse, requested_props
 

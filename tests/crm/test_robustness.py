@@ -44,6 +44,30 @@ def test_api_query_parameters(api, series, params):
     assert api.get("/api/v1/actions/", params).status_code in (200, 400, 404)
 
 
+people = st.one_of(values, st.lists(st.integers(min_value=-3, max_value=10**12), max_size=60).map(
+    lambda ids: ",".join(map(str, ids))))
+
+
+@FUZZ
+@given(path=st.sampled_from(["/api/v1/availability/", "/api/v1/availability/slots/",
+                             "/api/v1/availability/overlaps/"]),
+       params=st.fixed_dictionaries({"people": people}, optional={
+           "start": values, "end": values, "duration": values, "limit": values, "action": values}))
+def test_api_availability_with_any_query(api, series, alice, path, params):
+    params = {**params, "people": params["people"].replace("-3", str(alice.pk))}  # now and then a real person
+    assert api.get(path, params).status_code in (200, 400)
+
+
+@FUZZ
+@given(path=st.sampled_from(["/availability/", "/availability/overlaps.json", "/availability/slots.json"]),
+       params=st.dictionaries(st.sampled_from(["view", "date", "people", "start_date", "start_time", "end_date",
+                                               "end_time", "time_zone", "all_day", "owner", "participants",
+                                               "action"]), values, max_size=6))
+def test_availability_pages_with_any_query(pages, series, path, params):
+    assert pages.get(path, {"time_zone": "Europe/Paris", "start_date": "2026-11-03", **params}).status_code in (
+        200, 400)
+
+
 @FUZZ
 @given(key=keys, method=st.sampled_from(["get", "patch", "delete"]))
 def test_api_occurrence_keys(api, series, key, method):
@@ -62,7 +86,8 @@ def test_moving(pages, series, key, field, value):
 @given(path=st.sampled_from(["/agenda/", "/actions/", "/actions/new/", "/contacts/new/", "/companies/",
                              "/contacts/"]),
        params=st.dictionaries(st.sampled_from(["view", "date", "who", "start", "type", "company", "contact",
-                                               "owner", "status", "period", "q", "page"]), values, max_size=3))
+                                               "owner", "status", "period", "q", "page", "overlay"]), values,
+                              max_size=3))
 def test_pages_with_any_query(pages, series, path, params):
     assert pages.get(path, params).status_code in (200, 404)
 
