@@ -91,3 +91,23 @@ def test_the_sync_endpoints_are_in_the_openapi_schema(client, db):
     schema = client.get("/api/v1/schema/").content.decode()
     for path in ("/api/v1/sync/accounts/", "/api/v1/sync/calendars/{id}/", "/api/v1/sync/providers/"):
         assert path in schema
+
+
+def test_whether_a_calendar_makes_its_owner_busy_is_a_setting_defaulting_to_the_accounts_own(
+        api_as, client, alice, sync_allowed):
+    account = factories.external_account(alice)
+    own = factories.remote_calendar(account, "Work", is_primary=True)
+    shared = factories.remote_calendar(account, "Holidays in France", can_write=False)
+    api = api_as(alice)
+    rows = {row["name"]: row["counts_busy"] for row in api.get("/api/v1/sync/calendars/").json()["results"]}
+    assert rows == {"Work": True, "Holidays in France": False}
+    assert api.patch(f"/api/v1/sync/calendars/{shared.pk}/", {"counts_busy": True}).json()["counts_busy"] is True
+    shared.refresh_from_db()
+    assert shared.counts_busy is True
+    client.force_login(alice)  # the page's checkbox: unticked, the primary calendar no longer counts
+    prefix = f"calendar-{own.pk}"
+    answer = client.post(f"/settings/sync/calendars/{own.pk}/", {f"{prefix}-direction": "both",
+                                                                 f"{prefix}-first_sync": "from_now"}, follow=True)
+    assert [str(message) for message in answer.context["messages"]] == ["Work is saved."]
+    own.refresh_from_db()
+    assert own.counts_busy is False
