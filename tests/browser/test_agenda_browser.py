@@ -124,6 +124,8 @@ def test_edit_and_cancel_one_occurrence(signed_in, alice, alices_week):
 def test_drag_an_appointment_to_another_day_and_time(signed_in, alice, alices_week):
     page = signed_in(alice)
     page.goto("/agenda/?date=2026-11-23")
+    said = []
+    page.once("dialog", lambda dialog: (said.append(dialog.message), dialog.accept()))  # Friday is the fair's
     visit = page.locator(".event", has_text="Visit Nordlicht")
     friday = page.locator('.tg-col[data-date="2026-11-27"]')
     grab = visit.bounding_box()
@@ -135,3 +137,4 @@ def test_drag_an_appointment_to_another_day_and_time(signed_in, alice, alices_we
     expect(page.locator('.tg-col[data-date="2026-11-27"] .event', has_text="Visit Nordlicht")).to_have_count(1)
     moved = Action.objects.get(subject="Visit Nordlicht")
     assert (moved.start, moved.end) == (local("2026-11-27 15:00"), local("2026-11-27 16:30"))
+    assert "Alice is busy all day Thu 26 Nov – Fri 27 Nov (Trade fair)." in said[0]  # asked before moving

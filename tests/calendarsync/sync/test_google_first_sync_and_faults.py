@@ -1,7 +1,9 @@
 """First syncs (matching, dry runs, directions) and the failures Google can answer with."""
 
 import time
-from datetime import date
+from datetime import date, timedelta
+
+from django.utils import timezone
 
 from calendarsync import services
 from calendarsync.models import AccountState, EventLink, OutboxEntry, RemoteCalendar, TrashedAction
@@ -41,7 +43,9 @@ def test_a_first_sync_pairs_what_exists_on_both_sides_instead_of_duplicating(ali
 
 def test_from_now_on_leaves_what_exists_alone_and_syncs_what_changes(alice, calendar, google):
     services.calendar_configure(alice, calendar, first_sync="from_now")
-    old = google.insert({"summary": "Existing", **TIMED})
+    later = timezone.now() + timedelta(days=7)  # "from now on" covers what is ahead of now
+    old = google.insert({"summary": "Existing", "start": {"dateTime": later.isoformat()},
+                         "end": {"dateTime": (later + timedelta(hours=1)).isoformat()}})
     factories.appointment(alice, "2026-12-05 10:00", subject="Existing in the CRM")
     OutboxEntry.objects.all().delete()  # saved before the calendar was chosen
     assert sync(calendar).created == 0

@@ -101,7 +101,10 @@ def test_a_real_worker_pushes_an_appointment_saved_on_the_web(client, alice, cal
         "status": "planned", "availability": "busy", "privacy": "normal", "ends": "never"})
     assert response.status_code == 302
     deadline = time.monotonic() + 90
-    while "Signed on the web" not in by_summary(google.events()) and time.monotonic() < deadline:
+    def pushed():  # the event is in Google, and the run that wrote it has recorded its figures
+        return "Signed on the web" in by_summary(google.events()) and SyncRun.objects.filter(
+            calendar=calendar, finished_at__isnull=False).exists()
+    while not pushed() and time.monotonic() < deadline:
         time.sleep(0.5)
     event = by_summary(google.events())["Signed on the web"]
     assert event["start"]["dateTime"] == "2026-12-07T10:00:00+01:00"
