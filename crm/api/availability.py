@@ -150,6 +150,13 @@ def window_errors():
         raise ValidationError({"end": [str(exc)]}) from exc
 
 
+def _question(request, query_class) -> dict:
+    """The query's parameters, checked (a 400 naming the field), with the uid of the appointment to leave out."""
+    query = query_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return {**query.validated_data, "ignore_uid": _ignored_uid(request, query.validated_data)}
+
+
 def _ignored_uid(request, data) -> str:
     if "action" not in data:
         return ""
@@ -168,12 +175,10 @@ class AvailabilityView(UserTimeZoneMixin, APIView):
 
     @extend_schema(parameters=[AvailabilityQuery], responses={200: AvailabilitySerializer})
     def get(self, request):
-        query = AvailabilityQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = _question(request, AvailabilityQuery)
         with window_errors():
             found = availability.availability(viewer=request.user, people=data["people"], start=data["start"],
-                                              end=data["end"], ignore_uid=_ignored_uid(request, data))
+                                              end=data["end"], ignore_uid=data["ignore_uid"])
         return Response(AvailabilitySerializer({"start": data["start"], "end": data["end"], "people": found}).data)
 
 
@@ -186,13 +191,11 @@ class SlotsView(UserTimeZoneMixin, APIView):
 
     @extend_schema(parameters=[SlotsQuery], responses={200: SlotsSerializer})
     def get(self, request):
-        query = SlotsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = _question(request, SlotsQuery)
         with window_errors():
             offered, found = availability.slots(
                 viewer=request.user, people=data["people"], duration=timedelta(minutes=data["duration"]),
-                start=data["start"], end=data["end"], limit=data["limit"], ignore_uid=_ignored_uid(request, data))
+                start=data["start"], end=data["end"], limit=data["limit"], ignore_uid=data["ignore_uid"])
         return Response(SlotsSerializer({"slots": offered, "people": found}).data)
 
 
@@ -204,10 +207,8 @@ class OverlapsView(UserTimeZoneMixin, APIView):
 
     @extend_schema(parameters=[AvailabilityQuery], responses={200: WarningsSerializer})
     def get(self, request):
-        query = AvailabilityQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = _question(request, AvailabilityQuery)
         with window_errors():
             found = availability.overlaps(viewer=request.user, people=data["people"], start=data["start"],
-                                          end=data["end"], ignore_uid=_ignored_uid(request, data))
+                                          end=data["end"], ignore_uid=data["ignore_uid"])
         return Response(WarningsSerializer({"warnings": found}).data)

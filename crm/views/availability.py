@@ -3,6 +3,7 @@ free/busy grid of a set of people over a day or a week."""
 
 import zoneinfo
 from datetime import date, datetime, time, timedelta
+from functools import wraps
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -58,21 +59,23 @@ class WhenForm(forms.Form):
         return found.uid if found else ""
 
 
-def _asked(request) -> WhenForm | JsonResponse:
-    form = WhenForm(request.GET)
-    if not form.is_valid():
-        return JsonResponse({"error": " ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())},
-                            status=400)
-    return form
+def when_asked(view):
+    """Give the view the form's time and people, checked; what cannot be read is a 400 saying why."""
+    @wraps(view)
+    def checked(request):
+        form = WhenForm(request.GET)
+        if not form.is_valid():
+            return JsonResponse({"error": " ".join(f"{name}: {' '.join(errors)}"
+                                                   for name, errors in form.errors.items())}, status=400)
+        return view(request, form)
+    return checked
 
 
 @login_required
 @require_GET
-def overlaps(request):
+@when_asked
+def overlaps(request, form):
     """What the time in the form meets, in words, before it is saved."""
-    form = _asked(request)
-    if isinstance(form, JsonResponse):
-        return form
     found = availability.overlaps(viewer=request.user, people=form.people(request.user),
                                   start=form.cleaned_data["start"], end=form.cleaned_data["end"],
                                   ignore_uid=form.ignored_uid(request.user))
@@ -82,11 +85,9 @@ def overlaps(request):
 
 @login_required
 @require_GET
-def slots(request):
+@when_asked
+def slots(request, form):
     """The first free times of the form's duration for its people over the next two weeks, in the form's zone."""
-    form = _asked(request)
-    if isinstance(form, JsonResponse):
-        return form
     data = form.cleaned_data
     zone = zoneinfo.ZoneInfo(data["time_zone"])
     if data["all_day"]:
