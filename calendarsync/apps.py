@@ -13,3 +13,4 @@ class CalendarSyncConfig(AppConfig):
         from crm.availability import sources
 
         sources.register(freebusy.answers)  # the busy times of calendars the CRM does not import
+        sources.register_not_busy(freebusy.not_busy)  # ... and not those of calendars that do not count

@@ -16,18 +16,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calendarsync import app_settings, jobs, selectors, services
-from calendarsync.models import Direction, ExternalAccount, FirstSync, RemoteCalendar
+from calendarsync.models import Direction, EventLink, ExternalAccount, FirstSync, RemoteCalendar
 from calendarsync.providers import AuthorizationLost, ProviderUnavailable
+from crm.availability.intervals import merged
 from crm.availability.sources import MISSING, PENDING, SourceAnswer
 
 log = logging.getLogger(__name__)
 WEEK = timedelta(days=7)
 MONDAY = datetime(2001, 1, 1, tzinfo=UTC)
+SETTLE_SECONDS = 5  # after a push is due, before its calendar is asked again
 
 
 def live_calendars(users) -> dict[int, list[RemoteCalendar]]:
     """Per user id, the calendars whose events make them busy and whose busy times the CRM does not hold (not
-    imported, or imported only from now on, or not yet): one query for all."""
+    imported, or imported only from now on, or not yet, or not now: its account or its sync failing): one
+    query for all."""
     found = defaultdict(list)
     for calendar in RemoteCalendar.objects.filter(account__user__in=users, gone_at__isnull=True).select_related(
             "account").order_by("account_id", "name", "pk"):
@@ -38,7 +41,26 @@ def live_calendars(users) -> dict[int, list[RemoteCalendar]]:
 
 def _imported(calendar) -> bool:
     return (calendar.selected and calendar.enabled and not calendar.hold and calendar.direction != Direction.EXPORT
-            and calendar.first_sync == FirstSync.SINCE and calendar.last_synced_at is not None)
+            and calendar.first_sync == FirstSync.SINCE and calendar.last_synced_at is not None
+            and not calendar.error and calendar.account.is_active)
+
+
+def not_busy(user_ids) -> set[int]:
+    """The appointments imported from calendars that do not make their owner busy (a colleague's, holidays):
+    a rule of crm.availability. One query, and one more where there are such calendars."""
+    calendars = [calendar.pk for calendar in RemoteCalendar.objects.filter(
+        account__user__in=user_ids, selected=True).select_related("account") if not calendar.counts_for_availability]
+    if not calendars:
+        return set()
+    return set(EventLink.objects.filter(calendar__in=calendars, imported=True).values_list("action_id", flat=True))
+
+
+def calendars_written(calendar_ids) -> None:
+    """The CRM is writing to these calendars: what was fetched of their accounts no longer holds (an
+    appointment moved would still be in its old place there). Asked again once the push is out."""
+    settled = time.time() + app_settings.PUSH_DELAY_SECONDS + SETTLE_SECONDS
+    accounts = set(RemoteCalendar.objects.filter(pk__in=calendar_ids).values_list("account_id", flat=True))
+    cache.set_many({_generation_key(account_id): settled for account_id in accounts}, timeout=None)
 
 
 def source_name(calendar) -> str:
@@ -52,14 +74,17 @@ def answers(users, start: datetime, end: datetime) -> dict[int, list[SourceAnswe
         for calendar in calendars:
             by_account[calendar.account].append(calendar)
     weeks = _weeks(start, end)
-    held = _held(by_account, weeks)
+    generations = _generations(by_account)
+    held = _held(generations, weeks)
     missing = {account: [week for week in weeks if not _covers(held.get((account.pk, week)), calendars)]
                for account, calendars in by_account.items() if account.is_active}
     for account, absent in missing.items():
         if absent:
-            jobs.free_busy_soon(account.pk, absent[0], absent[-1] + WEEK)
+            jobs.free_busy_soon(account.pk, absent[0], absent[-1] + WEEK,
+                                countdown=max(0.0, generations[account.pk] - time.time()))
     if any(missing.values()):  # a worker in this process (tests, a shell) may have fetched them meanwhile
-        held |= _held({account: by_account[account] for account, absent in missing.items() if absent}, weeks)
+        held |= _held({account_id: generations[account_id] for account_id in
+                       {account.pk for account, absent in missing.items() if absent}}, weeks)
     found = defaultdict(list)
     for account, calendars in by_account.items():
         for calendar in calendars:
@@ -69,14 +94,13 @@ def answers(users, start: datetime, end: datetime) -> dict[int, list[SourceAnswe
 
 
 def _answer(account, calendar, entries, start, end) -> SourceAnswer:
-    name = source_name(calendar)
+    name, public = source_name(calendar), account.get_provider_display()
     if not account.is_active:
-        return SourceAnswer(name, MISSING, reason=selectors.account_problem(account))
+        return SourceAnswer(name, MISSING, public_name=public, reason=selectors.account_problem(account))
     if not all(_covers(entry, [calendar]) for entry in entries):
-        return SourceAnswer(name, PENDING, reason=_("asking %(provider)s") % {
-            "provider": account.get_provider_display()})
+        return SourceAnswer(name, PENDING, public_name=public, reason=_("asking %(provider)s") % {"provider": public})
     fetches = {id(entry): entry for entry in entries}.values()
-    answer = SourceAnswer(name, requests=sum(entry["requests"] for entry in fetches),
+    answer = SourceAnswer(name, public_name=public, requests=sum(entry["requests"] for entry in fetches),
                           fetched_at=min(entry["fetched_at"] for entry in fetches))
     for entry in entries:
         problem = entry["error"] or entry["calendars"][calendar.remote_id]["problem"]
@@ -85,7 +109,7 @@ def _answer(account, calendar, entries, start, end) -> SourceAnswer:
             return answer
         answer.busy += [(begin, stop) for begin, stop in entry["calendars"][calendar.remote_id]["busy"]
                         if begin < end and stop > start]
-    answer.busy.sort()
+    answer.busy = merged(answer.busy)  # a time kept in two weeks' entries is one again
     return answer
 
 
@@ -99,6 +123,7 @@ def fetch(account_id: int, start: datetime, end: datetime) -> dict | None:
     calendars = [calendar for calendar in calendars if calendar.account_id == account.pk]
     if not calendars:
         return None
+    generation = _generations([account.pk])[account.pk]  # a write meanwhile makes this answer stale, unread
     began, provider, error, found = time.perf_counter(), services.provider_for(account), "", {}
     try:
         found = provider.free_busy([calendar.remote_id for calendar in calendars], start, end)
@@ -122,7 +147,7 @@ def fetch(account_id: int, start: datetime, end: datetime) -> dict | None:
             entry["calendars"].setdefault(calendar.remote_id, {"busy": [], "problem": _("no answer for it")})
         if error:
             entry["calendars"] = {calendar.remote_id: {"busy": [], "problem": error} for calendar in calendars}
-        cache.set(_key(account.pk, week), entry, timeout=app_settings.FREE_BUSY_ERROR_SECONDS if error
+        cache.set(_key(account.pk, generation, week), entry, timeout=app_settings.FREE_BUSY_ERROR_SECONDS if error
                   else app_settings.FREE_BUSY_SECONDS)
     return figures
 
@@ -132,12 +157,24 @@ def _weeks(start, end) -> list[datetime]:
     return [first + number * WEEK for number in range(-(-(end - first) // WEEK))]
 
 
-def _key(account_id, week) -> str:
-    return f"calendarsync:busy:{account_id}:{week:%Y%m%d}"
+def _key(account_id, generation, week) -> str:
+    return f"calendarsync:busy:{account_id}:{generation}:{week:%Y%m%d}"
 
 
-def _held(by_account, weeks) -> dict:
-    keys = {_key(account.pk, week): (account.pk, week) for account in by_account for week in weeks}
+def _generation_key(account_id) -> str:
+    return f"calendarsync:busy-generation:{account_id}"
+
+
+def _generations(accounts) -> dict[int, float]:
+    """Each account's generation: when the CRM last wrote to it (plus the push's delay), 0 if not lately."""
+    ids = [getattr(account, "pk", account) for account in accounts]
+    found = cache.get_many([_generation_key(account_id) for account_id in ids])
+    return {account_id: found.get(_generation_key(account_id), 0) for account_id in ids}
+
+
+def _held(generations: dict[int, float], weeks) -> dict:
+    keys = {_key(account_id, generation, week): (account_id, week) for account_id, generation in generations.items()
+            for week in weeks}
     return {keys[key]: entry for key, entry in cache.get_many(list(keys)).items()}
 
 

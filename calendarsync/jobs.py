@@ -38,11 +38,12 @@ def pull_soon(user_id):
         _queue("pull_user", user_id)
 
 
-def free_busy_soon(account_id, start, end):
-    """Fetch an account's live free/busy for whole weeks [start, end): once while it is being fetched."""
+def free_busy_soon(account_id, start, end, *, countdown=0.0):
+    """Fetch an account's live free/busy for whole weeks [start, end): once while it is being fetched; after
+    `countdown` seconds where the CRM is writing to it."""
     if cache.add(f"calendarsync:busy-queued:{account_id}:{start:%Y%m%d}:{end:%Y%m%d}", 1,
-                 timeout=app_settings.FREE_BUSY_ERROR_SECONDS):
-        _queue("fetch_free_busy", account_id, start.isoformat(), end.isoformat())
+                 timeout=app_settings.FREE_BUSY_ERROR_SECONDS + int(countdown)):
+        _queue("fetch_free_busy", account_id, start.isoformat(), end.isoformat(), countdown=countdown or None)
 
 
 def sync_now(calendar_id, trigger=Trigger.MANUAL) -> bool:

@@ -3,7 +3,7 @@ change's own transaction, and a push is queued for after the commit."""
 
 from django.dispatch import receiver
 
-from calendarsync import jobs, selectors, services
+from calendarsync import freebusy, jobs, selectors, services
 from crm.signals import action_deleted, action_saved, agenda_opened, colors_wanted
 
 
@@ -25,6 +25,8 @@ def appointment_deleted(sender, action, action_id, origin, **kwargs):
 def queue(action, calendar_ids, origin, action_id=None):
     not_back = [pk for pk in calendar_ids if origin != services.origin_of(pk)]  # not back where it came from
     services.outbox_add(action, not_back, action_id=action_id)
+    if not_back:
+        freebusy.calendars_written(not_back)
 
 
 @receiver(agenda_opened, dispatch_uid="calendarsync.agenda_opened")

@@ -49,7 +49,7 @@ def free_busy_feed(request, secret):
     calendar = calendar_of(choice.user, choice.key) if choice is not None and choice.user.is_active else None
     if calendar is None:
         raise Http404("No such address (it may have been renewed).")
-    body = free_busy.vfreebusy(calendar.actions(), *free_busy.feed_window(), calendar.subject)
+    body = free_busy.vfreebusy(calendar.actions(), *free_busy.feed_window(), calendar.subject, published=True)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{calendar.key}.vfb"'
     return response

@@ -1,6 +1,7 @@
 """Free/busy of a user's calendar for other systems (RFC 5545 VFREEBUSY): the CalDAV server's free-busy-query
 and the secret .vfb address, busy times only."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
@@ -15,8 +16,9 @@ SPAN = timedelta(days=availability.MAX_WINDOW.days)  # the CRM's busy times are 
 FEED_PAST, FEED_AHEAD = timedelta(days=7), timedelta(days=62)  # what the .vfb address covers, from today
 
 
-def vfreebusy(actions, start: datetime, end: datetime, user) -> bytes:
-    """One VCALENDAR with one VFREEBUSY for [start, end): the busy times of these actions, merged."""
+def vfreebusy(actions, start: datetime, end: datetime, user, *, published=False) -> bytes:
+    """One VCALENDAR with one VFREEBUSY for [start, end): the busy times of these actions, merged. `published`:
+    as a free/busy address publishes it (METHOD:PUBLISH, RFC 5546 4.3.1)."""
     zone = availability.zone_of(user)
     periods, moment = [], start
     while moment < end:
@@ -25,7 +27,10 @@ def vfreebusy(actions, start: datetime, end: datetime, user) -> bytes:
     calendar = ICalendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
+    if published:
+        calendar.add("METHOD", "PUBLISH")
     component = FreeBusy()
+    component.add("UID", f"{uuid.uuid4()}@crm")  # RFC 5545 3.6.4: every VFREEBUSY has one
     component.add("DTSTAMP", timezone.now().astimezone(UTC).replace(microsecond=0))
     component.add("DTSTART", start.astimezone(UTC))
     component.add("DTEND", end.astimezone(UTC))

@@ -97,7 +97,9 @@ class Jobs(list):
         with _eager(celery_app):
             while self:
                 name, args = self.pop(0)
-                done.append(celery_app.tasks[name].apply(args).get())
+                # Not inside a task: an eager task another thread (the live server's) runs meanwhile must
+                # not make Celery take this join for one.
+                done.append(celery_app.tasks[name].apply(args).get(disable_sync_subtasks=False))
         return done
 
     def names(self):

@@ -111,6 +111,9 @@ class SlotsSerializer(serializers.Serializer):
 class WarningSerializer(serializers.Serializer):
     person = serializers.IntegerField(source="person.pk")
     name = serializers.CharField(source="person")
+    state = serializers.ChoiceField(choices=["busy", "pending", "missing"], help_text=(
+        "busy: they are busy then; pending: one of their calendars is being asked (ask again in a moment); "
+        "missing: one could not be asked."))
     text = serializers.SerializerMethodField(help_text="The warning in words, times in your zone.")
     start = serializers.DateTimeField(source="busy.start", allow_null=True,
                                       help_text="Null when one of their calendars could not be checked.")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+UTC = ZoneInfo("UTC")
+
 Interval = tuple[datetime, datetime]
 
 
@@ -50,7 +52,7 @@ class WorkingHours:
 
 def _at(day: date, moment: time, zone) -> datetime:
     """The instant a wall-clock time of a day shows in a zone (a time in a gap, moved forward as clocks)."""
-    return datetime.combine(day, moment, zone).astimezone(ZoneInfo("UTC")).astimezone(zone)
+    return datetime.combine(day, moment, zone).astimezone(UTC).astimezone(zone)
 
 
 def merged(intervals: Iterable[Interval]) -> list[Interval]:
@@ -109,7 +111,7 @@ def free_slots(*, busy: dict, hours: dict, unsure: Iterable, start: datetime, en
     working = {person: merged(hours[person].between(start - timedelta(days=1), end + timedelta(days=1)))
                for person in people if person in hours}
     found = []
-    moment = start
+    moment = start.astimezone(UTC)  # stepped in UTC: across a change of clocks a slot keeps its length
     while moment + duration <= end:
         slot = Slot(moment, moment + duration, unsure=unsure)
         for person in people:

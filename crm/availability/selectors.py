@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import selectors
 from crm.availability import sources as registry
 from crm.availability.intervals import Busy, Slot, WorkingHours, aligned, clipped, free_slots, merged, overlapping
-from crm.availability.sources import MISSING, OK, SourceAnswer
+from crm.availability.sources import MISSING, OK, PENDING, SourceAnswer
 from crm.models import Action, ActionStatus, User
 from crm.models.actions import ALL_DAY_SLACK, Availability, Privacy
 
@@ -65,14 +66,17 @@ def availability(*, viewer: User, people: list[User], start: datetime, end: date
     found = {person.pk: Person(person) for person in people}
     for person in found.values():
         person.sources.append(SourceAnswer(CRM))
-    for person_id, item in _crm_busy(viewer, people, start, end, ignore_uid):
-        found[person_id].busy.append(item)
-    held = {person_id: {(item.start, item.end) for item in person.busy} for person_id, person in found.items()}
+    # A time the CRM holds too (an event it imported from a calendar, or exported to it) is shown once, with
+    # its details; so is the appointment being moved, not in its own way in a calendar it was written to.
+    held = {person_id: set() for person_id in found}
+    for person_id, item, ignored in _crm_busy(viewer, people, start, end, ignore_uid):
+        held[person_id].add((item.start, item.end))
+        if not ignored:
+            found[person_id].busy.append(item)
     for source in registry.registered():
         for person_id, answers in source(people, start, end).items():
             for answer in answers:
-                found[person_id].sources.append(answer)
-                # A time the CRM holds too (an event imported from that calendar) is shown once, with its details.
+                found[person_id].sources.append(_as_seen(answer, by_owner=person_id == viewer.pk))
                 found[person_id].busy += [Busy(*interval, source=answer.name) for interval in answer.busy
                                           if interval[0] < end and interval[1] > start
                                           and interval not in held[person_id]]
@@ -81,7 +85,21 @@ def availability(*, viewer: User, people: list[User], start: datetime, end: date
     return list(found.values())
 
 
+def _as_seen(answer: SourceAnswer, *, by_owner: bool) -> SourceAnswer:
+    """What others may know of someone's calendar: its kind, and whether it answered, not their address or
+    why their account fails (that is for its owner to read, and fix)."""
+    if by_owner:
+        return answer
+    answer.name = answer.public_name or answer.name
+    if answer.state == MISSING:
+        answer.reason = _("it could not be asked")
+    elif answer.state == PENDING:
+        answer.reason = _("being asked")
+    return answer
+
+
 def _crm_busy(viewer, people, start, end, ignore_uid):
+    """(person id, Busy, whether it is the appointment left out) for each busy occurrence meeting the window."""
     zones = {person.pk: zone_of(person) for person in people}
     person_ids = list(zones)
     taking_part = Action.participants.through.objects.filter(user_id__in=person_ids).values("action_id")
@@ -89,24 +107,29 @@ def _crm_busy(viewer, people, start, end, ignore_uid):
         Q(owner_id__in=person_ids) | Q(pk__in=taking_part) | Q(series__owner_id__in=person_ids)
         | Q(series_id__in=taking_part)
     ).filter(availability=Availability.BUSY).exclude(status=ActionStatus.CANCELLED)
-    if ignore_uid:
-        actions = actions.exclude(uid=ignore_uid)
     # All-day dates are read in UTC over a window widened by the largest offset; each person's zone then
     # decides which of them meet the window.
     occurrences = selectors.occurrences_between(actions=actions, start=start - ALL_DAY_SLACK, end=end + ALL_DAY_SLACK,
                                                 zone=UTC, read_only=True)
+    if not occurrences:
+        return
+    not_busy = registry.not_busy(person_ids)
+    rows = {occurrence.action.pk for occurrence in occurrences}
+    # Who is in an appointment is the series' people for an override, as everywhere (crm.selectors).
+    involving = set(selectors.actions_involving(viewer).filter(pk__in=rows).values_list("pk", flat=True))
     sees_all = viewer.has_perm("crm.view_all_actions")
     for occurrence in occurrences:
         row = occurrence.action
-        people = {row.owner_id, *row.participant_ids} & set(person_ids)
-        involved = viewer.pk == row.owner_id or viewer.pk in row.participant_ids
-        shown = involved or (sees_all and row.privacy != Privacy.PRIVATE)
-        for person_id in people:
+        if row.pk in not_busy or row.series_id in not_busy:
+            continue
+        shown = row.pk in involving or (sees_all and row.privacy != Privacy.PRIVATE)
+        for person_id in {row.owner_id, *row.participant_ids} & set(person_ids):
             begin, stop = _instants(occurrence, zones[person_id])
             if begin < end and stop > start or (begin == stop and start <= begin < end):
                 yield person_id, Busy(begin, stop, CRM, subject=row.subject if shown else "",
                                       action_id=row.pk if shown else None,
-                                      occurrence=occurrence.recurrence_id if shown and occurrence.is_generated else "")
+                                      occurrence=occurrence.recurrence_id if shown and occurrence.is_generated
+                                      else ""), bool(ignore_uid) and row.uid == ignore_uid
 
 
 def busy_of(actions, start: datetime, end: datetime, zone) -> list[tuple[datetime, datetime]]:
@@ -133,7 +156,15 @@ class Overlap:
     busy: Busy | None = None  # None: one of the person's calendars could not be asked
     unknown: SourceAnswer | None = None
 
+    @property
+    def state(self) -> str:
+        """busy, or the state of the calendar that could not say (pending, missing)."""
+        return "busy" if self.busy is not None else self.unknown.state
+
     def text(self, zone) -> str:
+        if self.busy is None and self.unknown.state == PENDING:
+            return _("%(person)s: %(source)s is still being checked.") % {
+                "person": self.person, "source": self.unknown.name}
         if self.busy is None:
             return _("%(person)s: %(source)s could not be checked (%(reason)s).") % {
                 "person": self.person, "source": self.unknown.name, "reason": self.unknown.reason}
@@ -162,9 +193,11 @@ def overlaps_of(*, viewer: User, action: Action, occurrence=None, horizon=timede
         times = [(occurrence.start, occurrence.end) if occurrence is not None else action.first_occurrence()]
     else:
         first = action.first_occurrence()[0]
-        begin = first if isinstance(first, datetime) else datetime.combine(first, time.min, action.zone)
+        begin = max(first if isinstance(first, datetime) else datetime.combine(first, time.min, action.zone),
+                    timezone.now())  # what is ahead: a long-running series' past is not in anyone's way
         times = [(found.start, found.end) for found in selectors.occurrences_between(
-            actions=Action.objects.filter(pk=action.pk), start=begin, end=begin + horizon, zone=action.zone)]
+            actions=Action.objects.filter(Q(pk=action.pk) | Q(series=action)), start=begin, end=begin + horizon,
+            zone=action.zone) if found.action.status != ActionStatus.CANCELLED]
     return _overlaps(viewer, people, times, row.uid)
 
 
@@ -181,7 +214,7 @@ def _overlaps(viewer, people, times, ignore_uid) -> list[Overlap]:
                                end=max(widest[1], widest[0] + timedelta(minutes=1)), ignore_uid=ignore_uid):
         met = {item: None for window in windows[person.user.pk] for item in overlapping(person.busy, *window)}
         found += [Overlap(person.user, item) for item in met]
-        found += [Overlap(person.user, unknown=answer) for answer in person.unknown if answer.state == MISSING]
+        found += [Overlap(person.user, unknown=answer) for answer in person.unknown]
     return found
 
 

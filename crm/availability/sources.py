@@ -21,6 +21,7 @@ class SourceAnswer:
 
     name: str
     state: str = OK
+    public_name: str = ""  # what others than its owner see it called (no address); `name` when empty
     busy: list[Interval] = field(default_factory=list)
     reason: str = ""
     requests: int = 0
@@ -28,7 +29,9 @@ class SourceAnswer:
 
 
 Source = Callable[[list, object, object], dict[int, list[SourceAnswer]]]
+NotBusy = Callable[[list[int]], set[int]]
 _sources: list[Source] = []
+_not_busy: list[NotBusy] = []
 
 
 def register(source: Source) -> None:
@@ -36,5 +39,16 @@ def register(source: Source) -> None:
         _sources.append(source)
 
 
+def register_not_busy(rule: NotBusy) -> None:
+    """A rule `(user ids) -> action ids` naming CRM appointments that do not make those people busy (imported
+    from a calendar its owner said does not count)."""
+    if rule not in _not_busy:
+        _not_busy.append(rule)
+
+
 def registered() -> list[Source]:
     return list(_sources)
+
+
+def not_busy(person_ids: list[int]) -> set[int]:
+    return set().union(*(rule(person_ids) for rule in _not_busy)) if _not_busy else set()

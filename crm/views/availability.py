@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from crm import selectors
 from crm.availability import selectors as availability
 from crm.forms import TIME_ZONES
+from crm.validators import validate_agenda_year
 from crm.views.params import parse_moment
 
 FIND_DAYS = 14  # how far "Find a time" looks ahead
@@ -26,9 +27,9 @@ class WhenForm(forms.Form):
     """The appointment form's time and people, as its script sends them while someone types."""
 
     all_day = forms.BooleanField(required=False)
-    start_date = forms.DateField()
+    start_date = forms.DateField(validators=[validate_agenda_year])
     start_time = forms.TimeField(required=False)
-    end_date = forms.DateField(required=False)
+    end_date = forms.DateField(required=False, validators=[validate_agenda_year])
     end_time = forms.TimeField(required=False)
     time_zone = forms.ChoiceField(choices=[(name, name) for name in TIME_ZONES])
     owner = forms.ModelChoiceField(queryset=selectors.users_active(), required=False)
@@ -80,7 +81,8 @@ def overlaps(request, form):
                                   start=form.cleaned_data["start"], end=form.cleaned_data["end"],
                                   ignore_uid=form.ignored_uid(request.user))
     zone = timezone.get_current_timezone()
-    return JsonResponse({"warnings": [overlap.text(zone) for overlap in found]})
+    return JsonResponse({"warnings": [overlap.text(zone) for overlap in found],
+                         "pending": any(overlap.state == "pending" for overlap in found)})
 
 
 @login_required

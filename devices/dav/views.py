@@ -33,6 +33,8 @@ DAV_HEADER = "1, 3, calendar-access"
 REALM = 'Basic realm="CRM calendars", charset="UTF-8"'
 REPORTS = (c("calendar-query"), c("calendar-multiget"), d("sync-collection"), c("free-busy-query"))
 CALENDAR_DATA = c("calendar-data")
+FREE_BUSY_OPEN = timedelta(days=366)
+FREE_BUSY_YEARS = (1900, 2199)  # the agenda's years (crm.validators)
 MAX_EXPAND = timedelta(days=3 * 366)  # expanded occurrences are written one by one: a window of years would
 # answer a few series with megabytes
 
@@ -412,11 +414,15 @@ def _free_busy(calendar, root) -> HttpResponse:
     """RFC 4791 7.10: the calendar's busy times over the asked range, as one VFREEBUSY (busy only: neither
     subjects nor which appointment)."""
     found = root.find(c("time-range"))
-    if found is None or not found.get("start") or not found.get("end"):
-        raise BadRequest("A free-busy-query needs a time-range with a start and an end (RFC 4791 7.10).")
+    if found is None or not (found.get("start") or found.get("end")):
+        raise BadRequest("A free-busy-query needs a time-range (RFC 4791 7.10).")
+    # An open side (RFC 4791 9.9) is bounded: a year from the other.
     start, end = _moment(found.get("start"), None), _moment(found.get("end"), None)
-    if not timedelta(0) < end - start <= MAX_EXPAND:
-        raise BadRequest(f"A free-busy-query's range must end after it starts, within {MAX_EXPAND.days} days.")
+    start, end = start or end - FREE_BUSY_OPEN, end or start + FREE_BUSY_OPEN
+    if not (FREE_BUSY_YEARS[0] <= start.year and end.year <= FREE_BUSY_YEARS[1]) or not (
+            timedelta(0) < end - start <= MAX_EXPAND):
+        raise BadRequest(f"A free-busy-query's range must end after it starts, within {MAX_EXPAND.days} days, "
+                         f"between the years {FREE_BUSY_YEARS[0]} and {FREE_BUSY_YEARS[1]}.")
     body = free_busy.vfreebusy(calendar.actions(), start, end, calendar.subject)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 

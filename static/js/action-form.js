@@ -78,19 +78,26 @@
     element.append(heading, list);
   }
 
-  let pending = null;
-  function checkOverlaps() {
-    clearTimeout(pending);
-    pending = setTimeout(() => {
-      if (!startDate.value) return;
+  // Only the latest question's answer is shown; while a calendar is still being asked, ask again a few times.
+  let timer = null;
+  let asked = 0;
+  let again = 0;
+  function checkOverlaps(retry) {
+    clearTimeout(timer);
+    again = retry === true ? again + 1 : 0;
+    timer = setTimeout(() => {
+      const question = ++asked;
+      if (!startDate.value) { show(overlaps, "", []); return; }
       getJson(form.dataset.overlapsUrl + "?" + whenQuery()).then(({ok, data}) => {
+        if (question !== asked) return;
         show(overlaps, "This time overlaps:", ok ? data.warnings : []);
-      }).catch(() => show(overlaps, "", []));
-    }, 250);
+        if (ok && data.pending && again < 5) checkOverlaps(true);
+      }).catch(() => { if (question === asked) show(overlaps, "", []); });
+    }, retry === true ? 3000 : 250);
   }
   ["start_date", "start_time", "end_date", "end_time", "time_zone", "participants", "all_day"].forEach((name) => {
     const field = form.elements[name];
-    if (field) field.addEventListener("change", checkOverlaps);
+    if (field) field.addEventListener("change", () => checkOverlaps());
   });
   checkOverlaps();
 

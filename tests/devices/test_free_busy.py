@@ -83,3 +83,26 @@ def test_the_secret_vfb_address_gives_the_same_busy_times(client, live_server, a
         component.get("FREEBUSY").dt]
     assert set(EXPECTED) <= set(periods)
     assert requests.get(f"{live_server.url}/feeds/not-a-secret.vfb", timeout=10).status_code == 404
+
+
+def report(live_server, alice, alice_device, time_range):
+    body = (f'<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range {time_range}/>'
+            '</C:free-busy-query>').encode()
+    return requests.request("REPORT", agenda_url(live_server, alice), auth=(alice.username, alice_device),
+                            data=body, headers={"Depth": "1"}, timeout=10)
+
+
+def test_a_vfreebusy_has_its_uid_stamp_and_range_and_an_open_range_is_bounded(live_server, alice, alice_device,
+                                                                              alices_busy_times):
+    answer = report(live_server, alice, alice_device, 'start="20261201T000000Z"')  # no end (RFC 4791 9.9)
+    assert answer.status_code == 200
+    [component] = Calendar.from_ical(answer.content).walk("VFREEBUSY")
+    assert {"UID", "DTSTAMP", "DTSTART", "DTEND"} <= set(component)
+    assert component.decoded("DTEND") == datetime(2027, 12, 2, tzinfo=UTC)  # a year on
+
+
+@pytest.mark.parametrize("time_range", ['start="00010101T000000Z" end="00020101T000000Z"',
+                                        'start="99990101T000000Z" end="99991231T230000Z"',
+                                        'start="20261201T000000Z" end="20261101T000000Z"', 'start="soon"'])
+def test_a_range_out_of_the_agendas_years_or_backwards_is_a_400(live_server, alice, alice_device, time_range):
+    assert report(live_server, alice, alice_device, time_range).status_code == 400

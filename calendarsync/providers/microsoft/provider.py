@@ -40,7 +40,7 @@ from .mapping import (
     pattern_of,
     storable,
 )
-from .zones import iana
+from .zones import UnknownZone, iana
 
 SLACK = timedelta(days=30)  # a delta round covers this much past the horizon, and is renewed once it is used up
 NOWHERE = (datetime.min.replace(tzinfo=UTC),) * 2  # a span that covers nothing
@@ -342,9 +342,13 @@ BUSY_STATUSES = {"busy", "tentative", "oof", "unknown"}  # free and working else
 
 def _busy_span(item: dict) -> tuple[datetime, datetime]:
     """An event's busy time as instants; an all-day one covers its days in its own zone."""
+    given = graph_instant(item["start"]["dateTime"]), graph_instant(item["end"]["dateTime"])
     if not item.get("isAllDay"):
-        return graph_instant(item["start"]["dateTime"]), graph_instant(item["end"]["dateTime"])
-    zone = ZoneInfo(iana(item.get("originalStartTimeZone") or "UTC"))
+        return given
+    try:
+        zone = ZoneInfo(iana(item.get("originalStartTimeZone") or "UTC"))
+    except UnknownZone:  # a zone of Outlook's own ("Customized Time Zone"): the instants Graph gave
+        return given
     return tuple(datetime.combine(_local_day(graph_instant(item[name]["dateTime"]), zone), datetime.min.time(), zone)
                  for name in ("start", "end"))
 

@@ -170,3 +170,34 @@ def test_an_account_to_reconnect_is_missing_with_what_to_do(alice, google_accoun
 def test_the_primary_google_calendar_is_the_one_asked(google_account):
     assert [calendar.remote_id for calendar in freebusy.live_calendars([google_account.user])[
         google_account.user_id]] == [PRIMARY]
+
+
+def test_a_calendar_the_crm_writes_to_is_asked_again_once_the_push_is_out(alice, google, google_account, jobs):
+    primary = RemoteCalendar.objects.get(account=google_account, remote_id=PRIMARY)
+    services.calendar_configure(alice, primary, selected=True, direction="both", is_destination=True)  # from now on
+    freebusy.fetch(google_account.pk, *WEEK)
+    assert live(answer_of(alice))[0].state == OK
+    appointment(alice, "2026-12-02 10:00", subject="Moved soon")  # goes to Google: what was asked no longer holds
+    [answer] = live(answer_of(alice))
+    assert answer.state == PENDING
+    [(name, args)] = [(name, args) for name, args in jobs if name.endswith("fetch_free_busy")]
+    assert args[0] == google_account.pk
+
+
+def test_a_time_across_the_caches_weeks_is_one_busy_block(alice, google, eager_tasks):
+    # A night shift from Sunday 22:00 to Monday 02:00 UTC: in two of the cache's UTC weeks.
+    google.insert({"summary": "Night shift", "start": {"dateTime": "2026-11-29T22:00:00Z"},
+                   "end": {"dateTime": "2026-11-30T02:00:00Z"}})
+    person = answer_of(alice, datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC))
+    google_blocks = [(item.start, item.end) for item in person.busy if item.source != "CRM"]
+    assert google_blocks == [(datetime(2026, 11, 29, 22, tzinfo=UTC), datetime(2026, 11, 30, 2, tzinfo=UTC))]
+
+
+def test_appointments_imported_from_a_calendar_that_does_not_count_leave_their_owner_free(
+        alice, google, google_account, calendar, eager_tasks):
+    google.insert({"summary": "Imported", "start": {"dateTime": "2026-12-02T10:00:00+01:00", **PARIS},
+                   "end": {"dateTime": "2026-12-02T11:00:00+01:00", **PARIS}})
+    sync(calendar)
+    assert [item.subject for item in answer_of(alice).busy] == ["Imported"]
+    services.calendar_configure(alice, calendar, counts_busy=False)
+    assert answer_of(alice).busy == []

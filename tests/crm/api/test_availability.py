@@ -79,7 +79,8 @@ def test_a_calendar_that_could_not_be_checked_is_a_warning_without_times(alice):
 
     data = WarningSerializer(Overlap(alice, unknown=SourceAnswer("Google Calendar: Work", MISSING,
                                                                  reason="Google could not be asked"))).data
-    assert data == {"person": alice.pk, "name": "Alice", "start": None, "end": None, "subject": "", "action": None,
+    assert data == {"person": alice.pk, "name": "Alice", "state": "missing", "start": None, "end": None, "subject": "",
+                    "action": None,
                     "source": "Google Calendar: Work",
                     "text": "Alice: Google Calendar: Work could not be checked (Google could not be asked)."}
 

@@ -14,9 +14,9 @@ def test_the_form_hears_who_is_busy_at_the_time_typed_in_its_own_zone(client, al
     appointment(bob, "2026-12-01 10:00", "2026-12-01 11:00", subject="Dentist", zone="Europe/Paris")
     client.force_login(alice)
     answer = client.get("/availability/overlaps.json", {**FORM, "participants": [bob.pk]})
-    assert answer.json() == {"warnings": ["Bob is busy Tue 01 Dec 10:00–11:00."]}
+    assert answer.json() == {"warnings": ["Bob is busy Tue 01 Dec 10:00–11:00."], "pending": False}
     london = client.get("/availability/overlaps.json", {**FORM, "time_zone": "Europe/London", "participants": [bob.pk]})
-    assert london.json() == {"warnings": []}  # 10:30 in London is 11:30 in Paris: after the dentist
+    assert london.json()["warnings"] == []  # 10:30 in London is 11:30 in Paris: after the dentist
     assert client.get("/availability/overlaps.json", {"start_date": "nope"}).status_code == 400
 
 
@@ -75,3 +75,14 @@ def test_the_grid_shows_each_persons_busy_blocks_and_working_hours(client, alice
     assert page.count('class="fb-row"') == 2
     assert page.count("Tue 24 Nov 10:00–11:00 · Visit") == 2  # Alice takes part: she sees what it is
     assert 'class="fb-working"' in page
+
+
+@pytest.mark.parametrize("when", [{"start_date": "9999-12-31", "all_day": "on"},
+                                  {"start_date": "0001-01-01", "start_time": "00:30", "time_zone": "Asia/Tokyo"},
+                                  {"start_date": "9999-12-20", "end_date": "9999-12-20"}])
+def test_dates_beyond_the_agendas_years_are_a_400_saying_so(client, alice, when):
+    client.force_login(alice)
+    for path in ("/availability/overlaps.json", "/availability/slots.json"):
+        answer = client.get(path, {**FORM, **when})
+        assert answer.status_code == 400
+        assert "start_date" in answer.json()["error"]
