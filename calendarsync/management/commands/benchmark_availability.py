@@ -93,8 +93,7 @@ class Team:
         bench, seed = (self.google, google_seed) if number % 2 == 0 else (self.microsoft, microsoft_seed)
         email = f"person{number}@example.com"
         synced = bench.calendar(email, SYNCED_EVENTS)
-        synced.direction = "import"
-        synced.is_destination = False
+        synced.direction, synced.is_destination, synced.is_primary = "import", False, True  # their own: it counts
         synced.save()
         engine.sync(synced.pk)
         account = synced.account
