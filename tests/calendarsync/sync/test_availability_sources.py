@@ -201,3 +201,19 @@ def test_appointments_imported_from_a_calendar_that_does_not_count_leave_their_o
     assert [item.subject for item in answer_of(alice).busy] == ["Imported"]
     services.calendar_configure(alice, calendar, counts_busy=False)
     assert answer_of(alice).busy == []
+
+
+def test_outlook_down_is_said_and_never_taken_for_free(alice, outlook, eager_tasks):
+    outlook.fault(status=503, retry_after=0, times=12, path="/\\$batch")
+    answers = live(answer_of(alice))
+    assert answers
+    assert {answer.state for answer in answers} == {MISSING}
+    assert all("could not be asked" in answer.reason for answer in answers)
+
+
+def test_a_caldav_server_that_is_down_is_said_and_never_taken_for_free(alice, caldav_account, caldav_server,
+                                                                       eager_tasks):
+    caldav_server.proxy.refuse(503, times=100)  # every request, retries included
+    answers = live(answer_of(alice))
+    assert answers
+    assert {answer.state for answer in answers} == {MISSING}
