@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from rest_framework import serializers
 
+from crm.api.preconditions import etag_of, occurrence_etag
 from crm.models import Action, ActionType, Company, Contact, User
 from crm.occurrences import Occurrence
 from crm.validators import validate_agenda_year
@@ -73,7 +74,7 @@ ACTION_FIELDS = [
     "id", "uid", "action_type", "subject", "description", "location", "all_day", "start", "end",
     "start_date", "end_date", "time_zone", "owner", "participants", "contacts", "company", "status",
     "color", "display_color", "availability", "privacy", "rrule", "exdates", "series", "recurrence_id",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "etag",
 ]
 
 
@@ -85,6 +86,9 @@ class ActionSerializer(serializers.ModelSerializer):
                                 models.DateTimeField: DateTimeField}
 
     display_color = serializers.CharField(read_only=True)
+    etag = serializers.SerializerMethodField(help_text=(
+        "Its version, as in the ETag header: send it as If-Match with a change to have it refused (412) if the "
+        "action changed since. An occurrence's is its own."))
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     action_type = serializers.PrimaryKeyRelatedField(queryset=ActionType.objects.filter(is_active=True))
     exdates = serializers.ListField(child=serializers.CharField(), required=False,
@@ -96,6 +100,9 @@ class ActionSerializer(serializers.ModelSerializer):
         read_only_fields = ["uid", "series", "recurrence_id", "created_at", "updated_at"]
         validators = []  # the service validates the whole action (crm.services)
         extra_kwargs = {"time_zone": {"required": False, "help_text": "IANA name; default: the user's time zone."}}
+
+    def get_etag(self, action) -> str:
+        return etag_of(action)
 
     def validate(self, attrs):
         if self.instance is None and "time_zone" not in attrs:
@@ -142,6 +149,7 @@ class OccurrenceSerializer(serializers.Serializer):
                 data["start_date"], data["end_date"] = date.isoformat(start), date.isoformat(end)
             data["recurrence_id"] = occurrence.recurrence_id
             data["series"] = occurrence.series_id
+            data["etag"] = occurrence_etag(occurrence)
         return data
 
     @cached_property
@@ -182,7 +190,7 @@ def action_data(action: Action, zone=None) -> dict:
         "display_color": display_color, "availability": action.availability, "privacy": action.privacy,
         "rrule": action.rrule, "exdates": [str(key) for key in action.exdates], "series": action.series_id,
         "recurrence_id": action.recurrence_id, "created_at": moment(action.created_at),
-        "updated_at": moment(action.updated_at),
+        "updated_at": moment(action.updated_at), "etag": etag_of(action),
     }
 
 

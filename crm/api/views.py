@@ -1,8 +1,9 @@
 """The REST API for mobile and other clients. Viewsets check permissions and call crm services."""
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -15,6 +16,8 @@ from crm.api import serializers
 from crm.api.availability import warnings_of
 from crm.api.mixins import UserTimeZoneMixin
 from crm.api.permissions import CanEditAction, ProfilePermissions
+from crm.api.preconditions import IF_MATCH, matches
+from crm.models import Action
 from crm.signals import agenda_opened
 
 WINDOW_PARAMETERS = [
@@ -25,7 +28,17 @@ WINDOW_PARAMETERS = [
 ]
 
 
-@extend_schema_view(list=extend_schema(parameters=WINDOW_PARAMETERS))
+STALE = OpenApiResponse(serializers.ActionSerializer,
+                        description="Changed since the If-Match version: the current one.")
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=WINDOW_PARAMETERS),
+    update=extend_schema(parameters=[IF_MATCH], responses={200: serializers.ActionWrittenSerializer, 412: STALE}),
+    partial_update=extend_schema(parameters=[IF_MATCH],
+                                 responses={200: serializers.ActionWrittenSerializer, 412: STALE}),
+    destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 412: STALE}),
+)
 class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
     """Actions the user may see; writes need the profile's permission and, for others' actions,
     `change_all_actions`."""
@@ -63,6 +76,46 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
         data = serializers.OccurrenceSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
 
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if request.headers.get("If-None-Match") == response.data["etag"]:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response.data["etag"]})
+        response["ETag"] = response.data["etag"]
+        return response
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        response["ETag"] = response.data["etag"]
+        return response
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():  # the version compared is the one written over: the row is locked meanwhile
+            refused = self._stale(request, self.get_object())
+            if refused is not None:
+                return refused
+            response = super().update(request, *args, **kwargs)
+        response["ETag"] = response.data["etag"]
+        return response
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            refused = self._stale(request, self.get_object())
+            return refused or super().destroy(request, *args, **kwargs)
+
+    def _stale(self, request, action, occurrence_key=""):
+        """The 412 to answer when If-Match names another version than the current one, else None."""
+        Action.objects.select_for_update().filter(pk=action.pk).exists()
+        action.refresh_from_db(fields=["updated_at"])
+        if occurrence_key:
+            current = selectors.occurrence_of(action=action, recurrence_id=occurrence_key)
+            selectors.with_people_ids([current.action])
+            data = serializers.OccurrenceSerializer(current, context=self.get_serializer_context()).data
+        else:
+            data = serializers.ActionSerializer(action, context=self.get_serializer_context()).data
+        if matches(request, data["etag"]):
+            return None
+        return Response(data, status=status.HTTP_412_PRECONDITION_FAILED, headers={"ETag": data["etag"]})
+
     def perform_create(self, serializer):
         fields = dict(serializer.validated_data)
         self._check_owner(fields.setdefault("owner", self.request.user))
@@ -84,13 +137,21 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.action_delete(action=instance)
 
-    @extend_schema(request=serializers.OccurrenceChangeSerializer, responses=serializers.OccurrenceSerializer)
+    @extend_schema(request=serializers.OccurrenceChangeSerializer, parameters=[IF_MATCH],
+                   responses={200: serializers.OccurrenceSerializer, 204: None, 412: STALE})
     @action(detail=True, methods=["get", "patch", "delete"], url_path=r"occurrences/(?P<recurrence_id>[0-9TZ]+)")
     def occurrence(self, request, pk=None, recurrence_id=None):
         """Read, change (it becomes an override) or cancel one occurrence of a series."""
         series = self.get_object()
         if not series.is_series:
             raise ValidationError({"recurrence_id": ["This action is not a recurring series."]})
+        if request.method == "GET":
+            return self._occurrence_answer(request, series, recurrence_id)
+        with transaction.atomic():
+            refused = self._stale(request, series, recurrence_id)
+            return refused or self._occurrence_change(request, series, recurrence_id)
+
+    def _occurrence_change(self, request, series, recurrence_id):
         if request.method == "PATCH":
             change = serializers.OccurrenceChangeSerializer(data=request.data, partial=True)
             change.is_valid(raise_exception=True)
@@ -99,15 +160,18 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
                 series=series, recurrence_id=recurrence_id, participants=fields.pop("participants", None),
                 contacts=fields.pop("contacts", None), **fields,
             )
-        elif request.method == "DELETE":
+        else:
             services.occurrence_cancel(series=series, recurrence_id=recurrence_id)
             return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._occurrence_answer(request, series, recurrence_id, changed=True)
+
+    def _occurrence_answer(self, request, series, recurrence_id, *, changed=False):
         occurrence = selectors.occurrence_of(action=series, recurrence_id=recurrence_id)
         selectors.with_people_ids([occurrence.action])
         data = serializers.OccurrenceSerializer(occurrence, context=self.get_serializer_context()).data
-        if request.method == "PATCH":  # whose busy times the moved or changed occurrence meets
+        if changed:  # whose busy times the moved or changed occurrence meets
             data = {**data, "warnings": warnings_of(request, series, occurrence)}
-        return Response(data)
+        return Response(data, headers={"ETag": data["etag"]})
 
     def _check_owner(self, owner):
         if owner != self.request.user and not self.request.user.has_perm("crm.change_all_actions"):
