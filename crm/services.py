@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import recurrence
-from crm.models import Action, Company, Contact
+from crm.models import Action, Company, Contact, Removal, RemovalReason
 from crm.signals import ORIGIN_CRM, action_deleted, action_saved
 
 # Fields an override copies from its series when it is first created.
@@ -110,6 +110,7 @@ def action_save(*, action: Action, participants=None, contacts=None, origin=ORIG
     created = action.pk is None
     if action.series_id:
         action.owner_id = action.series.owner_id
+    had = None if created or (participants is None and not _owner_changed(action)) else _people_of(action.pk)
     before = None if created else Action.objects.filter(pk=action.pk, rrule__gt="").first()
     # Cancelled occurrences the caller left alone are the stored, valid keys of the old timing: set
     # them aside while the new timing is validated, then bring them along (given ones are checked).
@@ -135,6 +136,8 @@ def action_save(*, action: Action, participants=None, contacts=None, origin=ORIG
             action.participants.set(participants)
         if contacts is not None:
             action.contacts.set(contacts)
+        if had is not None:  # those no longer in it: their copies must drop it
+            _removed(action, had - _people_of(action.pk), RemovalReason.LEFT)
         action_saved.send(sender=Action, action=action, created=created, origin=origin)
     return action
 
@@ -171,6 +174,7 @@ def occurrence_cancel(*, series: Action, recurrence_id: str, origin=ORIGIN_CRM) 
             _delete(override, origin)
         series.exdates = sorted({*series.exdates, recurrence_id})
         action_save(action=series, origin=origin)
+        _removed(series, _people_of(series.pk), RemovalReason.CANCELLED, recurrence_id=recurrence_id)
 
 
 def occurrence_reset(*, series: Action, recurrence_id: str, origin=ORIGIN_CRM) -> None:
@@ -207,8 +211,30 @@ def _validate(action: Action) -> None:
 def _delete(action: Action, origin) -> None:
     action_id = action.pk
     with transaction.atomic():
+        _removed(action, _people_of(action_id), RemovalReason.DELETED)
         action.delete()
         action_deleted.send(sender=Action, action=action, action_id=action_id, origin=origin)
+
+
+def _people_of(action_id) -> set[int]:
+    """Who has an action in their agenda: its owner and participants (an override's: its series')."""
+    row = Action.objects.filter(pk=action_id).values("owner_id", "series_id").first()
+    if row is None:
+        return set()
+    holder = row["series_id"] or action_id
+    return {row["owner_id"], *Action.participants.through.objects.filter(action_id=holder).values_list(
+        "user_id", flat=True)}
+
+
+def _owner_changed(action) -> bool:
+    return not Action.objects.filter(pk=action.pk, owner_id=action.owner_id).exists()
+
+
+def _removed(action, user_ids, reason, *, recurrence_id=""):
+    """Tell the copies of those people (the API's changes feed) that the action or occurrence left them."""
+    Removal.objects.bulk_create([Removal(
+        user_id=user_id, action_id=action.pk, uid=action.uid, series_id=action.series_id,
+        recurrence_id=recurrence_id or action.recurrence_id, reason=reason) for user_id in user_ids])
 
 
 def _times(all_day, start, end):

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from crm.api import availability, views
+from crm.api import availability, changes, views
 
 router = DefaultRouter()
 router.register("actions", views.ActionViewSet, basename="action")
@@ -14,6 +14,7 @@ router.register("users", views.UserViewSet, basename="user")
 urlpatterns = [
     path("", include(router.urls)),
     path("me/", views.MeView.as_view(), name="me"),
+    path("changes/", changes.ChangesView.as_view(), name="changes"),
     path("availability/", availability.AvailabilityView.as_view(), name="availability"),
     path("availability/slots/", availability.SlotsView.as_view(), name="availability-slots"),
     path("availability/overlaps/", availability.OverlapsView.as_view(), name="availability-overlaps"),

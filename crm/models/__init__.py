@@ -1,5 +1,6 @@
 from .actions import Action, ActionStatus, ActionType, Availability, Privacy
 from .directory import Company, Contact
+from .removals import Removal, RemovalReason
 from .users import Profile, User
 
 __all__ = [
@@ -11,5 +12,7 @@ __all__ = [
     "Contact",
     "Privacy",
     "Profile",
+    "Removal",
+    "RemovalReason",
     "User",
 ]

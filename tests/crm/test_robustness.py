@@ -59,6 +59,12 @@ def test_api_availability_with_any_query(api, series, alice, path, params):
 
 
 @FUZZ
+@given(params=st.dictionaries(st.sampled_from(["cursor", "page_size"]), values, max_size=2))
+def test_api_changes_with_any_query(api, series, params):
+    assert api.get("/api/v1/changes/", params).status_code in (200, 400, 410)
+
+
+@FUZZ
 @given(path=st.sampled_from(["/availability/", "/availability/overlaps.json", "/availability/slots.json"]),
        params=st.dictionaries(st.sampled_from(["view", "date", "people", "start_date", "start_time", "end_date",
                                                "end_time", "time_zone", "all_day", "owner", "participants",
