@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from calendarsync import app_settings, engine, freebusy, jobs, selectors, services
 from calendarsync.models import ExternalAccount, RemoteCalendar, SyncRun, TrashedAction, Trigger
+from crm import services as crm_services
 
 BUSY_RETRIES = 8  # waits doubling from PUSH_DELAY_SECONDS: about eight minutes in all
 
@@ -63,10 +64,11 @@ def pull_all():
 
 @shared_task
 def purge():
-    """Forget appointments trashed and runs recorded long enough ago (a calendar's last run stays)."""
+    """Forget appointments trashed, runs recorded and the CRM's removals, long enough ago (a calendar's last run
+    stays)."""
     now = timezone.now()
     trashed = TrashedAction.objects.filter(trashed_at__lt=now - timedelta(days=app_settings.TRASH_DAYS)).delete()[0]
     runs = SyncRun.objects.filter(started_at__lt=now - timedelta(days=app_settings.RUNS_KEPT_DAYS)).exclude(
         pk__in=RemoteCalendar.objects.exclude(last_run=None).values("last_run")).delete()[0]
-    return {"trashed": trashed, "runs": runs}
+    return {"trashed": trashed, "runs": runs, "removals": crm_services.removals_purge()}
 

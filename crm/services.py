@@ -5,13 +5,15 @@ Keyword-only functions named <entity>_<verb>. Each validates with the model's ow
 Permission checks belong to the callers (pages, API, admin), which know who is asking.
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import recurrence
-from crm.models import Action, Company, Contact, Removal, RemovalReason
+from crm.models import Action, Company, Contact, Removal, RemovalReason, removals
 from crm.signals import ORIGIN_CRM, action_deleted, action_saved
 
 # Fields an override copies from its series when it is first created.
@@ -214,6 +216,11 @@ def _delete(action: Action, origin) -> None:
         _removed(action, _people_of(action_id), RemovalReason.DELETED)
         action.delete()
         action_deleted.send(sender=Action, action=action, action_id=action_id, origin=origin)
+
+
+def removals_purge() -> int:
+    """Forget removals older than the changes feed keeps them (its older cursors are refused)."""
+    return Removal.objects.filter(removed_at__lt=timezone.now() - timedelta(days=removals.KEPT_DAYS)).delete()[0]
 
 
 def _people_of(action_id) -> set[int]:

@@ -26,10 +26,10 @@ from rest_framework.views import APIView
 from crm import selectors
 from crm.api.mixins import UserTimeZoneMixin
 from crm.api.serializers import action_data
-from crm.models import Removal, RemovalReason
+from crm.models import Removal, RemovalReason, removals
 
 SETTLE = timedelta(minutes=5)
-KEPT = timedelta(days=90)
+KEPT = timedelta(days=removals.KEPT_DAYS)
 ACTION, REMOVAL = 0, 1  # at one instant, saves before removals
 
 

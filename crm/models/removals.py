@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+KEPT_DAYS = 90  # how long removals are kept: a client that has not asked for longer starts its copy again
+
 
 class RemovalReason(models.TextChoices):
     DELETED = "deleted", _("Deleted")

@@ -12,7 +12,7 @@ from calendarsync import app_settings, engine, services, tasks
 from calendarsync.models import ConflictRecord, EventLink, OutboxEntry, RemoteCalendar, SyncRun, TrashedAction
 from calendarsync.providers.memory import MemoryProvider, MemoryService
 from crm import services as crm
-from crm.models import Action
+from crm.models import Action, Removal, removals
 from tests import factories
 
 from .conftest import PRIMARY, TIMED, Died, die_once_after_writing, lease_runs_out, sync
@@ -168,7 +168,12 @@ def test_old_runs_and_trash_are_purged_but_each_calendars_last_run_stays(alice, 
     SyncRun.objects.update(started_at=long_ago)
     TrashedAction.objects.create(owner=alice, subject="Old", snapshot=[])
     TrashedAction.objects.update(trashed_at=timezone.now() - timedelta(days=app_settings.TRASH_DAYS + 1))
-    assert tasks.purge() == {"trashed": 1, "runs": 1}
+    recent, old = (factories.appointment(alice, "2026-12-01 10:00", subject=subject) for subject in ("New", "Old"))
+    crm.action_delete(action=recent)
+    crm.action_delete(action=old)
+    Removal.objects.filter(uid=old.uid).update(removed_at=timezone.now() - timedelta(days=removals.KEPT_DAYS + 1))
+    assert tasks.purge() == {"trashed": 1, "runs": 1, "removals": 1}
+    assert list(Removal.objects.values_list("uid", flat=True)) == [recent.uid]
     assert list(SyncRun.objects.values_list("pk", flat=True)) == [calendar.last_run_id]
 
 
