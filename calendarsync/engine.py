@@ -61,15 +61,17 @@ def sync(calendar_id, *, trigger=Trigger.MANUAL, dry_run=False, progress=None) -
         return None
     lease = Lease.claim(calendar_id)
     calendar.refresh_from_db(fields=["cursor", "window_start", "window_end", "hold", "deletions_confirmed"])
+    died_at = None  # when the run whose worker died began: what it linked, its cursor may never tell of
     if lease.interrupted:
-        SyncRun.objects.filter(calendar=calendar, finished_at=None).update(
-            finished_at=timezone.now(), error=_("Interrupted: the worker running it stopped. The next run (this "
-                                                "one) took over where it was."))
+        dead = SyncRun.objects.filter(calendar=calendar, finished_at=None)
+        died_at = min(dead.values_list("started_at", flat=True), default=None)
+        dead.update(finished_at=timezone.now(), error=_("Interrupted: the worker running it stopped. The next run "
+                                                        "(this one) took over where it was."))
     run = SyncRun.objects.create(calendar=calendar, trigger=trigger, dry_run=dry_run)
     run.queued_meanwhile = False
     started = time.monotonic()
     provider = services.provider_for(calendar.account)
-    work = Run(calendar, provider, run, lease, progress)
+    work = Run(calendar, provider, run, lease, progress, died_at=died_at)
     try:
         work.execute()
     except AuthorizationLost as exc:
@@ -121,8 +123,9 @@ def _finish(run, provider, started):
 class Run:
     """The work of one run, its figures kept on `run` (a SyncRun, saved by the caller)."""
 
-    def __init__(self, calendar, provider, run, lease, progress=None):
+    def __init__(self, calendar, provider, run, lease, progress=None, died_at=None):
         self.calendar, self.provider, self.run, self.lease, self.progress = calendar, provider, run, lease, progress
+        self.died_at = died_at
         now = timezone.now()
         self.first = calendar.window_start is None
         self.window = (calendar.window_start or _window_start(calendar, now),
@@ -155,6 +158,8 @@ class Run:
                       cancelled)
             horizon = self.window[1]
         remote.update({remote_id: None for remote_id in self.vanished if remote_id not in remote})
+        if self.died_at is not None and not changes.full:
+            self.recheck_links_of_the_dead_run(remote, meta, cancelled)
         outbox = list(OutboxEntry.objects.filter(calendar=self.calendar, attempts__lt=app_settings.OUTBOX_ATTEMPTS))
         self.read.update((entry.pk, entry.queued_at) for entry in outbox)
         changed_local = self.side.changed({entry.action_id for entry in outbox})
@@ -243,6 +248,17 @@ class Run:
             del changed_local[link.action_id]
             link.action_id = pk
             changed_local[pk] = self.side.seen[str(pk)]
+
+    def recheck_links_of_the_dead_run(self, remote, meta, cancelled):
+        """A run that died after linking events but before keeping its cursor pulls again from the old cursor,
+        and a server may leave out of that report an event made after it and deleted since (RFC 6578 3.5.2
+        asks only for members that existed): what the dead run linked is read again, once."""
+        recent = [remote_id for remote_id in EventLink.objects.filter(
+            calendar=self.calendar, synced_at__gte=self.died_at).values_list("remote_id", flat=True)
+            if remote_id not in remote]
+        self.died_at = None
+        if recent:
+            self.take(self.provider.fetch(self.calendar.remote_id, recent), remote, meta, cancelled)
 
     def settle(self, links, bases):
         """Keep as agreed what a dead run's updates wrote and the calendar now shows (local.base_of)."""
