@@ -1,6 +1,5 @@
 """Availability over the API: people's busy times, free slots, and what stands in the way of a time."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.utils import timezone
@@ -40,11 +39,17 @@ class PeopleField(serializers.CharField):
 
 
 class AvailabilityQuery(WindowSerializer):
-    MAX_DAYS = availability.MAX_WINDOW.days
-
     people = PeopleField(help_text="User ids, comma-separated (at most 50).")
     action = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
                                       help_text="An appointment to leave out (the one being moved).")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        try:  # availability's own bounds (62 days), with its words
+            availability.check_window(attrs["start"], attrs["end"])
+        except availability.WindowTooLong as exc:
+            raise serializers.ValidationError({"end": [str(exc)]}) from exc
+        return attrs
 
 
 class SlotsQuery(AvailabilityQuery):
@@ -145,14 +150,6 @@ def warnings_of(request, action, occurrence=None) -> list[dict]:
                              many=True).data
 
 
-@contextmanager
-def window_errors():
-    try:
-        yield
-    except availability.WindowTooLong as exc:
-        raise ValidationError({"end": [str(exc)]}) from exc
-
-
 def _question(request, query_class) -> dict:
     """The query's parameters, checked (a 400 naming the field), with the uid of the appointment to leave out."""
     query = query_class(data=request.query_params)
@@ -179,9 +176,8 @@ class AvailabilityView(UserTimeZoneMixin, APIView):
     @extend_schema(parameters=[AvailabilityQuery], responses={200: AvailabilitySerializer})
     def get(self, request):
         data = _question(request, AvailabilityQuery)
-        with window_errors():
-            found = availability.availability(viewer=request.user, people=data["people"], start=data["start"],
-                                              end=data["end"], ignore_uid=data["ignore_uid"])
+        found = availability.availability(viewer=request.user, people=data["people"], start=data["start"],
+                                          end=data["end"], ignore_uid=data["ignore_uid"])
         return Response(AvailabilitySerializer({"start": data["start"], "end": data["end"], "people": found}).data)
 
 
@@ -195,10 +191,9 @@ class SlotsView(UserTimeZoneMixin, APIView):
     @extend_schema(parameters=[SlotsQuery], responses={200: SlotsSerializer})
     def get(self, request):
         data = _question(request, SlotsQuery)
-        with window_errors():
-            offered, found = availability.slots(
-                viewer=request.user, people=data["people"], duration=timedelta(minutes=data["duration"]),
-                start=data["start"], end=data["end"], limit=data["limit"], ignore_uid=data["ignore_uid"])
+        offered, found = availability.slots(
+            viewer=request.user, people=data["people"], duration=timedelta(minutes=data["duration"]),
+            start=data["start"], end=data["end"], limit=data["limit"], ignore_uid=data["ignore_uid"])
         return Response(SlotsSerializer({"slots": offered, "people": found}).data)
 
 
@@ -211,7 +206,6 @@ class OverlapsView(UserTimeZoneMixin, APIView):
     @extend_schema(parameters=[AvailabilityQuery], responses={200: WarningsSerializer})
     def get(self, request):
         data = _question(request, AvailabilityQuery)
-        with window_errors():
-            found = availability.overlaps(viewer=request.user, people=data["people"], start=data["start"],
-                                          end=data["end"], ignore_uid=data["ignore_uid"])
+        found = availability.overlaps(viewer=request.user, people=data["people"], start=data["start"],
+                                      end=data["end"], ignore_uid=data["ignore_uid"])
         return Response(WarningsSerializer({"warnings": found}).data)

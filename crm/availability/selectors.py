@@ -103,14 +103,9 @@ def _crm_busy(viewer, people, start, end, ignore_uid):
     zones = {person.pk: zone_of(person) for person in people}
     person_ids = list(zones)
     taking_part = Action.participants.through.objects.filter(user_id__in=person_ids).values("action_id")
-    actions = Action.objects.filter(
+    occurrences = _busy_occurrences(Action.objects.filter(
         Q(owner_id__in=person_ids) | Q(pk__in=taking_part) | Q(series__owner_id__in=person_ids)
-        | Q(series_id__in=taking_part)
-    ).filter(availability=Availability.BUSY).exclude(status=ActionStatus.CANCELLED)
-    # All-day dates are read in UTC over a window widened by the largest offset; each person's zone then
-    # decides which of them meet the window.
-    occurrences = selectors.occurrences_between(actions=actions, start=start - ALL_DAY_SLACK, end=end + ALL_DAY_SLACK,
-                                                zone=UTC, read_only=True)
+        | Q(series_id__in=taking_part)), start, end)
     if not occurrences:
         return
     not_busy = registry.not_busy(person_ids)
@@ -124,7 +119,7 @@ def _crm_busy(viewer, people, start, end, ignore_uid):
             continue
         shown = row.pk in involving or (sees_all and row.privacy != Privacy.PRIVATE)
         for person_id in {row.owner_id, *row.participant_ids} & set(person_ids):
-            begin, stop = _instants(occurrence, zones[person_id])
+            begin, stop = _window(occurrence.start, occurrence.end, zones[person_id])
             if begin < end and stop > start or (begin == stop and start <= begin < end):
                 yield person_id, Busy(begin, stop, CRM, subject=row.subject if shown else "",
                                       action_id=row.pk if shown else None,
@@ -135,17 +130,22 @@ def _crm_busy(viewer, people, start, end, ignore_uid):
 def busy_of(actions, start: datetime, end: datetime, zone) -> list[tuple[datetime, datetime]]:
     """The busy times of some actions (single ones and series, their overrides found with them) over
     [start, end), merged and clipped: a calendar's free/busy, all-day days read in `zone`."""
-    rows = Action.objects.filter(Q(pk__in=actions.values("pk")) | Q(series__in=actions.values("pk"))).filter(
-        availability=Availability.BUSY).exclude(status=ActionStatus.CANCELLED)
-    found = selectors.occurrences_between(actions=rows, start=start - ALL_DAY_SLACK, end=end + ALL_DAY_SLACK,
-                                          zone=UTC, read_only=True)
-    return clipped(merged(_instants(occurrence, zone) for occurrence in found), start, end)
+    rows = actions.values("pk")
+    found = _busy_occurrences(Action.objects.filter(Q(pk__in=rows) | Q(series__in=rows)), start, end)
+    return clipped(merged(_window(occurrence.start, occurrence.end, zone) for occurrence in found), start, end)
 
 
-def _instants(occurrence, zone):
-    if not occurrence.all_day:
-        return occurrence.start.astimezone(UTC), occurrence.end.astimezone(UTC)
-    return tuple(datetime.combine(day, time.min, zone).astimezone(UTC) for day in (occurrence.start, occurrence.end))
+def _busy_occurrences(actions, start, end):
+    """The occurrences of these rows that are busy and not cancelled, near [start, end): all-day dates are read
+    in UTC over a window widened by the largest offset, and each person's zone then decides which meet it."""
+    return selectors.occurrences_between(
+        actions=actions.filter(availability=Availability.BUSY).exclude(status=ActionStatus.CANCELLED),
+        start=start - ALL_DAY_SLACK, end=end + ALL_DAY_SLACK, zone=UTC, read_only=True)
+
+
+def people_of(action: Action) -> list[User]:
+    """Whose busy times an appointment may meet: its owner, then its participants."""
+    return [action.owner, *action.participants.exclude(pk=action.owner_id)]
 
 
 # Overlap warnings ---------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def overlaps_of(*, viewer: User, action: Action, occurrence=None, horizon=timede
     row = occurrence.action if occurrence is not None else action
     if row.status == ActionStatus.CANCELLED:
         return []
-    people = [row.owner, *row.participants.exclude(pk=row.owner_id)]
+    people = people_of(row)
     if occurrence is not None or not action.is_series:
         times = [(occurrence.start, occurrence.end) if occurrence is not None else action.first_occurrence()]
     else:
@@ -202,9 +202,9 @@ def overlaps_of(*, viewer: User, action: Action, occurrence=None, horizon=timede
 
 
 def _overlaps(viewer, people, times, ignore_uid) -> list[Overlap]:
-    windows = {person.pk: [_window(begin, stop, zone_of(person)) for begin, stop in times] for person in people}
     if not people or not times:
         return []
+    windows = {person.pk: [_window(begin, stop, zone_of(person)) for begin, stop in times] for person in people}
     widest = (min(window[0] for each in windows.values() for window in each),
               max(window[1] for each in windows.values() for window in each))
     if widest[1] - widest[0] > MAX_WINDOW:
@@ -219,7 +219,7 @@ def _overlaps(viewer, people, times, ignore_uid) -> list[Overlap]:
 
 
 def _window(start, end, zone) -> tuple[datetime, datetime]:
-    """An appointment's instants; an all-day one's days as the person's zone has them."""
+    """An appointment's (or occurrence's) instants in UTC; an all-day one's days as `zone` has them."""
     if isinstance(start, datetime):
         return start.astimezone(UTC), end.astimezone(UTC)
     return tuple(datetime.combine(day, time.min, zone).astimezone(UTC) for day in (start, end))

@@ -187,8 +187,7 @@ def action_move(request, pk):
                             status=400)
     if request.POST.get("check"):  # the agenda asks first what the new time meets, and says so before moving
         row = occurrence.action
-        people = [row.owner, *row.participants.exclude(pk=row.owner_id)]
-        found = availability.overlaps(viewer=request.user, people=people, start=start,
+        found = availability.overlaps(viewer=request.user, people=availability.people_of(row), start=start,
                                       end=start + (occurrence.end - occurrence.start), ignore_uid=row.uid)
         return JsonResponse({"warnings": [overlap.text(zone) for overlap in found]})
     try:
