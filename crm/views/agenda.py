@@ -11,7 +11,6 @@ from crm.views import agenda_layout
 from crm.views.params import parse_moment
 
 VIEWS = ("day", "week", "month")
-OVERLAY_COLORS = ["#d93025", "#188038", "#8430ce", "#e37400", "#007b83", "#b80672"]
 
 
 class AgendaView(LoginRequiredMixin, TemplateView):
@@ -55,7 +54,7 @@ class AgendaView(LoginRequiredMixin, TemplateView):
             start, end = datetime.combine(first_day, time.min, zone), datetime.combine(last_day, time.min, zone)
             for index, person in enumerate(availability.availability(viewer=self.request.user, people=chosen,
                                                                      start=start, end=end)):
-                color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
+                color = agenda_layout.PERSON_COLORS[index % len(agenda_layout.PERSON_COLORS)]
                 legend.append({"person": person.user, "color": color, "unknown": person.unknown})
                 blocks += [(color, f"{person.user}: {availability.span_text(item.start, item.end, zone)}"
                                    f"{' · ' + item.subject if item.subject else ''}", item.start, item.end)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 MINUTES_PER_DAY = 24 * 60
+# One color per person where people are told apart (colleagues over the agenda, the free/busy grid).
+PERSON_COLORS = ("#d93025", "#188038", "#8430ce", "#e37400", "#007b83", "#b80672", "#3f51b5", "#795548")
 
 
 @dataclass
@@ -51,17 +53,9 @@ def add_overlay(columns, busy_by_color, zone):
     """Place colleagues' busy times ((color, label, start, end) each) in the day columns they meet."""
     by_day = {column.day: column for column in columns}
     for color, label, start, end in busy_by_color:
-        start, end = start.astimezone(zone), end.astimezone(zone)
-        for day in _dates(start.date(), end.date() + timedelta(days=1)):
-            if day not in by_day:
-                continue
-            day_start = datetime.combine(day, time.min, zone)
-            piece_start, piece_end = max(start, day_start), min(end, day_start + timedelta(days=1))
-            if piece_end <= piece_start:
-                continue
-            top = int((piece_start - day_start).total_seconds() // 60)
-            height = max(int((piece_end - piece_start).total_seconds() // 60), 10)
-            by_day[day].overlay.append(OverlayBlock(top, min(height, MINUTES_PER_DAY - top), color, label))
+        for day, top, minutes in _pieces(start.astimezone(zone), end.astimezone(zone), by_day, zone):
+            height = min(max(minutes, 10), MINUTES_PER_DAY - top)
+            by_day[day].overlay.append(OverlayBlock(top, height, color, label))
 
 
 def day_columns(occurrences, days, zone, minimum_minutes=20):
@@ -74,19 +68,25 @@ def day_columns(occurrences, days, zone, minimum_minutes=20):
                     columns[day].all_day.append(occurrence)
             continue
         start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
-        for day in _dates(start.date(), end.date() + timedelta(days=1)):
-            if day not in columns:
-                continue
-            day_start = datetime.combine(day, time.min, zone)
-            piece_start, piece_end = max(start, day_start), min(end, day_start + timedelta(days=1))
-            if piece_end <= piece_start and not (start == end and start.date() == day):
-                continue
-            top = int((piece_start - day_start).total_seconds() // 60)
-            height = max(int((piece_end - piece_start).total_seconds() // 60), minimum_minutes)
+        for day, top, minutes in _pieces(start, end, columns, zone):
+            height = max(minutes, minimum_minutes)
             columns[day].blocks.append(Block(occurrence, top, min(height, MINUTES_PER_DAY - top)))
     for column in columns.values():
         _assign_lanes(column.blocks)
     return [columns[day] for day in days]
+
+
+def _pieces(start, end, days, zone):
+    """(day, minutes after its midnight, minutes long) of each of `days` that [start, end) meets, split at
+    midnights: what an agenda's day column shows of it (a time of no length, on the day it is)."""
+    for day in _dates(start.date(), end.date() + timedelta(days=1)):
+        if day not in days:
+            continue
+        day_start = datetime.combine(day, time.min, zone)
+        piece_start, piece_end = max(start, day_start), min(end, day_start + timedelta(days=1))
+        if piece_end > piece_start or (start == end and start.date() == day):
+            yield (day, int((piece_start - day_start).total_seconds() // 60),
+                   int((piece_end - piece_start).total_seconds() // 60))
 
 
 def month_weeks(occurrences, first_day, last_day, zone):

@@ -17,10 +17,10 @@ from crm import selectors
 from crm.availability import selectors as availability
 from crm.forms import TIME_ZONES
 from crm.validators import validate_agenda_year
+from crm.views.agenda_layout import PERSON_COLORS
 from crm.views.params import parse_moment
 
 FIND_DAYS = 14  # how far "Find a time" looks ahead
-COLORS = ["#d93025", "#188038", "#8430ce", "#e37400", "#007b83", "#b80672", "#3f51b5", "#795548"]
 
 
 class WhenForm(forms.Form):
@@ -142,7 +142,7 @@ def grid(request):
     start, end = datetime.combine(days[0], time.min, zone), datetime.combine(days[-1] + timedelta(days=1), time.min,
                                                                               zone)
     people = availability.availability(viewer=request.user, people=chosen, start=start, end=end) if chosen else []
-    rows = [{"person": person, "color": COLORS[index % len(COLORS)], "unknown": person.unknown,
+    rows = [{"person": person, "color": PERSON_COLORS[index % len(PERSON_COLORS)], "unknown": person.unknown,
              "pending": any(answer.state == "pending" for answer in person.unknown),
              "days": [_day_cells(person, day, zone) for day in days]} for index, person in enumerate(people)]
     step = timedelta(days=1 if view == "day" else 7)
