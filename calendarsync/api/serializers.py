@@ -61,6 +61,11 @@ class RemoteCalendarSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "account", "name", "color", "can_write", "is_primary", "owner_email", "gone_at",
                             "last_synced_at"]
 
+    def validate(self, attrs):
+        if "counts_for_availability" in attrs:  # read as the calendar counts; written as its own choice
+            attrs["counts_busy"] = attrs.pop("counts_for_availability")
+        return attrs
+
     def to_representation(self, calendar):
         if "pause_reasons" not in self.context:  # once per response, however many calendars it lists
             self.context["pause_reasons"] = selectors.pause_reasons(calendar.account.user)

@@ -129,10 +129,8 @@ class RemoteCalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
 
     def perform_update(self, serializer):
         try:
-            given = dict(serializer.validated_data)
-            if "counts_for_availability" in given:
-                given["counts_busy"] = given.pop("counts_for_availability")
-            serializer.instance = services.calendar_configure(self.request.user, serializer.instance, **given)
+            serializer.instance = services.calendar_configure(self.request.user, serializer.instance,
+                                                              **serializer.validated_data)
         except services.Refused as exc:
             raise PermissionDenied(str(exc)) from exc
         except services.Invalid as exc:

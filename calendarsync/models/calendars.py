@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .accounts import Provider
+
 
 class Direction(models.TextChoices):
     IMPORT = "import", _("Import only: remote changes come into the CRM")
@@ -90,4 +92,4 @@ class RemoteCalendar(models.Model):
             return self.counts_busy
         account = self.account
         own = bool(self.owner_email) and self.owner_email.lower() == account.email.lower()
-        return self.is_primary or own or (account.provider == "caldav" and self.can_write)
+        return self.is_primary or own or (account.provider == Provider.CALDAV and self.can_write)

@@ -90,7 +90,7 @@ def from_graph(item: dict, *, uid: str = "", exdates=(), palette=None) -> Event:
     all_day = bool(item.get("isAllDay"))
     recurrence = item.get("recurrence") if item.get("type") == "seriesMaster" else None
     try:
-        start, end = _moment(item["start"], all_day, item), _moment(item["end"], all_day, item)
+        start, end = moment_of(item["start"], all_day, item), moment_of(item["end"], all_day, item)
     except (KeyError, TypeError, ValueError, UnknownZone) as exc:
         raise Unreadable(f"its start or end cannot be read ({exc})") from exc
     zone = _event_zone(item, recurrence, all_day)
@@ -254,7 +254,8 @@ def _event_zone(item, recurrence, all_day):
         return ""  # a single event keeps its instants; the CRM shows it in the owner's zone
 
 
-def _moment(value: dict, all_day: bool, item: dict):
+def moment_of(value: dict, all_day: bool, item: dict):
+    """A dateTimeTimeZone as an instant in UTC, or, for an all-day event, as its date."""
     moment = datetime.fromisoformat(_iso(value["dateTime"]))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(iana(value.get("timeZone") or "UTC")))

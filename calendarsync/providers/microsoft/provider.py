@@ -35,6 +35,7 @@ from .mapping import (
     from_graph,
     graph_instant,
     key_of,
+    moment_of,
     occurrence_of,
     palette_of,
     pattern_of,
@@ -341,20 +342,17 @@ BUSY_STATUSES = {"busy", "tentative", "oof", "unknown"}  # free and working else
 
 
 def _busy_span(item: dict) -> tuple[datetime, datetime]:
-    """An event's busy time as instants; an all-day one covers its days in its own zone."""
-    given = graph_instant(item["start"]["dateTime"]), graph_instant(item["end"]["dateTime"])
-    if not item.get("isAllDay"):
-        return given
+    """An event's busy time as instants; an all-day one covers its days in its own zone (for a zone of Outlook's
+    own, such as "Customized Time Zone", the instants Graph gave)."""
+    all_day = bool(item.get("isAllDay"))
     try:
+        start, end = (moment_of(item[name], all_day, item) for name in ("start", "end"))
+        if not all_day:
+            return start, end
         zone = ZoneInfo(iana(item.get("originalStartTimeZone") or "UTC"))
-    except UnknownZone:  # a zone of Outlook's own ("Customized Time Zone"): the instants Graph gave
-        return given
-    return tuple(datetime.combine(_local_day(graph_instant(item[name]["dateTime"]), zone), datetime.min.time(), zone)
-                 for name in ("start", "end"))
-
-
-def _local_day(moment: datetime, zone) -> date:
-    return moment.date() if moment.time() == datetime.min.time() else moment.astimezone(zone).date()
+    except (Unreadable, UnknownZone):
+        return graph_instant(item["start"]["dateTime"]), graph_instant(item["end"]["dateTime"])
+    return datetime.combine(start, datetime.min.time(), zone), datetime.combine(end, datetime.min.time(), zone)
 
 
 def _digest(remote_id: str) -> str:
