@@ -20,11 +20,7 @@ PRODID = "-//crm-calendarsync//Feeds//EN"
 
 
 def feed(request, secret):
-    choice = DeviceCalendar.objects.select_related("user").filter(
-        Q(feed_secret=secret) | Q(busy_feed_secret=secret), synced=True).first() if secret else None
-    calendar = calendar_of(choice.user, choice.key) if choice is not None and choice.user.is_active else None
-    if calendar is None:
-        raise Http404("No such feed (its address may have been renewed).")
+    calendar, choice = _calendar_at(secret)
     busy = secret == choice.busy_feed_secret
     listed = store.entries(calendar)
     latest = store.latest_change(calendar)  # deletions and switches count: not only the entries left
@@ -44,15 +40,21 @@ def feed(request, secret):
 def free_busy_feed(request, secret):
     """The calendar's busy times as one VFREEBUSY (a week back, two months ahead), at either of its feed
     addresses: what Outlook's *Internet free/busy* and other systems read."""
-    choice = DeviceCalendar.objects.select_related("user").filter(
-        Q(feed_secret=secret) | Q(busy_feed_secret=secret), synced=True).first() if secret else None
-    calendar = calendar_of(choice.user, choice.key) if choice is not None and choice.user.is_active else None
-    if calendar is None:
-        raise Http404("No such address (it may have been renewed).")
+    calendar, _choice = _calendar_at(secret)
     body = free_busy.vfreebusy(calendar.actions(), *free_busy.feed_window(), calendar.subject, published=True)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{calendar.key}.vfb"'
     return response
+
+
+def _calendar_at(secret):
+    """The calendar a feed's secret address names, with the choice that holds the secret; else a 404."""
+    choice = DeviceCalendar.objects.select_related("user").filter(
+        Q(feed_secret=secret) | Q(busy_feed_secret=secret), synced=True).first() if secret else None
+    calendar = calendar_of(choice.user, choice.key) if choice is not None and choice.user.is_active else None
+    if calendar is None:
+        raise Http404("No such feed (its address may have been renewed).")
+    return calendar, choice
 
 
 def _not_modified_since(request, latest) -> bool:

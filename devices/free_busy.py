@@ -9,21 +9,15 @@ from icalendar import Calendar as ICalendar
 from icalendar import FreeBusy, vPeriod
 
 from crm.availability import selectors as availability
-from crm.availability.intervals import merged
 
 PRODID = "-//crm-calendarsync//Free-busy//EN"
-SPAN = timedelta(days=availability.MAX_WINDOW.days)  # the CRM's busy times are read this much at a time
 FEED_PAST, FEED_AHEAD = timedelta(days=7), timedelta(days=62)  # what the .vfb address covers, from today
 
 
 def vfreebusy(actions, start: datetime, end: datetime, user, *, published=False) -> bytes:
     """One VCALENDAR with one VFREEBUSY for [start, end): the busy times of these actions, merged. `published`:
     as a free/busy address publishes it (METHOD:PUBLISH, RFC 5546 4.3.1)."""
-    zone = availability.zone_of(user)
-    periods, moment = [], start
-    while moment < end:
-        periods += availability.busy_of(actions, moment, min(moment + SPAN, end), zone)
-        moment += SPAN
+    periods = availability.busy_of(actions, start, end, availability.zone_of(user))
     calendar = ICalendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
@@ -36,7 +30,7 @@ def vfreebusy(actions, start: datetime, end: datetime, user, *, published=False)
     component.add("DTEND", end.astimezone(UTC))
     if user.email:
         component.add("ORGANIZER", f"mailto:{user.email}")
-    for begin, stop in merged(periods):
+    for begin, stop in periods:
         component.add("FREEBUSY", vPeriod((begin.astimezone(UTC), stop.astimezone(UTC))), parameters={"FBTYPE": "BUSY"})
     calendar.add_component(component)
     return calendar.to_ical()

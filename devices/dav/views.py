@@ -23,6 +23,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from calendarsync.providers.caldav.dav import APPLE, CALSERVER
+from crm.recurrence import EARLIEST_YEAR, LATEST_YEAR
 from devices import calendars as device_calendars
 from devices import free_busy, services
 from devices.dav import store, writes
@@ -34,7 +35,6 @@ REALM = 'Basic realm="CRM calendars", charset="UTF-8"'
 REPORTS = (c("calendar-query"), c("calendar-multiget"), d("sync-collection"), c("free-busy-query"))
 CALENDAR_DATA = c("calendar-data")
 FREE_BUSY_OPEN = timedelta(days=366)
-FREE_BUSY_YEARS = (1900, 2199)  # the agenda's years (crm.validators)
 MAX_EXPAND = timedelta(days=3 * 366)  # expanded occurrences are written one by one: a window of years would
 # answer a few series with megabytes
 
@@ -419,10 +419,9 @@ def _free_busy(calendar, root) -> HttpResponse:
     # An open side (RFC 4791 9.9) is bounded: a year from the other.
     start, end = _moment(found.get("start"), None), _moment(found.get("end"), None)
     start, end = start or end - FREE_BUSY_OPEN, end or start + FREE_BUSY_OPEN
-    if not (FREE_BUSY_YEARS[0] <= start.year and end.year <= FREE_BUSY_YEARS[1]) or not (
-            timedelta(0) < end - start <= MAX_EXPAND):
+    if not (start.year >= EARLIEST_YEAR and end.year <= LATEST_YEAR) or not timedelta(0) < end - start <= MAX_EXPAND:
         raise BadRequest(f"A free-busy-query's range must end after it starts, within {MAX_EXPAND.days} days, "
-                         f"between the years {FREE_BUSY_YEARS[0]} and {FREE_BUSY_YEARS[1]}.")
+                         f"between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
     body = free_busy.vfreebusy(calendar.actions(), start, end, calendar.subject)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
