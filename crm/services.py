@@ -112,7 +112,8 @@ def action_save(*, action: Action, participants=None, contacts=None, origin=ORIG
     created = action.pk is None
     if action.series_id:
         action.owner_id = action.series.owner_id
-    had = None if created or (participants is None and not _owner_changed(action)) else _people_of(action.pk)
+    # Who had it before, where that may change (an override is in its series' people's agendas, whatever its own).
+    had = None if created or action.series_id else _people_before(action, participants)
     before = None if created else Action.objects.filter(pk=action.pk, rrule__gt="").first()
     # Cancelled occurrences the caller left alone are the stored, valid keys of the old timing: set
     # them aside while the new timing is validated, then bring them along (given ones are checked).
@@ -139,7 +140,9 @@ def action_save(*, action: Action, participants=None, contacts=None, origin=ORIG
         if contacts is not None:
             action.contacts.set(contacts)
         if had is not None:  # those no longer in it: their copies must drop it
-            _removed(action, had - _people_of(action.pk), RemovalReason.LEFT)
+            owner_before, taking_part = had
+            now = taking_part if participants is None else {getattr(person, "pk", person) for person in participants}
+            _removed(action, {owner_before, *taking_part} - {action.owner_id, *now}, RemovalReason.LEFT)
         action_saved.send(sender=Action, action=action, created=created, origin=origin)
     return action
 
@@ -233,8 +236,14 @@ def _people_of(action_id) -> set[int]:
         "user_id", flat=True)}
 
 
-def _owner_changed(action) -> bool:
-    return not Action.objects.filter(pk=action.pk, owner_id=action.owner_id).exists()
+def _people_before(action, participants):
+    """(owner id, participant ids) as stored, where the save may take someone out of the action: participants
+    given, or the owner changed; else None (one query to tell)."""
+    owner_id = Action.objects.filter(pk=action.pk).values_list("owner_id", flat=True).first()
+    if participants is None and owner_id == action.owner_id:
+        return None
+    return owner_id, set(Action.participants.through.objects.filter(action_id=action.pk).values_list(
+        "user_id", flat=True))
 
 
 def _removed(action, user_ids, reason, *, recurrence_id=""):
