@@ -59,6 +59,6 @@ def test_a_slot_that_suits_nobody_is_not_offered_and_fewer_people_missing_ranks_
 def test_slots_start_on_the_viewers_half_hours():
     assert aligned(datetime(2026, 12, 3, 8, 7, tzinfo=UTC), timedelta(minutes=30), PARIS) == at(3, 9, 30, PARIS)
     assert aligned(at(3, 9, 30, PARIS), timedelta(minutes=30), PARIS) == at(3, 9, 30, PARIS)
-    # Kolkata is UTC+05:30: its half hours are UTC's too, Kathmandu's (+05:45) are not.
+    # Kathmandu is UTC+05:45: 04:00 UTC is 09:45 there, and its next half hour, 10:00, is 04:15 UTC.
     kathmandu = ZoneInfo("Asia/Kathmandu")
-    assert aligned(at(3, 4, 0), timedelta(minutes=30), kathmandu).minute in (0, 30)
+    assert aligned(at(3, 4, 0), timedelta(minutes=30), kathmandu) == at(3, 4, 15)
