@@ -104,8 +104,7 @@ class ActionViewSet(UserTimeZoneMixin, viewsets.ModelViewSet):
 
     def _stale(self, request, action, occurrence_key=""):
         """The 412 to answer when If-Match names another version than the current one, else None."""
-        Action.objects.select_for_update().filter(pk=action.pk).exists()
-        action.refresh_from_db(fields=["updated_at"])
+        action.updated_at = Action.objects.select_for_update().values_list("updated_at", flat=True).get(pk=action.pk)
         if occurrence_key:
             current = selectors.occurrence_of(action=action, recurrence_id=occurrence_key)
             selectors.with_people_ids([current.action])

@@ -41,12 +41,12 @@ class AgendaView(LoginRequiredMixin, TemplateView):
             context["weekday_names"] = [day.strftime("%a") for day in days[:7]]
         else:
             context["columns"] = agenda_layout.day_columns(occurrences, days, zone)
-            context |= self._overlay(context["columns"], first_day, last_day, zone)
+            context |= self._overlay(context["columns"], first_day, last_day, zone,
+                                     people or list(selectors.users_active()))
         return context
 
-    def _overlay(self, columns, first_day, last_day, zone):
+    def _overlay(self, columns, first_day, last_day, zone, everyone):
         """Chosen colleagues' busy times behind the agenda's blocks, one color each, details where allowed."""
-        everyone = list(selectors.users_active())
         chosen_ids = set(self.request.GET.getlist("overlay"))
         chosen = [person for person in everyone if str(person.pk) in chosen_ids]
         legend, blocks = [], []
