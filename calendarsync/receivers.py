@@ -1,9 +1,6 @@
 """Reacting to CRM changes: each one goes in the outbox of the calendars that must receive it, in the
 change's own transaction, and a push is queued for after the commit."""
 
-from functools import partial
-
-from django.db import transaction
 from django.dispatch import receiver
 
 from calendarsync import freebusy, jobs, selectors, services
@@ -28,8 +25,8 @@ def appointment_deleted(sender, action, action_id, origin, **kwargs):
 def queue(action, calendar_ids, origin, action_id=None):
     not_back = [pk for pk in calendar_ids if origin != services.origin_of(pk)]  # not back where it came from
     services.outbox_add(action, not_back, action_id=action_id)
-    if not_back:  # with the push it queues: only once the change is committed
-        transaction.on_commit(partial(freebusy.calendars_written, not_back))
+    if not_back:  # what was fetched of their free/busy no longer holds (a cache mark, no provider call)
+        freebusy.calendars_written(not_back)
 
 
 @receiver(agenda_opened, dispatch_uid="calendarsync.agenda_opened")

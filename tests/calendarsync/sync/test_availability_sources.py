@@ -171,14 +171,12 @@ def test_the_primary_google_calendar_is_the_one_asked(google_account):
         google_account.user_id]] == [PRIMARY]
 
 
-def test_a_calendar_the_crm_writes_to_is_asked_again_once_the_push_is_out(alice, google, google_account, jobs,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_calendar_the_crm_writes_to_is_asked_again_once_the_push_is_out(alice, google, google_account, jobs):
     primary = RemoteCalendar.objects.get(account=google_account, remote_id=PRIMARY)
     services.calendar_configure(alice, primary, selected=True, direction="both", is_destination=True)  # from now on
     freebusy.fetch(google_account.pk, *WEEK)
     assert live(answer_of(alice))[0].state == OK
-    with django_capture_on_commit_callbacks(execute=True):  # committed: goes to Google, what was asked no longer holds
-        appointment(alice, "2026-12-02 10:00", subject="Moved soon")
+    appointment(alice, "2026-12-02 10:00", subject="Moved soon")  # goes to Google: what was asked no longer holds
     [answer] = live(answer_of(alice))
     assert answer.state == PENDING
     [(_name, args)] = [(name, args) for name, args in jobs if name.endswith("fetch_free_busy")]
